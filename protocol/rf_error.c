@@ -20,6 +20,7 @@ const char *rf_strerror(int code)
 	case RF_EINTR: return "interrupted";
 	case RF_ETOOBIG: return "too large";
 	case RF_ESYS: return "system error";
+	case RF_EMULTIPLE: return "several devices";
 	}
 	return "unknown error";
 }

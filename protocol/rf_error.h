@@ -28,6 +28,7 @@ enum rf_err {
 	RF_EINTR = -12,        /* cancelled by the user */
 	RF_ETOOBIG = -13,      /* does not fit (download size, partition) */
 	RF_ESYS = -14,         /* local system call failed (open, read a file) */
+	RF_EMULTIPLE = -15,    /* several devices match, refusing to guess */
 };
 
 /* Short name of an error code ("timeout", "device failure", ...). */

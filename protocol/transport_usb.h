@@ -36,8 +36,9 @@ int rf_usb_list(unsigned proto_mask, struct rf_usb_devinfo **out, size_t *n,
  * such phone must be attached), a serial number, or "usb:BUS-PORT[.PORT]".
  * Claims the interface.  `zlp`: end every write whose length is a multiple
  * of the endpoint's max packet size with a zero-length packet (adb wants it;
- * fastboot does not).  RF_ENODEV when none matches, RF_EBUSY when several
- * match a NULL selector (the message lists them). */
+ * fastboot does not).  RF_ENODEV when none matches, RF_EMULTIPLE when several
+ * match a NULL selector (the message lists them); RF_EBUSY when another
+ * program holds the interface. */
 int rf_usb_open(const char *selector, int proto, int zlp,
 		struct rf_transport **out, char *err);
 

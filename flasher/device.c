@@ -1,0 +1,173 @@
+/* Device selection and opening.  See device.h. */
+#include "device.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "transport_tcp.h"
+#include "transport_usb.h"
+
+static int is_tcp(const char *sel) { return sel && !strncmp(sel, "tcp:", 4); }
+
+static void fb_info_to_user(void *user, const char *kind, const char *text)
+{
+	(void)user;
+	if (!strcmp(kind, "INFO"))
+		out_verbose("phone: %s", text);
+	else
+		out_msg("phone: %s", text);
+}
+
+static int open_once(const struct rf_cli *cli, struct rf_transport **t,
+		     int connect_timeout_ms, char *err)
+{
+	if (is_tcp(cli->device)) {
+		char host[256];
+		int port, rc;
+		rc = rf_tcp_parse(cli->device, RF_TCP_FASTBOOT_PORT, host,
+				  sizeof host, &port, err);
+		if (rc)
+			return rc;
+		return rf_tcp_open(host, port, RF_TCP_FASTBOOT,
+				   connect_timeout_ms, t, err);
+	}
+	return rf_usb_open(cli->device, RF_USB_PROTO_FASTBOOT, 0, t, err);
+}
+
+int rf_device_open_fastboot(const struct rf_cli *cli, struct rf_transport **t,
+			    struct rf_fastboot *fb, char *err)
+{
+	int rc = open_once(cli, t, 5000, err);
+	if (rc) {
+		if (rc == RF_ENODEV && !cli->device) {
+			/* Say what IS attached: a phone in adb mode needs a
+			 * reboot to the bootloader first. */
+			struct rf_usb_devinfo *d = NULL;
+			size_t n = 0;
+			char e2[RF_ERRLEN];
+			if (!rf_usb_list(1u << RF_USB_PROTO_ADB, &d, &n, e2) && n)
+				rf_errf(err, rc, "no phone in fastboot mode; %zu phone%s in adb mode (%s): "
+					"restart it into the bootloader (power + volume down)",
+					n, n > 1 ? "s" : "", d[0].serial);
+			else
+				rf_errf(err, rc, "no phone in fastboot mode found "
+					"(connect it, hold power + volume down; see udev/ for permissions)");
+			free(d);
+		}
+		return rc;
+	}
+	rf_fb_init(fb, *t);
+	fb->on_info = fb_info_to_user;
+	fb->cancel = &rf_interrupted;
+	return RF_OK;
+}
+
+int rf_device_wait_fastboot(const struct rf_cli *cli, const char *serial,
+			    int timeout_s, void (*tick)(void *, int),
+			    void *user, struct rf_transport **t,
+			    struct rf_fastboot *fb, char *err)
+{
+	struct rf_cli c = *cli;
+	double start = out_now();
+	int last = -1, rc = RF_ENODEV;
+
+	/* Same phone: by serial over USB (a reboot may change the bus
+	 * address), by address over TCP. */
+	if (!is_tcp(cli->device) && serial && *serial)
+		c.device = serial;
+	while (!rf_interrupted) {
+		int el = (int)(out_now() - start);
+		if (el != last) {
+			last = el;
+			if (tick)
+				tick(user, el);
+		}
+		rc = open_once(&c, t, 1000, err);
+		if (!rc) {
+			rf_fb_init(fb, *t);
+			fb->on_info = fb_info_to_user;
+			fb->cancel = &rf_interrupted;
+			return RF_OK;
+		}
+		if (el >= timeout_s)
+			break;
+		usleep(250 * 1000);
+	}
+	if (rf_interrupted)
+		return rf_errf(err, RF_EINTR, "interrupted while waiting for the phone");
+	return rf_errf(err, RF_ENODEV,
+		       "the phone %s did not come back in fastboot mode within %d s",
+		       serial && *serial ? serial : (cli->device ? cli->device : ""),
+		       timeout_s);
+}
+
+static const char *adb_mode_name(const char *product)
+{
+	(void)product;
+	return "adb";
+}
+
+int rf_devices_list(const struct rf_cli *cli, struct rf_device_row **rows,
+		    size_t *n, char *err)
+{
+	struct rf_usb_devinfo *d = NULL;
+	size_t nd = 0, k = 0;
+	struct rf_device_row *r = NULL;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	if (is_tcp(cli->device)) {
+		struct rf_transport *t;
+		struct rf_fastboot fb;
+		r = calloc(1, sizeof *r);
+		if (!r)
+			return rf_errf(err, RF_ENOMEM, "out of memory");
+		rc = rf_device_open_fastboot(cli, &t, &fb, err);
+		if (rc) {
+			free(r);
+			return rc;
+		}
+		snprintf(r->serial, sizeof r->serial, "%s", t->serial);
+		if (rf_fb_getvar(&fb, "serialno", r->serial, sizeof r->serial) || !*r->serial)
+			snprintf(r->serial, sizeof r->serial, "%s", t->serial);
+		snprintf(r->mode, sizeof r->mode, "fastboot");
+		rf_fb_getvar(&fb, "product", r->product, sizeof r->product);
+		snprintf(r->location, sizeof r->location, "%s", t->location);
+		rf_transport_close(t);
+		*rows = r;
+		*n = 1;
+		return RF_OK;
+	}
+	rc = rf_usb_list((1u << RF_USB_PROTO_FASTBOOT) | (1u << RF_USB_PROTO_ADB),
+			 &d, &nd, err);
+	if (rc)
+		return rc;
+	if (nd) {
+		r = calloc(nd, sizeof *r);
+		if (!r) {
+			free(d);
+			return rf_errf(err, RF_ENOMEM, "out of memory");
+		}
+	}
+	for (size_t i = 0; i < nd; i++) {
+		if (cli->device && strcmp(cli->device, d[i].serial) &&
+		    strcmp(cli->device, d[i].location))
+			continue;
+		snprintf(r[k].serial, sizeof r[k].serial, "%s", d[i].serial);
+		snprintf(r[k].mode, sizeof r[k].mode, "%s",
+			 d[i].proto == RF_USB_PROTO_FASTBOOT ? "fastboot"
+							     : adb_mode_name(d[i].product));
+		snprintf(r[k].product, sizeof r[k].product, "%s", d[i].product);
+		snprintf(r[k].location, sizeof r[k].location, "%s", d[i].location);
+		k++;
+	}
+	free(d);
+	*rows = r;
+	*n = k;
+	return RF_OK;
+}

@@ -1,0 +1,41 @@
+/* Which phone to talk to: the -s selector, listing phones, opening one.
+ *
+ * DEVICE is a USB serial number, "usb:BUS-PORT[.PORT...]", or
+ * "tcp:HOST[:PORT]" (fastboot TCP, default port 5554; adb default 5555).
+ * Without -s exactly one attached phone is used; with several, romflash
+ * lists them and refuses to guess. */
+#ifndef RF_DEVICE_H
+#define RF_DEVICE_H
+
+#include <stddef.h>
+#include "cli.h"
+#include "fastboot.h"
+#include "transport.h"
+
+struct rf_device_row {
+	char serial[64];
+	char mode[16];     /* fastboot | sideload | recovery | device | adb */
+	char product[64];
+	char location[64];
+};
+
+/* Attached phones (USB; plus the -s tcp: one if given).  *rows malloc'ed. */
+int rf_devices_list(const struct rf_cli *cli, struct rf_device_row **rows,
+		    size_t *n, char *err);
+
+/* Open a fastboot connection to the phone selected by cli->device.
+ * On success *t is the transport (close with rf_transport_close) and `fb`
+ * is initialised on it, with cancellation wired to rf_interrupted. */
+int rf_device_open_fastboot(const struct rf_cli *cli,
+			    struct rf_transport **t, struct rf_fastboot *fb,
+			    char *err);
+
+/* Wait up to timeout_s for the phone `serial` (or the tcp: address) to come
+ * back in fastboot mode after a reboot-bootloader, then open it.  Calls
+ * `tick(user, elapsed_s)` about once a second so the caller can show it. */
+int rf_device_wait_fastboot(const struct rf_cli *cli, const char *serial,
+			    int timeout_s, void (*tick)(void *, int),
+			    void *user, struct rf_transport **t,
+			    struct rf_fastboot *fb, char *err);
+
+#endif

@@ -1,0 +1,124 @@
+/* romflash: the command line.  Global options, then a command. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "output.h"
+#include "rf_error.h"
+
+#define RF_VERSION "0.1.0"
+
+volatile sig_atomic_t rf_interrupted;
+
+static void on_signal(int sig)
+{
+	/* First Ctrl-C: finish the current transfer cleanly, save progress.
+	 * Second: the user means it. */
+	if (rf_interrupted)
+		_exit(130);
+	rf_interrupted = sig;
+}
+
+int rf_exit_for(int e)
+{
+	switch (e) {
+	case RF_OK: return RF_EXIT_OK;
+	case RF_ENODEV:
+	case RF_EMULTIPLE: return RF_EXIT_NODEV;
+	case RF_EINVAL: return RF_EXIT_USAGE;
+	case RF_EFORMAT: return RF_EXIT_PACKAGE;
+	case RF_EINTR: return RF_EXIT_INTERRUPTED;
+	default: return RF_EXIT_DEVICE;
+	}
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct rf_cli *, int, char **);
+	const char *args, *help;
+} commands[] = {
+	{ "devices", cmd_devices, "", "attached phones: serial, mode, product" },
+	{ "info", cmd_info, "PACKAGE", "what a package is, verified" },
+	{ "plan", cmd_plan, "PACKAGE [--mode MODE]", "dry run: the ordered steps" },
+	{ "getvar", cmd_getvar, "NAME", "read a bootloader variable" },
+	{ "flash-image", cmd_flash_image, "PARTITION FILE",
+	  "write one image (raw or sparse) to a partition" },
+	{ "erase", cmd_erase, "PARTITION", "erase a partition" },
+	{ "reboot", cmd_reboot, "[bootloader|recovery]", "reboot the phone" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: romflash [-s DEVICE] [-v|-q] [--json] COMMAND [ARGS]\n\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-12s %-28s %s\n", commands[i].name, commands[i].args,
+			commands[i].help);
+	fprintf(f, "\nDEVICE: a USB serial number, usb:BUS-PORT[.PORT...], or tcp:HOST[:PORT]\n"
+		   "MODE: keep-data (default), clean (wipes data), lock (wipes, relocks)\n"
+		   "Exit status: 0 done, 1 device/protocol failure, 2 usage, 3 package invalid,\n"
+		   "4 no/several/wrong device, 5 download failed, 130 interrupted.\n"
+		   "See romflash(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rf_cli cli = { 0 };
+	struct sigaction sa;
+	int c;
+
+	/* "+": stop at the command; its own options follow it. */
+	while ((c = getopt_long(argc, argv, "+s:vqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': cli.device = optarg; break;
+		case 'v': cli.verbose = 1; break;
+		case 'q': cli.quiet = 1; break;
+		case 'j': cli.json = 1; break;
+		case 'h': usage(stdout); return RF_EXIT_OK;
+		case 'V': printf("romflash %s\n", RF_VERSION); return RF_EXIT_OK;
+		default: usage(stderr); return RF_EXIT_USAGE;
+		}
+	}
+	if (cli.verbose && cli.quiet) {
+		fprintf(stderr, "romflash: -v and -q exclude each other\n");
+		return RF_EXIT_USAGE;
+	}
+	out_init(cli.json, cli.verbose, cli.quiet);
+	if (optind >= argc) {
+		usage(stderr);
+		return RF_EXIT_USAGE;
+	}
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (!strcmp(argv[optind], commands[i].name)) {
+			int rc;
+			char **sub = argv + optind;
+			int subc = argc - optind;
+			optind = 1; /* commands parse their own options */
+			rc = commands[i].fn(&cli, subc, sub);
+			if (rf_interrupted && rc != RF_EXIT_OK)
+				rc = RF_EXIT_INTERRUPTED;
+			return rc;
+		}
+	}
+	fprintf(stderr, "romflash: unknown command '%s'\n", argv[optind]);
+	usage(stderr);
+	return RF_EXIT_USAGE;
+}
