@@ -23,7 +23,7 @@ struct emu_opts {
 	uint32_t max_download;   /* enforced limit; default 0x30000000 */
 	const char *fail_cmd;    /* FAIL the first command starting with this */
 	long long cut_after;     /* drop the link after this many download
-				    bytes in total; < 0: never */
+				    bytes in total; <= 0: never */
 	double throttle_mbps;    /* cap download data rate; 0: unthrottled */
 	int reboot_delay_ms;     /* reboot-bootloader: offline this long */
 	int no_return;           /* after reboot-bootloader: never come back */
@@ -57,5 +57,14 @@ size_t emu_reply(struct emu *e, void *buf, size_t cap);
 enum emu_link emu_link_state(const struct emu *e);
 void emu_reset_link(struct emu *e);
 int emu_reboot_delay_ms(const struct emu *e);
+
+/* Bytes still expected by the download in progress (0: none), so a
+ * transport can stream a large frame into emu_receive in pieces. */
+uint64_t emu_download_remaining(const struct emu *e);
+
+/* The host closed its connection (TCP): a download in progress is
+ * abandoned and unread replies are dropped, so the next connection starts
+ * with a command. */
+void emu_host_closed(struct emu *e);
 
 #endif

@@ -1,0 +1,88 @@
+/* ROM packages: a fastboot package (.tgz, or its extracted folder) or a
+ * recovery zip, opened for reading only -- nothing is ever extracted.
+ *
+ * Opening a .tgz is one streaming pass over the file: its MD5 is computed
+ * (and checked) while it is gunzipped and its tar entries listed; scripts
+ * are kept in memory, sparse images have their chunk layout recorded,
+ * every other entry is skipped.  Unsafe entries (absolute paths, "..",
+ * links, devices, fifos, absurd sizes) make the package invalid. */
+#ifndef RF_PACKAGE_H
+#define RF_PACKAGE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "pkgname.h"
+#include "rf_error.h"
+#include "sparse.h"
+
+enum rf_pkg_kind {
+	RF_PKG_NONE = 0,
+	RF_PKG_TGZ,  /* fastboot package, gzip'd tar */
+	RF_PKG_DIR,  /* fastboot package, extracted folder */
+	RF_PKG_ZIP,  /* recovery package (sideload) */
+};
+
+enum rf_md5_state {
+	RF_MD5_NOT_CHECKED = 0, /* a folder: nothing to check */
+	RF_MD5_NOT_KNOWN,       /* no --md5 and no prefix in the name */
+	RF_MD5_FULL,            /* matched the full MD5 given */
+	RF_MD5_PREFIX,          /* matched the 10-hex prefix of the name */
+};
+
+struct rf_pkg_file {
+	char *path;          /* relative to the top folder: "images/boot.img" */
+	uint64_t size;       /* bytes as stored */
+	int sparse;          /* starts with the sparse magic */
+	struct rf_sparse_layout *layout; /* sparse and valid: its layout */
+	char *bad;           /* sparse but malformed: why */
+	char *text;          /* scripts (*.sh, *.bat at the top): content */
+	size_t text_len;
+};
+
+struct rf_package {
+	enum rf_pkg_kind kind;
+	char path[4096];        /* as given */
+	struct rf_pkgname name; /* from the file (or folder) name */
+	char top[256];          /* TGZ: top folder inside the archive ("" none) */
+	char dir[4096];         /* DIR: the top folder on disk */
+	uint64_t file_size;     /* TGZ/ZIP: the file; DIR: sum of files */
+	uint64_t content_size;  /* sum of the files inside */
+	char md5[33];           /* TGZ/ZIP: the file's MD5 */
+	enum rf_md5_state md5_state;
+	char md5_expected[33];  /* what it was checked against */
+	struct rf_pkg_file *files;
+	size_t nfiles;
+	char device[64];        /* ZIP: target device from updater-script */
+	char err[RF_ERRLEN];
+};
+
+struct rf_pkg_opts {
+	const char *md5;   /* full MD5 the package must have (--md5, catalog) */
+	int refuse_zip;    /* fail at once on a recovery zip (plan, flash) */
+	const volatile sig_atomic_t *cancel;
+};
+
+/* Open and check a package.  Errors (p->err has the message):
+ * RF_EFORMAT invalid or unverified package, RF_ESYS cannot read it,
+ * RF_EINVAL a zip with refuse_zip, RF_EINTR cancelled. */
+int rf_pkg_open(struct rf_package *p, const char *path,
+		const struct rf_pkg_opts *o);
+void rf_pkg_close(struct rf_package *p);
+
+/* A file by its path relative to the top folder, or NULL. */
+const struct rf_pkg_file *rf_pkg_find(const struct rf_package *p,
+				      const char *rel);
+/* Scripts present ("flash_all.sh flash_all_lock.sh ..."), for messages. */
+void rf_pkg_scripts(const struct rf_package *p, char *out, size_t cap);
+
+const char *rf_pkg_kind_name(enum rf_pkg_kind k); /* "fastboot-tgz", ... */
+const char *rf_md5_state_name(enum rf_md5_state s); /* "full", "prefix", ... */
+
+/* Largest entry accepted (bigger is "absurd": the largest cancro partition,
+ * userdata on a 64 GB phone, is smaller). */
+#define RF_PKG_MAX_ENTRY (64ull << 30)
+#define RF_PKG_MAX_ENTRIES 4096
+#define RF_PKG_MAX_SCRIPT (1u << 20)
+
+#endif
