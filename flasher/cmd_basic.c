@@ -231,7 +231,15 @@ int cmd_flash_image(struct rf_cli *cli, int argc, char **argv)
 	snprintf(label, sizeof label, "%s", part);
 	progress_start(&prog, label, NULL, wire);
 	t0 = out_now();
-	rc = rf_image_flash(&fb, part, &img, max_dl, &prog, err);
+	{
+		struct rf_fanout fo;
+		struct rf_fastboot *fbp = &fb;
+		int prc;
+		char perr[1][RF_ERRLEN];
+		rf_fanout_one(&fo, &fbp, &prc, perr);
+		fo.stop = &rf_interrupted;
+		rc = rf_image_flash(&fo, part, &img, max_dl, &prog, err);
+	}
 	progress_done(&prog, rc == RF_OK);
 	if (rc) {
 		emit_step("step_failed", "flash", part, prog.done, out_now() - t0, err);

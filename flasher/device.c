@@ -62,7 +62,6 @@ int rf_device_open_fastboot(const struct rf_cli *cli, struct rf_transport **t,
 	}
 	rf_fb_init(fb, *t);
 	fb->on_info = fb_info_to_user;
-	fb->cancel = &rf_interrupted;
 	return RF_OK;
 }
 
@@ -90,7 +89,6 @@ int rf_device_wait_fastboot(const struct rf_cli *cli, const char *serial,
 		if (!rc) {
 			rf_fb_init(fb, *t);
 			fb->on_info = fb_info_to_user;
-			fb->cancel = &rf_interrupted;
 			return RF_OK;
 		}
 		if (el >= timeout_s)

@@ -25,7 +25,9 @@ int rf_devices_list(const struct rf_cli *cli, struct rf_device_row **rows,
 
 /* Open a fastboot connection to the phone selected by cli->device.
  * On success *t is the transport (close with rf_transport_close) and `fb`
- * is initialised on it, with cancellation wired to rf_interrupted. */
+ * is initialised on it.  fb->cancel is left unset: a Ctrl-C must not cut a
+ * download in the middle (the bootloader would take the next command as
+ * image data); callers stop between downloads instead. */
 int rf_device_open_fastboot(const struct rf_cli *cli,
 			    struct rf_transport **t, struct rf_fastboot *fb,
 			    char *err);

@@ -43,6 +43,7 @@ static const struct {
 	{ "devices", cmd_devices, "", "attached phones: serial, mode, product" },
 	{ "info", cmd_info, "PACKAGE", "what a package is, verified" },
 	{ "plan", cmd_plan, "PACKAGE [--mode MODE]", "dry run: the ordered steps" },
+	/*FLASH*/
 	{ "getvar", cmd_getvar, "NAME", "read a bootloader variable" },
 	{ "flash-image", cmd_flash_image, "PARTITION FILE",
 	  "write one image (raw or sparse) to a partition" },

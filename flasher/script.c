@@ -187,12 +187,16 @@ int rf_step_eval(const struct rf_step *s, const char *value)
 			return -1;
 		return s->op == RF_OP_CRC_FLASH ? m : (s->must_match ? m : !m);
 	case RF_OP_ANTI_CHECK: {
-		if (!*value)
-			return 1; /* the script's `ver=0` */
-		char *end;
-		unsigned long v = strtoul(value, &end, 10);
-		if (!isdigit((unsigned char)*value) || *end)
-			return -1;
+		/* grep -oP "anti: \K[0-9]+": the leading digits; none means
+		 * the script's `ver=0` */
+		unsigned long v = 0;
+		while (*value == ' ' || *value == '\t')
+			value++;
+		for (int k = 0; isdigit((unsigned char)value[k]); k++) {
+			if (k >= 9)
+				return -1;
+			v = v * 10 + (unsigned long)(value[k] - '0');
+		}
 		return v <= s->anti_max;
 	}
 	default:
@@ -224,6 +228,7 @@ struct interp {
 	/* what $? / %errorlevel% refers to */
 	enum { LAST_NONE, LAST_GREP, LAST_FB } last;
 	char last_var[32], last_pat[128];
+	int last_line; /* of the getvar | grep */
 	/* bat: the message of a "getvar | findstr || echo" line */
 	char pend_msg[160], pend_var[32], pend_pat[128];
 	int pend_match;
@@ -735,7 +740,7 @@ static int sh_if(struct interp *ip, const struct words *w, int line, int depth,
 			return unsupported(ip, line);
 		if (ne) {
 			rc = sh_echo_exit_body(ip, line, msg, sizeof msg);
-			return rc ? rc : push_check(ip, line, ip->last_var,
+			return rc ? rc : push_check(ip, ip->last_line, ip->last_var,
 						    ip->last_pat, 1, msg);
 		}
 		/* -eq 0: a "must not match" check, or the crc block */
@@ -744,7 +749,7 @@ static int sh_if(struct interp *ip, const struct words *w, int line, int depth,
 			if (!split_words(ip->cmd[ip->i].text, &b, 0) && b.n &&
 			    (!strcmp(b.w[0], "echo") || !strcmp(b.w[0], "exit"))) {
 				rc = sh_echo_exit_body(ip, line, msg, sizeof msg);
-				return rc ? rc : push_check(ip, line, ip->last_var,
+				return rc ? rc : push_check(ip, ip->last_line, ip->last_var,
 							    ip->last_pat, 0, msg);
 			}
 		}
@@ -814,6 +819,7 @@ static int sh_cmd(struct interp *ip, int depth, int in_crc, const char *crc_var,
 			if (e != w.n || in_crc)
 				return unsupported(ip, c->line);
 			ip->last = LAST_GREP;
+			ip->last_line = c->line;
 			strcpy(ip->last_var, var);
 			strcpy(ip->last_pat, pat);
 			return RF_OK;
@@ -971,6 +977,7 @@ static int bat_cmd(struct interp *ip, int depth, int in_crc,
 			if (in_crc || !bat_tail(&w, e, &op, &has_exit, msg, sizeof msg))
 				return unsupported(ip, c->line);
 			ip->last = LAST_GREP;
+			ip->last_line = c->line;
 			strcpy(ip->last_var, var);
 			strcpy(ip->last_pat, pat);
 			if (!op)
@@ -1017,7 +1024,7 @@ static int bat_cmd(struct interp *ip, int depth, int in_crc,
 				return unsupported(ip, line);
 			if (neq) {
 				int rc = bat_echo_exit_body(ip, line, msg, sizeof msg);
-				return rc ? rc : push_check(ip, line, ip->last_var,
+				return rc ? rc : push_check(ip, ip->last_line, ip->last_var,
 							    ip->last_pat, 1, msg);
 			}
 			if (strcmp(ip->last_var, "crc") || in_crc || depth >= MAX_DEPTH)

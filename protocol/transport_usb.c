@@ -219,7 +219,9 @@ static int submit_cur(struct usb_tr *t, int timeout_ms, int end_of_message)
 
 	libusb_fill_bulk_transfer(x->lt, t->h, t->ep_out, x->buf, (int)x->fill,
 				  out_done, x, (unsigned)timeout_ms);
-	x->lt->flags = t->zlp && end_of_message ?
+	/* only where a ZLP is due, so short messages do not depend on the
+	 * kernel's USBDEVFS_CAP_ZERO_PACKET */
+	x->lt->flags = t->zlp && end_of_message && x->fill % t->mps_out == 0 ?
 		LIBUSB_TRANSFER_ADD_ZERO_PACKET : 0;
 	r = libusb_submit_transfer(x->lt);
 	if (r < 0) {
@@ -250,12 +252,13 @@ static int take_slot(struct usb_tr *t, long long deadline)
 				return RF_OK;
 			}
 		}
-		if (pump(t, deadline) == RF_ETIMEDOUT) {
+		int r = pump(t, deadline);
+		if (r == RF_ETIMEDOUT)
 			record_out_err(t, RF_ETIMEDOUT,
 				       "USB write to %s: no transfer completed "
 				       "in time", t->base.location);
-			return t->out_err;
-		}
+		else if (r != RF_OK)
+			record_out_err(t, r, "%s", t->base.err);
 	}
 }
 
@@ -317,10 +320,13 @@ static int usb_flush(struct rf_transport *base, int timeout_ms)
 		return fail_out(t);
 	deadline = now_ms() + timeout_ms + USB_SLACK_MS;
 	while (t->in_flight > 0 && !t->out_err) {
-		if (pump(t, deadline) == RF_ETIMEDOUT)
+		int r = pump(t, deadline);
+		if (r == RF_ETIMEDOUT)
 			record_out_err(t, RF_ETIMEDOUT,
 				       "USB write to %s did not complete in "
 				       "time", t->base.location);
+		else if (r != RF_OK)
+			record_out_err(t, r, "%s", t->base.err);
 	}
 	if (t->out_err)
 		return fail_out(t);
@@ -376,23 +382,22 @@ static int usb_read(struct rf_transport *base, void *buf, size_t cap,
 
 	deadline = now_ms() + timeout_ms + USB_SLACK_MS;
 	while (!t->in_done) {
-		if (pump(t, deadline) != RF_ETIMEDOUT)
+		char why[RF_ERRLEN];
+		r = pump(t, deadline);
+		if (r == RF_OK)
 			continue;
-		/* libusb should have timed it out itself; make sure */
+		/* libusb should have ended the transfer itself: cancel it and
+		 * wait until it is given back before leaving */
+		snprintf(why, sizeof(why), "%s", r == RF_ETIMEDOUT ?
+			 "no answer in time" : t->base.err);
 		libusb_cancel_transfer(t->in_lt);
 		deadline = now_ms() + USB_SLACK_MS;
 		while (!t->in_done && pump(t, deadline) != RF_ETIMEDOUT)
 			;
-		if (!t->in_done) {
+		if (!t->in_done)
 			t->leaked = 1;
-			return rf_errf(t->base.err, RF_ETIMEDOUT,
-				       "USB read from %s: no answer and the "
-				       "transfer could not be cancelled",
-				       t->base.location);
-		}
-		return rf_errf(t->base.err, RF_ETIMEDOUT,
-			       "no answer from %s within %d ms",
-			       t->base.location, timeout_ms);
+		return rf_errf(t->base.err, r, "USB read from %s: %s",
+			       t->base.location, why);
 	}
 
 	switch (t->in_lt->status) {
@@ -540,6 +545,7 @@ static void read_strings(libusb_device *dev,
 
 	if (r < 0) {
 		c->open_err = r;
+		c->info.no_access = r == LIBUSB_ERROR_ACCESS;
 		return;
 	}
 	if (dd->iSerialNumber &&

@@ -24,6 +24,8 @@ struct rf_usb_devinfo {
 	char serial[64];    /* iSerialNumber, "" when the device has none */
 	char location[32];  /* "usb:BUS-PORT[.PORT...]" */
 	char product[64];   /* iProduct string, "" when unknown */
+	int no_access;      /* could not be opened (udev rules missing?):
+			       serial and product are unknown */
 };
 
 /* List attached phones speaking one of the protocols in `proto_mask`

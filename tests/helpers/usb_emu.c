@@ -22,6 +22,7 @@
 #define MAX_DEVS 8
 #define ERRLEN 256
 #define REPLY_MAX 65536
+#define USB_EMU_PACKET 512
 #define LEAVE_GRACE_MS 500
 
 struct urbrec {
@@ -35,6 +36,7 @@ struct client_state {
 	unsigned gen;         /* device generation it was opened in */
 	GQueue done;          /* completed URBs waiting to be reaped */
 	GQueue pending;       /* IN URBs waiting for a reply */
+	GQueue held;          /* OUT URBs the device does not take yet */
 	unsigned out_unreaped;
 };
 
@@ -52,7 +54,9 @@ struct usb_emu_dev {
 	unsigned gen;
 	int online;               /* link up and device present */
 	GPtrArray *clients;       /* struct client_state *, freed at stop */
+	struct client_state *owner; /* client that claimed the interface */
 	struct usb_emu_stats st;
+	int hold_out;             /* leave OUT URBs pending (device NAKs) */
 	int leaving;              /* link lost, still handing out replies */
 	GQueue outbox;            /* replies queued when the link was lost */
 	int replug_wanted;
@@ -196,6 +200,7 @@ static struct client_state *client_of(struct usb_emu_dev *d,
 	cs->gen = d->gen;
 	g_queue_init(&cs->done);
 	g_queue_init(&cs->pending);
+	g_queue_init(&cs->held);
 	g_ptr_array_add(d->clients, cs);
 	g_object_set_data(G_OBJECT(c), "usb-emu", cs);
 	return cs;
@@ -265,13 +270,15 @@ static void unplug_locked(struct usb_emu_dev *d)
 		if (cs->gen != d->gen)
 			continue;
 		struct urbrec *r;
-		while ((r = g_queue_pop_head(&cs->pending))) {
+		while ((r = g_queue_pop_head(&cs->pending)) ||
+		       (r = g_queue_pop_head(&cs->held))) {
 			r->status = -ESHUTDOWN;
 			r->actual = 0;
 			g_queue_push_tail(&cs->done, r);
 		}
 	}
 	d->gen++;
+	d->owner = NULL;
 	d->st.drops++;
 	pthread_cond_broadcast(&d->u->cv);
 	umockdev_testbed_uevent(d->u->tb, d->syspath, "remove");
@@ -436,6 +443,32 @@ static int control(struct usb_emu_dev *d, uint8_t *buf, size_t len, int *actual)
 
 /* ---- the ioctl handler ------------------------------------------------- */
 
+/* The device takes OUT transfer `r` (counted in flight by the caller). */
+static void take_out(struct usb_emu_dev *d, struct client_state *cs,
+		     struct urbrec *r)
+{
+	UMockdevIoctlData *bd = r->buf;
+	struct usbdevfs_urb *urb = (struct usbdevfs_urb *)r->urb->data;
+	size_t n = bd ? (size_t)bd->data_len : 0;
+	/* the host controller only adds the ZLP after a whole packet */
+	int zlp = (urb->flags & USBDEVFS_URB_ZERO_PACKET) &&
+		n % USB_EMU_PACKET == 0;
+
+	d->st.bytes_out += n;
+	d->st.urbs_out++;
+	if (zlp)
+		d->st.zlp_urbs++;
+	enum emu_link l = d->model.receive(d->model.ctx, bd ? bd->data : NULL,
+					   n, zlp);
+	r->actual = (int)n;
+	if (l != EMU_ONLINE) {
+		link_lost_locked(d, l, cs, r);
+	} else {
+		g_queue_push_tail(&cs->done, r);
+		serve_pending(d);
+	}
+}
+
 static void submit(struct usb_emu_dev *d, struct client_state *cs,
 		   UMockdevIoctlData *arg, long *res, int *eno)
 {
@@ -470,30 +503,18 @@ static void submit(struct usb_emu_dev *d, struct client_state *cs,
 	} else if (urb->endpoint & 0x80) {
 		g_queue_push_tail(&cs->pending, r);
 		serve_pending(d);
-	} else if (d->leaving) {
-		r->out = 1;
-		r->status = -ESHUTDOWN;
-		g_queue_push_tail(&cs->done, r);
 	} else {
-		size_t n = bd ? (size_t)bd->data_len : 0;
-		int zlp = (urb->flags & USBDEVFS_URB_ZERO_PACKET) != 0;
-		d->st.bytes_out += n;
-		d->st.urbs_out++;
-		if (zlp)
-			d->st.zlp_urbs++;
-		enum emu_link l = d->model.receive(d->model.ctx,
-						   bd ? bd->data : NULL, n, zlp);
 		r->out = 1;
-		r->actual = (int)n;
 		cs->out_unreaped++;
 		if (cs->out_unreaped > d->st.max_out_in_flight)
 			d->st.max_out_in_flight = cs->out_unreaped;
-		if (l != EMU_ONLINE) {
-			link_lost_locked(d, l, cs, r);
-		} else {
+		if (d->leaving) {
+			r->status = -ESHUTDOWN;
 			g_queue_push_tail(&cs->done, r);
-			serve_pending(d);
-		}
+		} else if (d->hold_out)
+			g_queue_push_tail(&cs->held, r);
+		else
+			take_out(d, cs, r);
 	}
 	*res = 0; *eno = 0;
 }
@@ -528,20 +549,25 @@ static void reap(struct usb_emu_dev *d, struct client_state *cs,
 	*res = 0; *eno = 0;
 }
 
-static void discard(struct client_state *cs, UMockdevIoctlData *arg,
+static void discard(struct usb_emu_dev *d, struct client_state *cs,
+		    UMockdevIoctlData *arg,
 		    long *res, int *eno)
 {
 	unsigned long addr = *(unsigned long *)arg->data;
-	for (GList *l = cs->pending.head; l; l = l->next) {
-		struct urbrec *r = l->data;
-		if (r->addr != addr)
-			continue;
-		g_queue_delete_link(&cs->pending, l);
-		r->status = -ENOENT;
-		r->actual = 0;
-		g_queue_push_tail(&cs->done, r);
-		*res = 0; *eno = 0;
-		return;
+	GQueue *qs[] = { &cs->pending, &cs->held };
+	for (size_t k = 0; k < 2; k++) {
+		for (GList *l = qs[k]->head; l; l = l->next) {
+			struct urbrec *r = l->data;
+			if (r->addr != addr)
+				continue;
+			g_queue_delete_link(qs[k], l);
+			r->status = -ENOENT;
+			r->actual = 0;
+			g_queue_push_tail(&cs->done, r);
+			d->st.discarded++;
+			*res = 0; *eno = 0;
+			return;
+		}
 	}
 	/* already completed: libusb then simply reaps it */
 	*res = -1; *eno = EINVAL;
@@ -575,13 +601,35 @@ static gboolean on_ioctl(UMockdevIoctlBase *h, UMockdevIoctlClient *c,
 		g_object_unref(cap);
 		break;
 	}
-	case USBDEVFS_GETDRIVER:
+	case USBDEVFS_GETDRIVER: {
+		if (!alive) { res = -1; eno = ENODEV; break; }
+		if (!d->owner || d->owner == cs) {
+			/* no kernel driver bound to the interface */
+			res = -1; eno = ENODATA;
+			break;
+		}
+		/* claimed through another fd, as adb's server would */
+		UMockdevIoctlData *gd = umockdev_ioctl_data_resolve(arg, 0,
+			sizeof(struct usbdevfs_getdriver), NULL);
+		if (!gd) { res = -1; eno = EFAULT; break; }
+		struct usbdevfs_getdriver *g = (void *)gd->data;
+		snprintf(g->driver, sizeof(g->driver), "usbfs");
+		g_object_unref(gd);
+		break;
+	}
 	case USBDEVFS_IOCTL:
-		/* no kernel driver bound to the interface */
 		res = -1; eno = alive ? ENODATA : ENODEV;
 		break;
 	case USBDEVFS_CLAIMINTERFACE:
+		if (!alive) { res = -1; eno = ENODEV; break; }
+		if (d->owner && d->owner != cs) { res = -1; eno = EBUSY; break; }
+		d->owner = cs;
+		break;
 	case USBDEVFS_RELEASEINTERFACE:
+		if (!alive) { res = -1; eno = ENODEV; break; }
+		if (d->owner != cs) { res = -1; eno = EINVAL; break; }
+		d->owner = NULL;
+		break;
 	case USBDEVFS_SETINTERFACE:
 	case USBDEVFS_SETCONFIGURATION:
 	case USBDEVFS_CLEAR_HALT:
@@ -598,7 +646,7 @@ static gboolean on_ioctl(UMockdevIoctlBase *h, UMockdevIoctlClient *c,
 		reap(d, cs, arg, &res, &eno);
 		break;
 	case USBDEVFS_DISCARDURB:
-		discard(cs, arg, &res, &eno);
+		discard(d, cs, arg, &res, &eno);
 		break;
 	default:
 		res = -1; eno = alive ? ENOTTY : ENODEV;
@@ -609,12 +657,26 @@ static gboolean on_ioctl(UMockdevIoctlBase *h, UMockdevIoctlClient *c,
 	return TRUE;
 }
 
+/* The kernel releases an fd's claims when it is closed. */
+static void on_vanished(UMockdevIoctlBase *h, UMockdevIoctlClient *c,
+			gpointer data)
+{
+	struct usb_emu_dev *d = data;
+	(void)h;
+	pthread_mutex_lock(&d->u->mu);
+	struct client_state *cs = g_object_get_data(G_OBJECT(c), "usb-emu");
+	if (cs && d->owner == cs)
+		d->owner = NULL;
+	pthread_mutex_unlock(&d->u->mu);
+}
+
 /* ---- public API ---------------------------------------------------------- */
 
 struct usb_emu *usb_emu_start_empty(char *err)
 {
 	GError *ge = NULL;
-	if (!umockdev_in_mock_environment()) {
+	const char *pre = getenv("LD_PRELOAD");
+	if (!pre || !strstr(pre, "umockdev-preload")) {
 		errset(err, "not running under umockdev-wrapper");
 		return NULL;
 	}
@@ -690,6 +752,8 @@ int usb_emu_add(struct usb_emu *u, const struct usb_emu_devcfg *cfg, char *err)
 	 * would reach a plain file */
 	d->handler = umockdev_ioctl_base_new();
 	g_signal_connect(d->handler, "handle-ioctl", G_CALLBACK(on_ioctl), d);
+	g_signal_connect(d->handler, "client-vanished", G_CALLBACK(on_vanished),
+			 d);
 	if (!umockdev_testbed_attach_ioctl(u->tb, d->devnode, d->handler, &ge)) {
 		errset(err, "umockdev: cannot attach ioctl handler: %s",
 		       ge ? ge->message : "?");
@@ -748,6 +812,22 @@ void usb_emu_get_stats(struct usb_emu *u, int idx, struct usb_emu_stats *st)
 	pthread_mutex_unlock(&u->mu);
 }
 
+void usb_emu_hold_out(struct usb_emu *u, int idx, int hold)
+{
+	if (idx < 0 || idx >= u->ndev)
+		return;
+	struct usb_emu_dev *d = u->dev[idx];
+	pthread_mutex_lock(&u->mu);
+	d->hold_out = hold;
+	for (guint i = 0; !hold && i < d->clients->len; i++) {
+		struct client_state *cs = g_ptr_array_index(d->clients, i);
+		struct urbrec *r;
+		while (client_alive(d, cs) && (r = g_queue_pop_head(&cs->held)))
+			take_out(d, cs, r);
+	}
+	pthread_mutex_unlock(&u->mu);
+}
+
 void usb_emu_unplug(struct usb_emu *u, int idx)
 {
 	if (idx < 0 || idx >= u->ndev)
@@ -797,6 +877,8 @@ void usb_emu_stop(struct usb_emu *u)
 			while ((r = g_queue_pop_head(&cs->done)))
 				rec_free(r);
 			while ((r = g_queue_pop_head(&cs->pending)))
+				rec_free(r);
+			while ((r = g_queue_pop_head(&cs->held)))
 				rec_free(r);
 			free(cs);
 		}

@@ -48,8 +48,11 @@ struct usb_emu;
 struct usb_emu_stats {
 	unsigned long long bytes_out;  /* OUT URB payload bytes */
 	unsigned long long urbs_out;
-	unsigned long long zlp_urbs;   /* OUT URBs carrying the ZERO_PACKET flag */
+	unsigned long long zlp_urbs;   /* OUT URBs followed by a zero-length
+					  packet (ZERO_PACKET flag on a whole
+					  number of packets) */
 	unsigned max_out_in_flight;    /* most OUT URBs submitted, not yet reaped */
+	unsigned long long discarded;  /* URBs the host cancelled while pending */
 	unsigned drops;                /* times the device was unplugged */
 	int online;
 };
@@ -71,6 +74,11 @@ struct emu *usb_emu_core(struct usb_emu *u, int idx);
 const char *usb_emu_location(struct usb_emu *u, int idx);
 
 void usb_emu_get_stats(struct usb_emu *u, int idx, struct usb_emu_stats *st);
+
+/* While `hold` is set, device `idx` takes no OUT data: OUT URBs stay
+ * pending (the host's transfers time out or get cancelled); clearing it
+ * delivers the held ones in order. */
+void usb_emu_hold_out(struct usb_emu *u, int idx, int hold);
 
 /* Unplug device `idx` now, as if the cable was pulled (no re-plug). */
 void usb_emu_unplug(struct usb_emu *u, int idx);

@@ -1,0 +1,128 @@
+#!/bin/sh
+# flash-image figures: romflash vs Debian's AOSP fastboot writing the same
+# 1 GiB sparse image to `system` of the emulated phone over TCP.
+#
+# The image: img2simg of a raw file of SIZE_MIB MiB, mostly random data with
+# zero holes (one 4 MiB segment in 8, and the last 256 KiB of every data
+# segment), written segment by segment so it needs no RAM.  The emulator
+# runs with its default max-download-size (0x30000000 = 768 MiB), so a
+# 1 GiB image must be split.  Each run starts from a fresh emulator state;
+# the emulator spools every download to disk and writes the partition file,
+# so its disk writes are part of both timings.  Both results are checked
+# byte for byte against simg2img's output.
+#
+# Usage: tools/bench-flash-image.sh        (env: SIZE_MIB=1024 RUNS=3
+#        DIR=/tmp/... ROMFLASH=build/romflash EMU=build/romflash-emu
+#        KEEP=1 keeps DIR)
+# Prints one line per run and a summary; wall time and peak RSS come from
+# GNU time (`/usr/bin/time -f '%e %M'`, the "Elapsed" and "Maximum resident
+# set size" of `time -v`).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RF=${ROMFLASH:-$ROOT/build/romflash}
+EMU=${EMU:-$ROOT/build/romflash-emu}
+SIZE_MIB=${SIZE_MIB:-1024}
+RUNS=${RUNS:-3}
+DIR=${DIR:-$(mktemp -d /tmp/romflash-bench.XXXXXX)}
+GNUTIME=/usr/bin/time
+EPID=""
+
+die() { echo "bench: $*" >&2; exit 1; }
+cleanup() {
+	[ -n "$EPID" ] && kill "$EPID" 2>/dev/null
+	[ "${KEEP:-0}" = 1 ] || rm -rf "$DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ -x "$RF" ] || die "$RF not built (make build/romflash)"
+[ -x "$EMU" ] || die "$EMU not built (make build/romflash-emu)"
+command -v fastboot >/dev/null || die "fastboot not installed (apt-get install fastboot)"
+command -v img2simg >/dev/null || die "img2simg not installed (apt-get install android-sdk-libsparse-utils)"
+[ -x "$GNUTIME" ] || die "GNU time not installed (apt-get install time)"
+mkdir -p "$DIR"
+
+SEG=4 # MiB
+RAW=$DIR/system.raw
+IMG=$DIR/system.simg
+EXPECT=$DIR/system.expect
+if [ ! -s "$IMG" ]; then
+	echo "bench: making a $SIZE_MIB MiB image in $DIR"
+	rm -f "$RAW"
+	truncate -s "${SIZE_MIB}M" "$RAW"
+	i=0
+	while [ $((i * SEG)) -lt "$SIZE_MIB" ]; do
+		if [ $((i % 8)) -ne 7 ]; then
+			dd if=/dev/urandom of="$RAW" bs=256K count=$((SEG * 4 - 1)) \
+				seek=$((i * SEG * 4)) iflag=fullblock conv=notrunc status=none ||
+				die "writing $RAW"
+		fi
+		i=$((i + 1))
+	done
+	img2simg "$RAW" "$IMG" || die img2simg
+	rm -f "$RAW"
+fi
+[ -s "$EXPECT" ] || simg2img "$IMG" "$EXPECT" || die simg2img
+ISIZE=$(stat -c %s "$IMG")
+ESIZE=$(stat -c %s "$EXPECT")
+echo "bench: image $IMG: $ISIZE bytes sparse, $ESIZE bytes unsparsed"
+
+start_emu() {
+	rm -rf "$DIR/state" "$DIR/port"
+	"$EMU" --state "$DIR/state" --port 0 --port-file "$DIR/port" >>"$DIR/emu.log" 2>&1 &
+	EPID=$!
+	i=0
+	while [ ! -s "$DIR/port" ]; do
+		i=$((i + 1)); [ $i -gt 200 ] && die "emulator did not start"
+		sleep 0.05
+	done
+	PORT=$(cat "$DIR/port")
+}
+stop_emu() { kill "$EPID" 2>/dev/null; wait "$EPID" 2>/dev/null; EPID=""; }
+
+verify() {
+	part=$DIR/state/system.img
+	psize=$(stat -c %s "$part")
+	cmp -n "$ESIZE" "$EXPECT" "$part" || die "$1: system differs from simg2img output"
+	tail -c "+$((ESIZE + 1))" "$part" | cmp -n $((psize - ESIZE)) - /dev/zero ||
+		die "$1: system not zero after the image"
+}
+
+# run TOOL: one timed flash with a fresh emulator; appends to $DIR/results
+run() {
+	start_emu
+	cat "$IMG" >/dev/null # same page cache state for both tools
+	case $1 in
+	romflash) set -- romflash "$RF" -s "tcp:127.0.0.1:$PORT" flash-image system "$IMG" ;;
+	fastboot) set -- fastboot fastboot -s "tcp:127.0.0.1:$PORT" flash system "$IMG" ;;
+	esac
+	tool=$1; shift
+	"$GNUTIME" -f '%e %M' -o "$DIR/time.out" "$@" >"$DIR/$tool.log" 2>&1 ||
+		die "$tool failed: $(tail -n 3 "$DIR/$tool.log")"
+	pieces=$(grep -c '^flash:system$' "$DIR/state/commands.log")
+	stop_emu
+	verify "$tool"
+	read -r secs rss_kib <"$DIR/time.out"
+	echo "$tool $secs $rss_kib $pieces" >>"$DIR/results"
+	awk -v t="$tool" -v s="$secs" -v m="$rss_kib" -v p="$pieces" 'BEGIN {
+		printf "%-9s %7.2f s  peak RSS %7.1f MiB  %d downloads  verified\n", t, s, m / 1024, p }'
+}
+
+: >"$DIR/results"
+r=0
+while [ $r -lt "$RUNS" ]; do
+	r=$((r + 1))
+	echo "run $r/$RUNS"
+	run romflash
+	run fastboot
+done
+
+awk '
+	{ t[$1] += $2; n[$1]++; if ($3 > m[$1]) m[$1] = $3 }
+	END {
+		printf "mean wall: romflash %.2f s, fastboot %.2f s, ratio romflash/fastboot %.2f (goal <= 1.0)\n",
+			t["romflash"] / n["romflash"], t["fastboot"] / n["fastboot"],
+			(t["romflash"] / n["romflash"]) / (t["fastboot"] / n["fastboot"])
+		printf "max peak RSS: romflash %.1f MiB (goal <= 32), fastboot %.1f MiB\n",
+			m["romflash"] / 1024, m["fastboot"] / 1024
+	}' "$DIR/results"
