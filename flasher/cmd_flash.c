@@ -86,7 +86,7 @@ static int dry_run(struct rf_cli *cli, const struct flash_args *a)
 		av[ac++] = (char *)a->md5;
 	}
 	av[ac] = NULL;
-	optind = 1;
+	optind = 0;
 	return cmd_plan(cli, ac, av);
 }
 

@@ -43,7 +43,8 @@ static const struct {
 	{ "devices", cmd_devices, "", "attached phones: serial, mode, product" },
 	{ "info", cmd_info, "PACKAGE", "what a package is, verified" },
 	{ "plan", cmd_plan, "PACKAGE [--mode MODE]", "dry run: the ordered steps" },
-	/*FLASH*/
+	{ "flash", cmd_flash, "PACKAGE [--mode MODE] [--yes] [--no-reboot] [--resume]",
+	  "flash a fastboot ROM package" },
 	{ "getvar", cmd_getvar, "NAME", "read a bootloader variable" },
 	{ "flash-image", cmd_flash_image, "PARTITION FILE",
 	  "write one image (raw or sparse) to a partition" },
@@ -112,7 +113,7 @@ int main(int argc, char **argv)
 			int rc;
 			char **sub = argv + optind;
 			int subc = argc - optind;
-			optind = 1; /* commands parse their own options */
+			optind = 0; /* commands parse their own options (0: glibc re-initialises getopt) */
 			rc = commands[i].fn(&cli, subc, sub);
 			if (rf_interrupted && rc != RF_EXIT_OK)
 				rc = RF_EXIT_INTERRUPTED;

@@ -623,8 +623,9 @@ static int open_dir(struct rf_package *p)
 			if (de->d_name[0] == '.')
 				continue;
 			snprintf(sub, sizeof sub, "%s/%s", p->path, de->d_name);
-			if (dir_has_script(sub) && strlen(sub) < sizeof p->dir) {
-				snprintf(p->dir, sizeof p->dir, "%s", sub);
+			size_t l = strlen(sub);
+			if (dir_has_script(sub) && l < sizeof p->dir) {
+				memcpy(p->dir, sub, l + 1);
 				n++;
 			}
 		}

@@ -83,6 +83,7 @@ struct rf_pkg_stream {
 	char spool_parent[4096];
 	char spool_dir[4096 + 32];
 	int have_spool_dir;
+	unsigned seq;
 	uint64_t budget, spool_used;
 	struct rf_pkg_stream_stats st;
 	struct reader r;
@@ -148,12 +149,13 @@ static void spool_drop(struct rf_pkg_stream *s, size_t k)
 	s->spool_used -= m->size;
 }
 
-/* Spooled images the rest of the order no longer needs. */
-static void spool_gc(struct rf_pkg_stream *s)
+/* Spooled images the rest of the order no longer needs (but `keep`,
+ * about to be read). */
+static void spool_gc(struct rf_pkg_stream *s, size_t keep)
 {
 	for (size_t k = 0; k < s->nimg; k++)
-		if (s->img[k].spool_fd >= 0 && !uses_from(s, k, s->pos) &&
-		    !(s->r.kind == R_SPOOL && s->r.k == k))
+		if (k != keep && s->img[k].spool_fd >= 0 &&
+		    !uses_from(s, k, s->pos))
 			spool_drop(s, k);
 }
 
@@ -176,8 +178,7 @@ static int spool_create(struct rf_pkg_stream *s, uint64_t size)
 	    (uint64_t)vf.f_bavail * vf.f_frsize < size + SPOOL_DISK_MARGIN)
 		return -1;
 	char path[sizeof s->spool_dir + 32];
-	static unsigned seq;
-	snprintf(path, sizeof path, "%s/%u", s->spool_dir, ++seq);
+	snprintf(path, sizeof path, "%s/%u", s->spool_dir, ++s->seq);
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		      0600);
 	if (fd < 0)
@@ -196,6 +197,19 @@ static void spool_abort(struct rf_pkg_stream *s, int fd, uint64_t size)
 }
 
 /* A failed spool write only costs a later pass: not an error. */
+static int write_all(int fd, const void *p, size_t n);
+
+static int write_zeros(int fd, uint64_t n)
+{
+	while (n) {
+		size_t z = n < sizeof zeros ? (size_t)n : sizeof zeros;
+		if (write_all(fd, zeros, z))
+			return -1;
+		n -= z;
+	}
+	return 0;
+}
+
 static int write_all(int fd, const void *p, size_t n)
 {
 	const unsigned char *c = p;
@@ -232,9 +246,9 @@ static void pass_close(struct rf_pkg_stream *s)
 		if (s->r.tee_fd >= 0)
 			spool_abort(s, s->r.tee_fd, s->r.size);
 		s->r.tee_fd = -1;
+		/* the caller's error path says why */
 		s->r.kind = R_FAILED;
-		s->r.rc = rf_errf(s->err, RF_EINVAL, "internal: image read "
-				  "after its stream moved on");
+		s->r.rc = RF_EFORMAT;
 	}
 	if (s->a)
 		archive_read_free(s->a);
@@ -471,14 +485,9 @@ static int spool_rest(struct rf_pkg_stream *s, int fd, uint64_t done,
 		}
 		if (!*ok)
 			continue;
-		while (done < off && *ok) { /* a hole of a sparse tar entry */
-			size_t z = off - done < sizeof zeros ?
-				   (size_t)(off - done) : sizeof zeros;
-			*ok = !write_all(fd, zeros, z);
-			done += z;
-		}
-		*ok = *ok && !write_all(fd, p, len);
-		done += len;
+		/* off > done: a hole of a sparse tar entry */
+		*ok = !write_zeros(fd, off - done) && !write_all(fd, p, len);
+		done = off + len;
 		s->st.spooled_bytes += len;
 	}
 	if (*ok && done < size)
@@ -516,6 +525,9 @@ static int pass_drain(struct rf_pkg_stream *s)
 
 static int reader_fail(struct reader *r, int rc)
 {
+	if (r->tee_fd >= 0)
+		spool_abort(r->s, r->tee_fd, r->size);
+	r->tee_fd = -1;
 	r->kind = R_FAILED;
 	r->rc = rc;
 	return rc;
@@ -643,10 +655,16 @@ static int reader_end(struct rf_pkg_stream *s)
 		r->kind = R_NONE;
 		/* what the caller read is in the spool file; the block
 		 * in hand is the rest's start */
-		ok = r->blk_len ? !write_all(fd, r->blk, r->blk_len) : 1;
-		uint64_t done = r->done + r->blk_len;
-		if (ok)
-			s->st.spooled_bytes += r->blk_len;
+		uint64_t done = r->done;
+		if (r->blk_len) {
+			ok = !write_zeros(fd, r->blk_off - r->done) &&
+			     !write_all(fd, r->blk, r->blk_len);
+			done = r->blk_off + r->blk_len;
+			if (ok)
+				s->st.spooled_bytes += r->blk_len;
+		} else {
+			ok = 1;
+		}
 		if (ok && (rc = spool_rest(s, fd, done, size, &ok)) == RF_OK &&
 		    ok)
 			s->img[r->k].spool_fd = fd;
@@ -873,7 +891,7 @@ int rf_pkg_stream_image(struct rf_pkg_stream *s, const char *rel,
 			goto fail;
 		}
 	}
-	spool_gc(s);
+	spool_gc(s, k);
 	s->r.k = k;
 	s->r.size = s->img[k].size;
 	s->r.done = 0;

@@ -97,7 +97,7 @@ static int strip_suffix(char *s, const char *suf)
 static int parse_fastboot(const char *base, struct rf_pkgname *n)
 {
 	char buf[256], *tok[MAXTOK];
-	snprintf(buf, sizeof buf, "%s", base);
+	snprintf(buf, sizeof buf, "%.255s", base);
 	if (!strip_suffix(buf, ".tgz") && !strip_suffix(buf, ".tar.gz"))
 		strip_suffix(buf, ".tar");
 	char whole[256];
@@ -148,7 +148,7 @@ static int parse_fastboot(const char *base, struct rf_pkgname *n)
 static int parse_recovery(const char *base, struct rf_pkgname *n)
 {
 	char buf[256], *tok[MAXTOK];
-	snprintf(buf, sizeof buf, "%s", base);
+	snprintf(buf, sizeof buf, "%.255s", base);
 	if (!strip_suffix(buf, ".zip"))
 		return 0;
 	int nt = split(buf, tok);

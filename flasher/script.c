@@ -437,6 +437,7 @@ static int split_words(const char *s, struct words *w, int bat)
 				PUT(*p++);
 			} else if (!bat && *p == '$' && p[1] == '(') {
 				int depth = 0;
+				PUT(*p++);
 				do {
 					if (*p == '(')
 						depth++;
@@ -1144,6 +1145,8 @@ int rf_script_parse(const char *file, const char *text, size_t len,
 		rc = rf_errf(err, RF_EFORMAT,
 			     "%s: CURRENT_ANTI_VER is set but never checked", file);
 out:
+	if (rc)
+		out->n = before; /* all or nothing */
 	for (int i = 0; i < ip.ncmd; i++)
 		free(ip.cmd[i].text);
 	free(ip.cmd);

@@ -13,9 +13,10 @@
 #
 # Usage: tools/bench-flash-image.sh        (env: SIZE_MIB=1024 RUNS=3
 #        DIR=/tmp/... ROMFLASH=build/romflash EMU=build/romflash-emu
-#        KEEP=1 keeps DIR)
+#        KEEP=1 keeps DIR, STATE=DIR/state: the emulator's state, e.g.
+#        STATE=/dev/shm/rf-bench-state to take the disk out of the figures)
 # Prints one line per run and a summary; wall time and peak RSS come from
-# GNU time (`/usr/bin/time -f '%e %M'`, the "Elapsed" and "Maximum resident
+# GNU time (`/usr/bin/time -f '%e %M %U %S'`, the "Elapsed" and "Maximum resident
 # set size" of `time -v`).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,12 +25,14 @@ EMU=${EMU:-$ROOT/build/romflash-emu}
 SIZE_MIB=${SIZE_MIB:-1024}
 RUNS=${RUNS:-3}
 DIR=${DIR:-$(mktemp -d /tmp/romflash-bench.XXXXXX)}
+STATE=${STATE:-$DIR/state}
 GNUTIME=/usr/bin/time
 EPID=""
 
 die() { echo "bench: $*" >&2; exit 1; }
 cleanup() {
 	[ -n "$EPID" ] && kill "$EPID" 2>/dev/null
+	rm -rf "$STATE"
 	[ "${KEEP:-0}" = 1 ] || rm -rf "$DIR"
 }
 trap cleanup EXIT
@@ -42,23 +45,22 @@ command -v img2simg >/dev/null || die "img2simg not installed (apt-get install a
 [ -x "$GNUTIME" ] || die "GNU time not installed (apt-get install time)"
 mkdir -p "$DIR"
 
-SEG=4 # MiB
 RAW=$DIR/system.raw
 IMG=$DIR/system.simg
 EXPECT=$DIR/system.expect
 if [ ! -s "$IMG" ]; then
 	echo "bench: making a $SIZE_MIB MiB image in $DIR"
-	rm -f "$RAW"
-	truncate -s "${SIZE_MIB}M" "$RAW"
-	i=0
-	while [ $((i * SEG)) -lt "$SIZE_MIB" ]; do
-		if [ $((i % 8)) -ne 7 ]; then
-			dd if=/dev/urandom of="$RAW" bs=256K count=$((SEG * 4 - 1)) \
-				seek=$((i * SEG * 4)) iflag=fullblock conv=notrunc status=none ||
-				die "writing $RAW"
-		fi
-		i=$((i + 1))
-	done
+	python3 - "$RAW" "$SIZE_MIB" <<'PY' || die "writing $RAW"
+import random, sys
+seg, mib = 4 << 20, int(sys.argv[2])
+rng = random.Random(1)
+with open(sys.argv[1], 'wb') as f:
+    f.truncate(mib << 20)
+    for i in range(mib * (1 << 20) // seg):
+        if i % 8 != 7:
+            f.seek(i * seg)
+            f.write(rng.randbytes(seg - (256 << 10)))
+PY
 	img2simg "$RAW" "$IMG" || die img2simg
 	rm -f "$RAW"
 fi
@@ -68,8 +70,8 @@ ESIZE=$(stat -c %s "$EXPECT")
 echo "bench: image $IMG: $ISIZE bytes sparse, $ESIZE bytes unsparsed"
 
 start_emu() {
-	rm -rf "$DIR/state" "$DIR/port"
-	"$EMU" --state "$DIR/state" --port 0 --port-file "$DIR/port" >>"$DIR/emu.log" 2>&1 &
+	rm -rf "$STATE" "$DIR/port"
+	"$EMU" --state "$STATE" --port 0 --port-file "$DIR/port" >>"$DIR/emu.log" 2>&1 &
 	EPID=$!
 	i=0
 	while [ ! -s "$DIR/port" ]; do
@@ -81,31 +83,46 @@ start_emu() {
 stop_emu() { kill "$EPID" 2>/dev/null; wait "$EPID" 2>/dev/null; EPID=""; }
 
 verify() {
-	part=$DIR/state/system.img
-	psize=$(stat -c %s "$part")
+	part=$STATE/system.img
 	cmp -n "$ESIZE" "$EXPECT" "$part" || die "$1: system differs from simg2img output"
-	tail -c "+$((ESIZE + 1))" "$part" | cmp -n $((psize - ESIZE)) - /dev/zero ||
-		die "$1: system not zero after the image"
+	# only the allocated extents can hold non-zero bytes
+	python3 - "$part" "$ESIZE" <<'PY' || die "$1: system not zero after the image"
+import os, sys
+fd, pos = os.open(sys.argv[1], os.O_RDONLY), int(sys.argv[2])
+while True:
+    try:
+        pos = os.lseek(fd, pos, os.SEEK_DATA)
+    except OSError:
+        break
+    end = os.lseek(fd, pos, os.SEEK_HOLE)
+    while pos < end:
+        b = os.pread(fd, min(end - pos, 1 << 20), pos)
+        if b.count(0) != len(b):
+            sys.exit("non-zero byte near offset %d" % pos)
+        pos += len(b)
+PY
 }
 
 # run TOOL: one timed flash with a fresh emulator; appends to $DIR/results
 run() {
 	start_emu
 	cat "$IMG" >/dev/null # same page cache state for both tools
+	sync # no write-back of the previous run during this one
 	case $1 in
 	romflash) set -- romflash "$RF" -s "tcp:127.0.0.1:$PORT" flash-image system "$IMG" ;;
 	fastboot) set -- fastboot fastboot -s "tcp:127.0.0.1:$PORT" flash system "$IMG" ;;
 	esac
 	tool=$1; shift
-	"$GNUTIME" -f '%e %M' -o "$DIR/time.out" "$@" >"$DIR/$tool.log" 2>&1 ||
+	"$GNUTIME" -f '%e %M %U %S' -o "$DIR/time.out" "$@" >"$DIR/$tool.log" 2>&1 ||
 		die "$tool failed: $(tail -n 3 "$DIR/$tool.log")"
-	pieces=$(grep -c '^flash:system$' "$DIR/state/commands.log")
+	pieces=$(grep -c '^flash:system$' "$STATE/commands.log")
 	stop_emu
 	verify "$tool"
-	read -r secs rss_kib <"$DIR/time.out"
-	echo "$tool $secs $rss_kib $pieces" >>"$DIR/results"
-	awk -v t="$tool" -v s="$secs" -v m="$rss_kib" -v p="$pieces" 'BEGIN {
-		printf "%-9s %7.2f s  peak RSS %7.1f MiB  %d downloads  verified\n", t, s, m / 1024, p }'
+	read -r secs rss_kib usr sys <"$DIR/time.out"
+	echo "$tool $secs $rss_kib $pieces $usr $sys" >>"$DIR/results"
+	awk -v t="$tool" -v s="$secs" -v m="$rss_kib" -v p="$pieces" -v u="$usr" -v y="$sys" 'BEGIN {
+		printf "%-9s %6.2f s wall (%5.2f user %5.2f sys)  peak RSS %5.1f MiB  %d downloads  verified\n",
+			t, s, u, y, m / 1024, p }'
 }
 
 : >"$DIR/results"
@@ -117,12 +134,21 @@ while [ $r -lt "$RUNS" ]; do
 	run fastboot
 done
 
-awk '
-	{ t[$1] += $2; n[$1]++; if ($3 > m[$1]) m[$1] = $3 }
+# median wall time of TOOL
+median() {
+	grep "^$1 " "$DIR/results" | awk '{ print $2 }' | sort -n |
+		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+awk -v mr="$(median romflash)" -v mf="$(median fastboot)" '
+	{ t[$1] += $2; n[$1]++; c[$1] += $5 + $6; if ($3 > m[$1]) m[$1] = $3 }
 	END {
-		printf "mean wall: romflash %.2f s, fastboot %.2f s, ratio romflash/fastboot %.2f (goal <= 1.0)\n",
+		printf "median wall: romflash %.2f s, fastboot %.2f s, ratio romflash/fastboot %.2f (goal <= 1.0)\n",
+			mr, mf, mr / mf
+		printf "mean wall: romflash %.2f s, fastboot %.2f s, ratio %.2f\n",
 			t["romflash"] / n["romflash"], t["fastboot"] / n["fastboot"],
 			(t["romflash"] / n["romflash"]) / (t["fastboot"] / n["fastboot"])
+		printf "mean CPU (user+sys): romflash %.2f s, fastboot %.2f s\n",
+			c["romflash"] / n["romflash"], c["fastboot"] / n["fastboot"]
 		printf "max peak RSS: romflash %.1f MiB (goal <= 32), fastboot %.1f MiB\n",
 			m["romflash"] / 1024, m["fastboot"] / 1024
 	}' "$DIR/results"
