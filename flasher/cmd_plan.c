@@ -67,6 +67,7 @@ static void step_detail(const struct rf_step *s, char *buf, size_t cap)
 struct phone {
 	int on;
 	char result[256][8]; /* per step: "pass" "FAIL" "yes" "no" */
+	char value[256][132]; /* per step: [0] 2 once asked, then the answer */
 	int failed;
 };
 
@@ -114,7 +115,21 @@ static int ask_phone(struct rf_cli *cli, struct rf_plan *pl,
 		if (s->op != RF_OP_GETVAR_CHECK && s->op != RF_OP_ANTI_CHECK &&
 		    s->op != RF_OP_CRC_FLASH)
 			continue;
-		rc = getvar_or_empty(&fb, var, val, sizeof val);
+		/* one getvar per variable: crc decides several steps */
+		size_t k;
+		for (k = 0; k < i; k++) {
+			const struct rf_step *o = &pl->steps.v[k];
+			if (ph->value[k][0] == 2 && !strcmp(o->op == RF_OP_ANTI_CHECK
+							  ? "anti" : o->var, var))
+				break;
+		}
+		rc = RF_OK;
+		if (k < i)
+			snprintf(val, sizeof val, "%s", ph->value[k] + 1);
+		else
+			rc = getvar_or_empty(&fb, var, val, sizeof val);
+		ph->value[i][0] = 2; /* asked; [1..] holds the answer */
+		snprintf(ph->value[i] + 1, sizeof ph->value[i] - 1, "%s", val);
 		if (rc) {
 			out_error("plan: getvar %s: %s", var, fb.err);
 			ex = rf_exit_for(rc);

@@ -43,6 +43,7 @@ struct rf_gzr {
 	int finished;
 	struct inflate_state st;
 	unsigned char *out;
+	int rc;         /* first error, sticky */
 	char err[RF_ERRLEN];
 };
 
@@ -212,10 +213,8 @@ static int next_gunzip(struct rf_gzr *g, const void **buf, size_t *len)
 			return rf_errf(g->err, RF_EFORMAT,
 				       "data after the end of the gzip stream");
 		}
-		if (g->st.avail_in == 0 && g->eof)
-			return rf_errf(g->err, RF_EFORMAT,
-				       "truncated: the gzip stream ends early "
-				       "(incomplete download?)");
+		/* with no input left, ISA-L may still hold output: drain it
+		 * before calling the stream truncated */
 		g->st.next_out = g->out;
 		g->st.avail_out = OUT_SZ;
 		int r = isal_inflate(&g->st);
@@ -235,6 +234,10 @@ static int next_gunzip(struct rf_gzr *g, const void **buf, size_t *len)
 			g->members++;
 		}
 		size_t made = OUT_SZ - g->st.avail_out;
+		if (!made && !g->between && g->st.avail_in == 0 && g->eof)
+			return rf_errf(g->err, RF_EFORMAT,
+				       "truncated: the gzip stream ends early "
+				       "(incomplete download?)");
 		if (made) {
 			*buf = g->out;
 			*len = made;
@@ -247,15 +250,15 @@ int rf_gzr_next(struct rf_gzr *g, const void **buf, size_t *len)
 {
 	*buf = NULL;
 	*len = 0;
-	if (g->err[0])
-		return RF_EFORMAT;
+	if (g->rc)
+		return g->rc;
 	if (g->gunzip)
-		return next_gunzip(g, buf, len);
+		return g->rc = next_gunzip(g, buf, len);
 	unsigned char *p;
 	size_t n;
 	int rc = fetch(g, &p, &n);
 	if (rc)
-		return rc;
+		return g->rc = rc;
 	*buf = p;
 	*len = n;
 	return RF_OK;
@@ -273,7 +276,7 @@ int rf_gzr_finish(struct rf_gzr *g, char md5hex[33])
 			return rc;
 	} while (n);
 	if (g->gunzip && g->members == 0)
-		return rf_errf(g->err, RF_EFORMAT, "empty gzip stream");
+		return g->rc = rf_errf(g->err, RF_EFORMAT, "empty gzip stream");
 	stop_thread(g, 0);
 	rf_md5_final(&g->md5, md5hex);
 	g->finished = 1;

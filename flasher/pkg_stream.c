@@ -22,7 +22,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,7 +320,8 @@ static int pass_open(struct rf_pkg_stream *s)
 	rc = rf_gzr_open(&s->g, via[0] ? via : s->pkg->path, 1, s->err);
 	close(fd);
 	if (rc)
-		return rc;
+		return rf_errf(s->err, rc, "%s: cannot read it again",
+			       s->pkg->path);
 	if (!via[0] && (stat(s->pkg->path, &sb) < 0 || !same_file(s, &sb))) {
 		rc = changed(s);
 		goto fail;

@@ -818,7 +818,7 @@ int rf_usb_open(const char *selector, int proto, int zlp,
 	}
 	if (nsel > 1) {
 		describe(v, cnt, selector, list, sizeof(list) - 64);
-		ret = rf_errf(err, RF_EBUSY,
+		ret = rf_errf(err, RF_EMULTIPLE,
 			      "%zu phones in %s mode match, choose one with -s: "
 			      "%s", nsel, proto_name(proto), list);
 		goto out;

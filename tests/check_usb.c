@@ -217,7 +217,7 @@ START_TEST(test_two_phones)
 
 	/* no guessing with two phones */
 	ck_assert_int_eq(rf_usb_open(NULL, RF_USB_PROTO_FASTBOOT, 0, &t, err),
-			 RF_EBUSY);
+			 RF_EMULTIPLE);
 	ck_assert_msg(strstr(err, "EMU0001 (usb:1-1)") &&
 		      strstr(err, "EMU0002 (usb:1-2)"), "message: %s", err);
 

@@ -110,7 +110,7 @@ expect 1 'disconnect|closed|reset' "phone closes without answering" -- -s "tcp:1
 if [ "${RF_SLOW_TESTS:-0}" = 1 ]; then
 	# romflash waits 30 s (RF_FB_DEFAULT_TIMEOUT_MS) for a reply
 	fake silent silent
-	expect 1 'tim' "phone never answers" -- -s "tcp:127.0.0.1:$PORT" getvar product
+	expect 1 'no reply|tim' "phone never answers" -- -s "tcp:127.0.0.1:$PORT" getvar product
 fi
 
 # ---- the emulated phone ----
@@ -124,6 +124,24 @@ expect 1 'too large' "image larger than its partition" -- -s "tcp:127.0.0.1:$POR
 [ -e "$S/sbl1.img" ] && { echo "FAIL: oversize image wrote sbl1"; NFAIL=$((NFAIL + 1)); }
 expect 1 'partition does not exist|nosuchpart' "erase unknown partition" -- -s "tcp:127.0.0.1:$PORT" erase nosuchpart
 expect 1 'not ?found|no-such-var' "unknown variable" -- -s "tcp:127.0.0.1:$PORT" getvar no-such-var
+
+# ---- Ctrl-C during a split flash: the piece in flight completes, no
+# further download starts, exit 130 ----
+emu slow --throttle 4 --max-download 0x400000
+head -c $((12 << 20)) /dev/urandom >"$T/r12.img"
+timeout 60 "$RF" -s "tcp:127.0.0.1:$PORT" flash-image recovery "$T/r12.img" >"$T/out" 2>"$T/err" &
+RP=$!
+sleep 0.5
+kill -INT $RP
+wait $RP
+rc=$?
+n=$(grep -c '^download:' "$S/commands.log")
+if [ $rc -ne 130 ] || [ "$n" -ge 3 ] || ! grep -q 'interrupted' "$T/err"; then
+	echo "FAIL: Ctrl-C: exit $rc, $n of 3 downloads, stderr: $(cat "$T/err")"
+	NFAIL=$((NFAIL + 1))
+else
+	echo "ok: Ctrl-C (exit 130 after $n of 3 downloads): $(head -n 1 "$T/err")"
+fi
 
 # ---- bad images: exit 3, nothing sent ----
 emu e2

@@ -103,13 +103,16 @@ with tarfile.open(out, "w:gz") as t:
     elif kind == "device":
         ti = tarfile.TarInfo(top + "/images/sda"); ti.type = tarfile.BLKTYPE
         ti.devmajor, ti.devminor = 8, 0; t.addfile(ti)
+    elif kind == "huge":  # a header claiming 100 GiB, no data after it
+        ti = tarfile.TarInfo(top + "/images/huge.img"); ti.size = 100 << 30
+        t.fileobj.write(ti.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape"))
     elif kind == "fifo":
         ti = tarfile.TarInfo(top + "/images/fifo"); ti.type = tarfile.FIFOTYPE
         t.addfile(ti)
 EOF
 }
 for k in dotdot:"goes up" absolute:"absolute path" symlink:"symbolic link" \
-	 hardlink:"hard link" device:"device file" fifo:"fifo"; do
+	 hardlink:"hard link" device:"device file" fifo:"fifo" huge:"absurd size"; do
 	kind=${k%%:*} word=${k#*:}
 	craft "$T/$kind.tgz" "$kind"
 	expect 3 "$word" run "$ROMFLASH" plan "$T/$kind.tgz"
@@ -173,11 +176,12 @@ grep -q "Codename  unknown" "$T/out" || fail "unparsed name: codename"
 EMU=${ROMFLASH_EMU:-$ROOT/${B:-build}/romflash-emu}
 if [ -x "$EMU" ]; then
 	emu() { # emu NAME ARGS...: start an emulated phone; sets PORT
-		"$EMU" --state "$T/$1" --port 0 --port-file "$T/$1.port" \
-			--pidfile "$T/$1.pid" "$@" >>"$T/emu.log" 2>&1 &
+		name=$1; shift
+		"$EMU" --state "$T/$name" --port 0 --port-file "$T/$name.port" \
+			--pidfile "$T/$name.pid" "$@" >>"$T/emu.log" 2>&1 &
 		i=0
-		while [ ! -s "$T/$1.port" ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done
-		PORT=$(cat "$T/$1.port" 2>/dev/null)
+		while [ ! -s "$T/$name.port" ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done
+		PORT=$(cat "$T/$name.port" 2>/dev/null)
 	}
 	emu_stop() { [ -s "$T/$1.pid" ] && kill "$(cat "$T/$1.pid")" 2>/dev/null; }
 	emu ok --max-download 0x100000 --vars 'anti=1;crc=1'
@@ -187,6 +191,9 @@ if [ -x "$EMU" ]; then
 		grep -q "images/system.img .* [2-9]" "$T/out" || fail "plan -s: system not split at 1 MiB"
 	grep -q "pass" "$T/out" || fail "plan -s: checks not evaluated"
 	emu_stop ok
+	others=$(grep -v '^getvar:' "$T/ok/commands.log")
+	[ -z "$others" ] || fail "plan -s sent more than getvar: $others"
+	[ "$(grep -c '^getvar:crc' "$T/ok/commands.log")" = 1 ] || fail "plan -s: getvar crc twice"
 	emu newer --vars 'anti=3'
 	expect 4 "check fails on this phone" run "$ROMFLASH" -s "tcp:127.0.0.1:$PORT" plan "$PKG"
 	emu_stop newer

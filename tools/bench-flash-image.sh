@@ -140,8 +140,11 @@ median() {
 		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 awk -v mr="$(median romflash)" -v mf="$(median fastboot)" '
-	{ t[$1] += $2; n[$1]++; c[$1] += $5 + $6; if ($3 > m[$1]) m[$1] = $3 }
+	{ t[$1] += $2; n[$1]++; c[$1] += $5 + $6; if ($3 > m[$1]) m[$1] = $3
+	  if (!($1 in lo) || $2 < lo[$1]) lo[$1] = $2 }
 	END {
+		printf "best wall: romflash %.2f s, fastboot %.2f s, ratio romflash/fastboot %.2f\n",
+			lo["romflash"], lo["fastboot"], lo["romflash"] / lo["fastboot"]
 		printf "median wall: romflash %.2f s, fastboot %.2f s, ratio romflash/fastboot %.2f (goal <= 1.0)\n",
 			mr, mf, mr / mf
 		printf "mean wall: romflash %.2f s, fastboot %.2f s, ratio %.2f\n",

@@ -1,0 +1,100 @@
+#!/bin/sh
+# make bench: romflash flash vs `tar xzf && flash_all_except_storage.sh` with
+# Debian's fastboot, into the emulated phone over TCP; then throttled to
+# 35 MB/s.  Results: docs/benchmarks.md.  Needs ~4 GB free in $BENCH_DIR.
+#   BENCH_MB     images in the synthetic package (default 1150: about 950 MB sent in keep-data mode)
+#   BENCH_DIR    work folder (default /tmp/romflash-bench)
+#   BENCH_ORDERS tar orders to measure (default "scripts-first scripts-last")
+#   BENCH_SKIP_THROTTLE=1  skip the 35 MB/s runs
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B=${B:-build}
+RF="$ROOT/$B/romflash"
+EMU="$ROOT/$B/romflash-emu"
+MB=${BENCH_MB:-1150}
+DIR=${BENCH_DIR:-/tmp/romflash-bench}
+ORDERS=${BENCH_ORDERS:-scripts-first scripts-last}
+EMU_PID=""
+
+cleanup() { [ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null; EMU_PID=""; }
+trap cleanup EXIT INT TERM
+
+start_emu() { # $1 state dir, rest: emulator options
+	st=$1; shift
+	rm -rf "$st"; mkdir -p "$st"
+	rm -f "$DIR/port"
+	"$EMU" --state "$st" --port 0 --port-file "$DIR/port" --reboot-delay 200 "$@" >"$DIR/emu.log" 2>&1 &
+	EMU_PID=$!
+	for _ in $(seq 100); do [ -s "$DIR/port" ] && break; sleep 0.05; done
+	PORT=$(cat "$DIR/port")
+}
+
+stop_emu() { cleanup; wait 2>/dev/null || true; }
+
+# wall seconds and peak RSS (KiB) of a command: sets WALL and RSS
+measure() {
+	/usr/bin/time -f '%e %M' -o "$DIR/time.out" "$@" >"$DIR/cmd.log" 2>&1 || {
+		echo "bench: command failed: $*" >&2; tail -n 20 "$DIR/cmd.log" >&2; exit 1; }
+	WALL=$(cut -d' ' -f1 "$DIR/time.out"); RSS=$(cut -d' ' -f2 "$DIR/time.out")
+}
+
+same_partitions() { # $1 $2 state dirs: every partition file identical
+	for f in "$1"/*.img; do
+		cmp -s "$f" "$2/$(basename "$f")" || { echo "bench: $(basename "$f") differs" >&2; exit 1; }
+	done
+}
+
+mkdir -p "$DIR"
+command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+export ROMFLASH_STATE_DIR="$DIR/resume"
+echo "romflash benchmark: $(nproc) cores, package with $MB MB of images"
+printf '%-14s %-26s %8s %9s %s\n' order run wall_s rss_MiB note
+
+for order in $ORDERS; do
+	pkgdir="$DIR/pkg-$order"
+	if [ ! -f "$pkgdir/done" ]; then
+		rm -rf "$pkgdir"; mkdir -p "$pkgdir"
+		"$ROOT/tests/fixtures/mkpkg" --variant modern --order "$order" --size-mb "$MB" \
+			--compressible --out "$pkgdir" >/dev/null
+		touch "$pkgdir/done"
+	fi
+	PKG=$(ls "$pkgdir"/*.tgz)
+	unpacked=$(tar tvzf "$PKG" | awk '{s += $3} END {print s}')
+
+	# romflash, unthrottled
+	start_emu "$DIR/st-rf"
+	measure "$RF" -v -s "tcp:127.0.0.1:$PORT" flash "$PKG"
+	rf_wall=$WALL; rf_rss=$((RSS / 1024))
+	spool=$(sed -n 's/.*spooled (peak \([0-9]*\)).*/\1/p' "$DIR/cmd.log" | tail -n 1)
+	spool=${spool:-0}
+	stop_emu
+	printf '%-14s %-26s %8s %9s %s\n' "$order" "romflash flash" "$rf_wall" "$rf_rss" \
+		"spool peak $((spool / 1048576)) MiB = $(awk "BEGIN {printf \"%.1f\", 100 * $spool / $unpacked}")% of unpacked"
+
+	# tar xzf + the package's own script with Debian's fastboot
+	start_emu "$DIR/st-fb"
+	rm -rf "$DIR/x"; mkdir -p "$DIR/x"
+	cat >"$DIR/aosp.sh" <<EOS
+set -e
+tar xzf "$PKG" -C "$DIR/x"
+cd "$DIR/x"/*/
+sh ./flash_all_except_storage.sh -s tcp:127.0.0.1:$PORT
+EOS
+	measure sh "$DIR/aosp.sh"
+	fb_wall=$WALL; fb_rss=$((RSS / 1024))
+	stop_emu
+	rm -rf "$DIR/x"
+	printf '%-14s %-26s %8s %9s %s\n' "$order" "tar xzf + flash_all (AOSP)" "$fb_wall" "$fb_rss" \
+		"ratio romflash/AOSP = $(awk "BEGIN {printf \"%.2f\", $rf_wall / $fb_wall}")"
+	same_partitions "$DIR/st-rf" "$DIR/st-fb"
+
+	if [ -z "${BENCH_SKIP_THROTTLE:-}" ]; then
+		start_emu "$DIR/st-th" --throttle 35
+		measure "$RF" --json -s "tcp:127.0.0.1:$PORT" flash "$PKG"
+		bytes=$(sed -n 's/.*"event":"summary".*"bytes":\([0-9]*\).*/\1/p' "$DIR/cmd.log")
+		stop_emu
+		ideal=$(awk "BEGIN {printf \"%.2f\", $bytes / 35e6}")
+		printf '%-14s %-26s %8s %9s %s\n' "$order" "romflash @35 MB/s" "$WALL" "$((RSS / 1024))" \
+			"bytes/35MB/s = ${ideal}s, ratio $(awk "BEGIN {printf \"%.3f\", $WALL / $ideal}")"
+	fi
+done
