@@ -72,6 +72,13 @@ static int usage(void)
 	return RF_EXIT_USAGE;
 }
 
+static void verify_progress(void *user, uint64_t done, uint64_t total)
+{
+	struct rf_progress *p = user;
+	p->total = total;
+	progress_update(p, done);
+}
+
 /* The dry run is `plan` with the same package, mode and MD5. */
 static int dry_run(struct rf_cli *cli, const struct flash_args *a)
 {
@@ -258,8 +265,16 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	po.md5 = a.md5;
 	po.refuse_zip = 1;
 	po.cancel = &rf_interrupted;
-	out_msg("Checking %s ...", a.package);
-	rc = rf_pkg_open(&pkg, a.package, &po);
+	{
+		struct rf_progress vp;
+		progress_start(&vp, "checking the package", NULL, 0);
+		po.progress = verify_progress;
+		po.progress_user = &vp;
+		out_msg("Checking %s", a.package);
+		rc = rf_pkg_open(&pkg, a.package, &po);
+		if (vp.total)
+			progress_done(&vp, rc == RF_OK);
+	}
 	if (rc) {
 		out_error("%s", pkg.err);
 		ex = rc == RF_EINTR ? RF_EXIT_INTERRUPTED : RF_EXIT_PACKAGE;

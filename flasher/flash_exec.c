@@ -2,6 +2,7 @@
 #include "flash_exec.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,12 +389,16 @@ static int step_image(struct rf_flash_run *r, struct rf_pkg_stream *ps,
 	struct rf_sparse_layout raw;
 	struct rf_image img;
 	uint32_t max_dl = min_max_dl(r);
+	uint64_t wire;
+	unsigned downloads;
 	int rc;
 
 	memset(&raw, 0, sizeof raw);
 	memset(&img, 0, sizeof img);
-	if (!pf)
-		return rf_errf(err, RF_EFORMAT, "%s is not in the package", s->image);
+	if (!pf) {
+		rc = rf_errf(err, RF_EFORMAT, "%s is not in the package", s->image);
+		goto fail_all;
+	}
 	rc = rf_pkg_stream_image(ps, s->image, &img.read, &img.ctx, &img.size);
 	if (rc) {
 		rf_errf(err, rc, "%s", rf_pkg_stream_err(ps));
@@ -409,6 +414,11 @@ static int step_image(struct rf_flash_run *r, struct rf_pkg_stream *ps,
 		}
 		img.layout = &raw;
 	}
+	/* the bar counts bytes on the wire (split pieces carry headers) */
+	rc = rf_image_plan(&img, max_dl, &downloads, &wire, err);
+	if (rc)
+		goto fail_all;
+	prog->total = wire;
 	if (s->op == RF_OP_BOOT)
 		rc = rf_image_boot(&f->fo, &img, max_dl, prog, err);
 	else
@@ -427,6 +437,19 @@ fail_all:
 	return rc;
 }
 
+/* The lines under the error belong to it: on stderr with it, so they survive
+ * -q, --json and a redirected stdout (the resume command above all). */
+static void report_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void report_line(const char *fmt, ...)
+{
+	va_list ap;
+	fflush(stdout);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 static void report_failure(const struct rf_flash_run *r, const struct rf_flash_target *t)
 {
 	const struct rf_plan *pl = r->plan;
@@ -440,6 +463,9 @@ static void report_failure(const struct rf_flash_run *r, const struct rf_flash_t
 
 	for (size_t i = r->start; fs >= 0 && i < (size_t)fs; i++) {
 		const struct rf_step *s = &pl->steps.v[i];
+		/* CRC lists are only written to phones that check CRCs */
+		if (s->op == RF_OP_CRC_FLASH && rf_step_eval(s, t->crc) != 1)
+			continue;
 		if (writes(s->op) || s->op == RF_OP_BOOT) {
 			any_written = 1;
 			dn += (size_t)snprintf(done + dn, dn < sizeof done ? sizeof done - dn : 0,
@@ -450,19 +476,20 @@ static void report_failure(const struct rf_flash_run *r, const struct rf_flash_t
 		any_written = 1;
 	if (fs >= 0) {
 		const struct rf_step *s = &pl->steps.v[fs];
+		const char *what = s->partition[0] ? s->partition : s->arg;
 		out_error("%s: step %d/%zu (%s%s%s) failed: %s", t->id, fs + 1, pl->steps.n,
-			  rf_op_name(s->op), s->partition[0] ? " " : "", s->partition, t->err);
+			  rf_op_name(s->op), what[0] ? " " : "", what, t->err);
 		if (fs == 0)
-			out_msg("  completed: none");
+			report_line("  completed: none");
 		else
-			out_msg("  completed: steps 1-%d%s%s%s", fs, done[0] ? " (wrote " : "",
-				done, done[0] ? ")" : "");
-		out_msg("  phone: %s", rf_flash_likely_state(pl, fs, any_written || writes(s->op)));
+			report_line("  completed: steps 1-%d%s%s%s", fs, done[0] ? " (wrote " : "",
+				    done, done[0] ? ")" : "");
+		report_line("  phone: %s", rf_flash_likely_state(pl, fs, any_written || writes(s->op)));
 	} else {
 		out_error("%s: %s", t->id, t->err);
 	}
 	if (fs >= 0 && t->exit_status != RF_EXIT_NODEV && t->exit_status != RF_EXIT_PACKAGE)
-		out_msg("  to resume: %s", hint);
+		report_line("  to resume: %s", hint);
 	if (out_is_json()) {
 		struct jw j;
 		jw_begin(&j, "failure");
@@ -490,17 +517,23 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 	char err[RF_ERRLEN] = "";
 	double t0 = out_now();
 	uint64_t sent_total = 0;
+	struct rf_overall all = { 0, 0, 0 };
+	unsigned char *executed = calloc(pl->steps.n + 1, 1);
 	int rc = RF_OK;
 
-	if (!f || !(order = calloc(pl->steps.n + 1, sizeof *order))) {
+	r->executed = executed;
+	if (!f || !executed || !(order = calloc(pl->steps.n + 1, sizeof *order))) {
 		for (size_t k = 0; k < r->ntg; k++)
 			if (!r->tg[k].rc)
 				drop_target(&r->tg[k], RF_ENOMEM, RF_EXIT_DEVICE, "out of memory");
 		goto out;
 	}
 	for (size_t i = r->start; i < pl->steps.n; i++)
-		if (needs_image(r, &pl->steps.v[i]))
+		if (needs_image(r, &pl->steps.v[i])) {
 			order[norder++] = pl->steps.v[i].image;
+			all.total += pl->steps.v[i].size;
+		}
+	all.t_start = out_now();
 	memset(&po, 0, sizeof po);
 	po.order = order;
 	po.norder = norder;
@@ -550,16 +583,21 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 			/* fall through */
 		case RF_OP_FLASH:
 		case RF_OP_BOOT:
-			progress_start(&prog, label, r->ntg > 1 ? NULL : NULL, s->size);
+			progress_start(&prog, label, NULL, s->size);
+			prog.all = &all;
+			prog.share = s->size;
 			rc = step_image(r, ps, s, f, i, &prog, err);
 			progress_done(&prog, rc == RF_OK);
 			if (!rc)
-				sent_total += s->size;
+				sent_total += prog.total;
+			all.done += s->size;
+			executed[i] = 1;
 			break;
 		case RF_OP_ERASE:
 			out_msg("%s", label);
 			rc = rf_fanout_each(&f->fo, op_erase, s->partition, err);
 			fan_collect(f, r, i);
+			executed[i] = 1;
 			break;
 		case RF_OP_OEM:
 			out_msg("%s", label);
@@ -607,6 +645,17 @@ out:
 			report_failure(r, t);
 		}
 	}
+	if (r->ntg > 1) {
+		out_msg("Results:");
+		for (size_t k = 0; k < r->ntg; k++) {
+			const struct rf_flash_target *t = &r->tg[k];
+			if (t->rc == RF_OK && t->next >= pl->steps.n)
+				out_msg("  %s%-24s ok%s", out_c("green"), t->id, out_c("reset"));
+			else
+				out_msg("  %s%-24s failed%s at step %d: %s", out_c("red"), t->id,
+					out_c("reset"), t->failed_step + 1, t->err);
+		}
+	}
 	if (out_is_json()) {
 		struct jw j;
 		jw_begin(&j, "summary");
@@ -627,5 +676,7 @@ out:
 	}
 	free(order);
 	free(f);
+	r->executed = NULL;
+	free(executed);
 	return done;
 }

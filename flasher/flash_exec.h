@@ -39,6 +39,7 @@ struct rf_flash_run {
 	int wait_timeout_s;   /* for the phone after reboot-bootloader */
 	/* how to resume, after "romflash -s ID": " flash PKG --mode M --resume" */
 	const char *resume_args;
+	unsigned char *executed; /* during execute: steps that wrote */
 };
 
 /* Every check of the plan against every phone; a phone that fails one is

@@ -301,6 +301,7 @@ void rf_gzr_close(struct rf_gzr *g)
 
 const char *rf_gzr_err(const struct rf_gzr *g) { return g->err; }
 uint64_t rf_gzr_file_size(const struct rf_gzr *g) { return g->file_size; }
+uint64_t rf_gzr_bytes_read(const struct rf_gzr *g) { return g->bytes_read; }
 void rf_gzr_set_cancel(struct rf_gzr *g, const volatile sig_atomic_t *cancel)
 {
 	g->cancel = cancel;

@@ -31,6 +31,8 @@ int rf_gzr_finish(struct rf_gzr *g, char md5hex[33]);
 void rf_gzr_close(struct rf_gzr *g);
 const char *rf_gzr_err(const struct rf_gzr *g);
 uint64_t rf_gzr_file_size(const struct rf_gzr *g);
+/* Bytes of the file read so far (for progress). */
+uint64_t rf_gzr_bytes_read(const struct rf_gzr *g);
 /* When non-NULL and set non-zero, reading stops with RF_EINTR. */
 void rf_gzr_set_cancel(struct rf_gzr *g, const volatile sig_atomic_t *cancel);
 

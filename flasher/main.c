@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "output.h"
@@ -17,9 +18,14 @@ static void on_signal(int sig)
 {
 	/* First Ctrl-C: finish the current transfer cleanly, save progress.
 	 * Second: the user means it. */
+	static const char msg[] =
+		"\nromflash: stopping after the current download (Ctrl-C again to quit at once)\n";
 	if (rf_interrupted)
 		_exit(130);
 	rf_interrupted = sig;
+	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+		/* nothing to do: we are in a signal handler */
+	}
 }
 
 int rf_exit_for(int e)

@@ -259,12 +259,29 @@ static void fmt_eta(double s, char *buf, size_t cap)
 		snprintf(buf, cap, "%02d:%02d", (int)s / 60, (int)s % 60);
 }
 
+/* Overall fraction done and seconds left, when part of a whole job. */
+static int overall(const struct rf_progress *p, double now, double *pct, double *left)
+{
+	const struct rf_overall *a = p->all;
+	double done, el;
+	if (!a || !a->total)
+		return 0;
+	done = (double)a->done +
+	       (p->total ? (double)p->share * (double)p->done / (double)p->total : 0);
+	el = now - a->t_start;
+	*pct = 100.0 * done / (double)a->total;
+	*left = done > 0 && el > 0 ? el * ((double)a->total - done) / done : -1;
+	return 1;
+}
+
 static void progress_draw(struct rf_progress *p, double now, int final)
 {
 	double el = now - p->t_start;
 	double rate = el > 0 ? (double)p->done / el : 0;
 	double pct = p->total ? 100.0 * (double)p->done / (double)p->total : 100;
-	char a[32], b[32], r[32], eta[16];
+	double all_pct = 0, all_left = -1;
+	int has_all = overall(p, now, &all_pct, &all_left);
+	char a[32], b[32], r[32], eta[16], all_eta[16], all_txt[48] = "";
 
 	if (O.json) {
 		struct jw j;
@@ -276,6 +293,10 @@ static void progress_draw(struct rf_progress *p, double now, int final)
 		jw_u64(&j, "total", p->total);
 		jw_double(&j, "rate", rate);
 		jw_double(&j, "eta", rate > 0 ? (double)(p->total - p->done) / rate : -1);
+		if (has_all) {
+			jw_double(&j, "overall_percent", all_pct);
+			jw_double(&j, "overall_eta", all_left);
+		}
 		jw_end(&j);
 		return;
 	}
@@ -285,20 +306,24 @@ static void progress_draw(struct rf_progress *p, double now, int final)
 	out_size(p->total, b, sizeof b);
 	out_size((uint64_t)rate, r, sizeof r);
 	fmt_eta(rate > 0 ? (double)(p->total - p->done) / rate : -1, eta, sizeof eta);
+	if (has_all) {
+		fmt_eta(all_left, all_eta, sizeof all_eta);
+		snprintf(all_txt, sizeof all_txt, " | all %3.0f%% ETA %s", all_pct, all_eta);
+	}
 	if (O.tty) {
 		int width = 24, fill = (int)(pct * width / 100);
 		char bar[32];
 		for (int i = 0; i < width; i++)
 			bar[i] = i < fill ? '#' : '.';
 		bar[width] = 0;
-		printf("\r\033[K%s%s%s [%s] %5.1f%% %s/%s %s/s ETA %s",
+		printf("\r\033[K%s%s%s [%s] %5.1f%% %s/%s %s/s ETA %s%s",
 		       p->id ? p->id : "", p->id ? " " : "", p->label, bar, pct,
-		       a, b, r, final ? "00:00" : eta);
+		       a, b, r, final ? "00:00" : eta, all_txt);
 		if (final)
 			putchar('\n');
 	} else {
-		printf("%s%s%s: %3.0f%% %s/%s %s/s\n", p->id ? p->id : "",
-		       p->id ? " " : "", p->label, pct, a, b, r);
+		printf("%s%s%s: %3.0f%% %s/%s %s/s%s\n", p->id ? p->id : "",
+		       p->id ? " " : "", p->label, pct, a, b, r, all_txt);
 	}
 	fflush(stdout);
 }

@@ -49,6 +49,13 @@ void jw_end(struct jw *j); /* writes the line to stdout and flushes */
 /* Progress of one transfer.  Terminal: a redrawn bar with bytes, rate and
  * ETA.  Plain: a line every 10%.  JSON: "progress" events, at most 10 per
  * second.  `id` (may be NULL) tags JSON events and the line (a phone). */
+/* A whole flash: steps' shares of `total`, so every bar can also say how
+ * far the whole job is and when it should end. */
+struct rf_overall {
+	uint64_t done, total; /* bytes of completed steps / of all steps */
+	double t_start;
+};
+
 struct rf_progress {
 	const char *label;
 	const char *id;
@@ -56,6 +63,8 @@ struct rf_progress {
 	double t_start, t_last_draw;
 	int last_decile;
 	int drawn;
+	struct rf_overall *all; /* may be NULL */
+	uint64_t share;         /* this transfer's part of all->total */
 };
 double out_now(void); /* monotonic seconds */
 void progress_start(struct rf_progress *p, const char *label, const char *id,

@@ -316,6 +316,7 @@ static int read_text(struct rf_package *p, struct archive *a,
 struct stream {
 	struct rf_gzr *g;
 	int failed;
+	const struct rf_pkg_opts *o;
 };
 
 static la_ssize_t la_read(struct archive *a, void *ud, const void **buf)
@@ -327,6 +328,9 @@ static la_ssize_t la_read(struct archive *a, void *ud, const void **buf)
 		archive_set_error(a, EIO, "%s", rf_gzr_err(s->g));
 		return -1;
 	}
+	if (s->o && s->o->progress)
+		s->o->progress(s->o->progress_user, rf_gzr_bytes_read(s->g),
+			       rf_gzr_file_size(s->g));
 	return (la_ssize_t)n;
 }
 
@@ -347,6 +351,7 @@ static int walk(struct rf_package *p, const struct rf_pkg_opts *o, int zip)
 	int rc, r;
 	char path[1100];
 
+	st.o = o;
 	rc = rf_gzr_open(&st.g, p->path, !zip, p->err);
 	if (rc)
 		return rc;

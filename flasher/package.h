@@ -61,6 +61,9 @@ struct rf_pkg_opts {
 	const char *md5;   /* full MD5 the package must have (--md5, catalog) */
 	int refuse_zip;    /* fail at once on a recovery zip (plan, flash) */
 	const volatile sig_atomic_t *cancel;
+	/* Called as the file is read (bytes read, file size), may be NULL. */
+	void (*progress)(void *user, uint64_t done, uint64_t total);
+	void *progress_user;
 };
 
 /* Open and check a package.  Errors (p->err has the message):

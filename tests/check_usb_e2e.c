@@ -7,7 +7,8 @@
  * for the child.  Every test compares what the phone stored (partition
  * files) with the images byte for byte, sparse images through simg2img.
  *
- * Env: ROMFLASH (set by tests/run-all; default build/romflash). */
+ * Env: ROMFLASH (set by tests/run-all; default build/romflash); E2E_VERBOSE
+ * (any value) also prints romflash's output. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,14 +47,19 @@ static void rm_rf(const char *d)
 		fprintf(stderr, "cannot remove %s\n", d);
 }
 
+static double t_setup;
+
+static double now_s(void);
 static void setup(void)
 {
+	t_setup = now_s();
 	snprintf(dir, sizeof dir, "/tmp/check_usb_e2e.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
 static void teardown(void)
 {
+	fprintf(stderr, "  (test took %.1f s)\n", now_s() - t_setup);
 	free(out_text);
 	free(err_text);
 	out_text = err_text = NULL;
@@ -66,9 +72,9 @@ static void teardown(void)
 static const char *path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static const char *path(const char *fmt, ...)
 {
-	static char ring[8][512];
+	static char ring[16][512];
 	static int k;
-	char *p = ring[k++ % 8];
+	char *p = ring[k++ % 16];
 	va_list ap;
 	int n = snprintf(p, 512, "%s/", dir);
 	va_start(ap, fmt);
@@ -164,7 +170,14 @@ static int spawn_wait(char *const argv[], const char *outp, const char *errp)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	posix_spawn_file_actions_addopen(&fa, 2, errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, env);
+	/* a binary being relinked right now (a parallel `make`) cannot be
+	 * run for a moment: retry briefly rather than fail on that race */
+	for (int tries = 0;; tries++) {
+		rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, env);
+		if ((rc != EACCES && rc != ETXTBSY && rc != ENOENT) || tries >= 30)
+			break;
+		nanosleep(&(struct timespec){ 0, 100 * 1000000L }, NULL);
+	}
 	posix_spawn_file_actions_destroy(&fa);
 	free(env);
 	ck_assert_msg(rc == 0, "cannot run %s: %s", argv[0], strerror(rc));
@@ -201,7 +214,9 @@ static int rf(const char *a0, ...)
 	va_end(ap);
 	argv[n] = NULL;
 
-	const char *op = path("rf.out"), *ep = path("rf.err");
+	static char op[512], ep[512];
+	snprintf(op, sizeof op, "%s/rf.out", dir);
+	snprintf(ep, sizeof ep, "%s/rf.err", dir);
 	int rc = spawn_wait(argv, op, ep);
 	free(out_text);
 	free(err_text);
@@ -211,6 +226,8 @@ static int rf(const char *a0, ...)
 	for (int i = 1; i < n; i++)
 		fprintf(stderr, " %s", argv[i]);
 	fprintf(stderr, "  -> exit %d\n", rc);
+	if (getenv("E2E_VERBOSE")) /* show what the user would have seen */
+		fprintf(stderr, "%s%s", out_text, err_text);
 	return rc;
 }
 
@@ -219,9 +236,12 @@ static int rf(const char *a0, ...)
 static void run_tool(const char *tool, const char *a1, const char *a2)
 {
 	char *argv[] = { (char *)tool, (char *)a1, (char *)a2, NULL };
-	int rc = spawn_wait(argv, path("tool.out"), path("tool.err"));
+	static char op[512], ep[512];
+	snprintf(op, sizeof op, "%s/tool.out", dir);
+	snprintf(ep, sizeof ep, "%s/tool.err", dir);
+	int rc = spawn_wait(argv, op, ep);
 	if (rc) {
-		char *e = slurp(path("tool.err"), NULL);
+		char *e = slurp(ep, NULL);
 		ck_abort_msg("%s %s %s: exit %d: %s", tool, a1, a2, rc, e);
 	}
 }
@@ -258,15 +278,18 @@ static struct usb_emu *start_one(const struct emu_opts *o)
 
 /* ---- images and comparisons ---------------------------------------------- */
 
-/* Deterministic, incompressible-looking bytes of stream `seed`. */
+/* Deterministic, incompressible-looking bytes of stream `seed`: byte
+ * `off + i` is byte (off+i)%8 of a hash of word (off+i)/8. */
 static void fill(unsigned char *buf, size_t len, uint64_t seed, uint64_t off)
 {
-	for (size_t i = 0; i < len; i++) {
-		uint64_t x = ((off + i) / 8 + 1) * 0x9E3779B97F4A7C15ull ^ seed;
+	size_t i = 0;
+	while (i < len) {
+		uint64_t w = (off + i) / 8, x = (w + 1) * 0x9E3779B97F4A7C15ull ^ seed;
 		x ^= x >> 31;
 		x *= 0xBF58476D1CE4E5B9ull;
 		x ^= x >> 27;
-		buf[i] = (unsigned char)(x >> (8 * ((off + i) % 8)));
+		for (unsigned b = (unsigned)((off + i) % 8); b < 8 && i < len; b++, i++)
+			buf[i] = (unsigned char)(x >> (8 * b));
 	}
 }
 
@@ -364,10 +387,13 @@ static void expect_zero_partition(const char *state, const char *part)
 	snprintf(pp, sizeof pp, "%s/%s.img", state, part);
 	FILE *f = fopen(pp, "rb");
 	ck_assert_msg(f != NULL, "%s: %s", pp, strerror(errno));
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+	int dirty = 0;
+	/* no ck_assert per byte: each one is a message to the Check parent */
+	while (!dirty && (n = fread(buf, 1, sizeof buf, f)) > 0)
 		for (size_t i = 0; i < n; i++)
-			ck_assert_msg(buf[i] == 0, "partition %s not erased", part);
+			dirty |= buf[i];
 	fclose(f);
+	ck_assert_msg(!dirty, "partition %s not erased", part);
 }
 
 static int count_lines_starting(const char *text, const char *prefix)
@@ -437,7 +463,7 @@ static int script_ops(const char *script, struct op *ops, int max)
  * several flash:NAME in a row, counted once), and every partition holds
  * what the script last wrote to it. */
 static void expect_script_result(const char *state, const char *folder,
-				 const char *script_name)
+				 const char *script_name, int check_order)
 {
 	struct op ops[64];
 	char sp[600];
@@ -446,8 +472,9 @@ static void expect_script_result(const char *state, const char *folder,
 	ck_assert_int_gt(n, 5);
 
 	char *log = commands_log(state), *save = NULL, prev[160] = "";
-	int k = 0;
-	for (char *l = strtok_r(log, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	int k = check_order ? 0 : n;
+	for (char *l = strtok_r(log, "\n", &save); l && check_order;
+	     l = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(l, "flash:", 6) && strncmp(l, "erase:", 6))
 			continue;
 		if (!strcmp(l, prev))
@@ -634,8 +661,16 @@ START_TEST(test_flash_package_modern)
 	struct usb_emu *u = start_one(&o);
 	char *pkg = make_package("modern", folder, sizeof folder);
 
-	ck_assert_msg(rf("flash", pkg, "--no-reboot", NULL) == 0, RF_OUTPUT);
-	expect_script_result(o.state_dir, folder, "flash_all_except_storage.sh");
+	ck_assert_msg(rf("--json", "flash", pkg, "--no-reboot", NULL) == 0, RF_OUTPUT);
+	expect_script_result(o.state_dir, folder, "flash_all_except_storage.sh", 1);
+	/* --json: nothing but JSON objects on stdout, one per line */
+	for (const char *l = out_text; *l;) {
+		const char *nl = strchr(l, '\n');
+		ck_assert_msg(nl && !strncmp(l, "{\"event\":\"", 10) && nl[-1] == '}',
+			      "not a JSON line: %.*s", (int)(nl ? nl - l : 80), l);
+		l = nl + 1;
+	}
+	ck_assert_msg(strstr(out_text, "\"event\":\"step_done\""), RF_OUTPUT);
 	/* --no-reboot: the phone is still in fastboot, never asked to reboot */
 	char *log = commands_log(o.state_dir);
 	ck_assert_int_eq(count_lines_starting(log, "reboot"), 0);
@@ -663,7 +698,7 @@ START_TEST(test_flash_package_repartition)
 	char *pkg = make_package("repartition", folder, sizeof folder);
 
 	ck_assert_msg(rf("flash", pkg, "--no-reboot", NULL) == 0, RF_OUTPUT);
-	expect_script_result(o.state_dir, folder, "flash_all_except_storage.sh");
+	expect_script_result(o.state_dir, folder, "flash_all_except_storage.sh", 1);
 	struct usb_emu_stats st;
 	usb_emu_get_stats(u, 0, &st);
 	ck_assert_uint_eq(st.drops, 1);
@@ -673,6 +708,99 @@ START_TEST(test_flash_package_repartition)
 	const char *gpt = strstr(log, "flash:partition"), *rb = strstr(log, "reboot-bootloader");
 	ck_assert(gpt && rb && gpt < rb);
 	free(log);
+	free(pkg);
+	usb_emu_stop(u);
+}
+END_TEST
+
+/* The phone never comes back after reboot-bootloader: romflash gives up
+ * after --wait seconds, says so, and how to resume. */
+START_TEST(test_flash_package_no_return)
+{
+	char folder[600];
+	struct emu_opts o = phone_opts("phone", "MI4GONE01");
+	o.no_return = 1;
+	o.vars = "board_version=3.0";
+	struct usb_emu *u = start_one(&o);
+	char *pkg = make_package("repartition", folder, sizeof folder);
+
+	ck_assert_msg(rf("flash", pkg, "--no-reboot", "--wait", "1", NULL) == 1, RF_OUTPUT);
+	ck_assert_msg(strstr(err_text, "reboot-bootloader") && strstr(err_text, "MI4GONE01") &&
+		      strstr(err_text, "did not come back"), RF_OUTPUT);
+	ck_assert_msg(strstr(err_text, "--resume"), RF_OUTPUT);
+	char *log = commands_log(o.state_dir);
+	ck_assert_int_eq(count_lines_starting(log, "flash:aboot"), 1);
+	ck_assert_int_eq(count_lines_starting(log, "flash:system"), 0);
+	free(log);
+	free(pkg);
+	usb_emu_stop(u);
+}
+END_TEST
+
+/* Several phones: `flash` without -s refuses before writing anything;
+ * --all flashes every phone in lockstep, the downloads cut to the smaller
+ * max-download-size of the two. */
+START_TEST(test_flash_package_two_phones)
+{
+	char folder[600];
+	struct emu_opts o1 = phone_opts("phone1", "EMU0001");
+	struct emu_opts o2 = phone_opts("phone2", "EMU0002");
+	small_max_download(&o2);
+	struct usb_emu *u = usb_emu_start_empty(errbuf);
+	ck_assert_msg(u != NULL, "%s", errbuf);
+	struct usb_emu_devcfg c1 = { .emu = &o1 }, c2 = { .emu = &o2 };
+	ck_assert_msg(usb_emu_add(u, &c1, errbuf) == 0, "%s", errbuf);
+	ck_assert_msg(usb_emu_add(u, &c2, errbuf) == 1, "%s", errbuf);
+	char *pkg = make_package("modern", folder, sizeof folder);
+
+	ck_assert_msg(rf("flash", pkg, "--no-reboot", NULL) == 4, RF_OUTPUT);
+	ck_assert_msg(strstr(err_text, "EMU0001") && strstr(err_text, "EMU0002"), RF_OUTPUT);
+	for (int i = 0; i < 2; i++) {
+		char *log = commands_log(i ? o2.state_dir : o1.state_dir);
+		ck_assert_msg(strstr(log, "download:") == NULL, "phone %d got data:\n%s", i + 1, log);
+		free(log);
+	}
+
+	ck_assert_msg(rf("flash", pkg, "--all", "--no-reboot", NULL) == 0, RF_OUTPUT);
+	expect_script_result(o1.state_dir, folder, "flash_all_except_storage.sh", 1);
+	expect_script_result(o2.state_dir, folder, "flash_all_except_storage.sh", 1);
+	free(pkg);
+	usb_emu_stop(u);
+}
+END_TEST
+
+/* The cable is pulled in the middle of system's download: romflash stops,
+ * says how to resume; the phone comes back; --resume finishes the job
+ * without writing the bootloader chain again. */
+START_TEST(test_flash_package_cable_pull_resume)
+{
+	char folder[600];
+	struct emu_opts o = phone_opts("phone", NULL);
+	small_max_download(&o);
+	o.cut_after = 3 * MiB;
+	o.reboot_delay_ms = 200;
+	struct usb_emu *u = start_one(&o);
+	char *pkg = make_package("modern", folder, sizeof folder);
+
+	ck_assert_msg(rf("flash", pkg, "--no-reboot", NULL) == 1, RF_OUTPUT);
+	/* which step failed, what was done, how to go on (SPEC safety rule 4) */
+	ck_assert_msg(strstr(err_text, "(flash system) failed"), RF_OUTPUT);
+	ck_assert_msg(strstr(err_text, "completed: steps 1-13"), RF_OUTPUT);
+	ck_assert_msg(strstr(err_text, "--resume"), RF_OUTPUT);
+	/* the CRC lists were skipped (the phone does not check CRCs) */
+	ck_assert_msg(!strstr(err_text, "crclist"), RF_OUTPUT);
+	ck_assert_int_eq(usb_emu_wait_online(u, 0, 5000), 0);
+
+	ck_assert_msg(rf("flash", pkg, "--resume", "--no-reboot", NULL) == 0, RF_OUTPUT);
+	expect_script_result(o.state_dir, folder, "flash_all_except_storage.sh", 0);
+	char *log = commands_log(o.state_dir);
+	ck_assert_int_eq(count_lines_starting(log, "flash:tz"), 1);
+	ck_assert_int_eq(count_lines_starting(log, "flash:aboot"), 1);
+	ck_assert_int_eq(count_lines_starting(log, "flash:boot"), 1);
+	free(log);
+	struct usb_emu_stats st;
+	usb_emu_get_stats(u, 0, &st);
+	ck_assert_uint_eq(st.drops, 1);
 	free(pkg);
 	usb_emu_stop(u);
 }
@@ -778,6 +906,9 @@ static Suite *e2e_suite(void)
 	tcase_add_test(tc, test_reboot_bootloader);
 	tcase_add_test(tc, test_flash_package_modern);
 	tcase_add_test(tc, test_flash_package_repartition);
+	tcase_add_test(tc, test_flash_package_no_return);
+	tcase_add_test(tc, test_flash_package_two_phones);
+	tcase_add_test(tc, test_flash_package_cable_pull_resume);
 	tcase_add_test(tc, test_two_phones);
 	tcase_add_test(tc, test_no_phone);
 	tcase_add_test(tc, test_throughput_256m);

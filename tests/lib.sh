@@ -7,12 +7,17 @@
 # trap that stops every emulator this test started and removes $T.
 #
 #   emu_start NAME STATEDIR [romflash-emu options]   NAME_PORT, NAME_PID, NAME_DEV
+#                     (a --port N among the options overrides the free port)
 #   emu_stop NAME                                    SIGTERM, then wait
 #   emu_wait_gone NAME [SECONDS]                     it exited by itself (reboot)
+#   emu_wait_online STATEDIR [SECONDS]               back after a reboot/cut
+#   job NAME CMD... / wait_jobs                      background work
 #   rf ARGS...        romflash under `timeout` (exit 124 = it hung)
 #   fail MSG / lib_finish                            count failures / exit status
 #   check_partitions STATEDIR PKGDIR PLANJSON        every written byte (python)
 #   check_commands STATEDIR PKGDIR PLANJSON [--no-reboot]
+#                     executed order == plan order == script order
+#   check_flash STATEDIR PKGDIR PLANJSON [--no-reboot]   both of the above
 #   same_partitions DIR1 DIR2                        two phones hold the same bytes
 #   no_writes STATEDIR                               nothing downloaded/written
 #
@@ -43,7 +48,8 @@ lib_kill_emus() {
 
 lib_cleanup() {
 	lib_kill_emus
-	[ -n "${T:-}" ] && rm -rf "$T"
+	# LIB_KEEP=1 keeps the folder to look at after a failure
+	if [ -n "${T:-}" ] && [ -z "${LIB_KEEP:-}" ]; then rm -rf "$T"; fi
 }
 
 lib_init() {
@@ -116,6 +122,46 @@ emu_wait_gone() {
 	wait "$_p" 2>/dev/null
 	eval "${1}_PID="
 	return 0
+}
+
+# job NAME CMD...: CMD in the background (a subshell that stops its own
+# emulators when it ends, with its own ROMFLASH_STATE_DIR), output in
+# $T/job.NAME.log; wait_jobs collects
+# every job and counts the failed ones (a job fails by returning non-zero).
+JOBS=""
+job() {
+	_j=$1
+	shift
+	(
+		trap 'lib_kill_emus' EXIT
+		trap 'exit 143' INT TERM
+		LIB_PIDS=""
+		# saved progress of its own: the jobs and the main flow run at once
+		ROMFLASH_STATE_DIR="$T/progress.job.$_j"
+		"$@"
+	) >"$T/job.$_j.log" 2>&1 &
+	JOBS="$JOBS $!:$_j"
+}
+wait_jobs() {
+	for _j in $JOBS; do
+		if ! wait "${_j%%:*}"; then
+			fails=$((fails + 1))
+			echo "FAIL: job ${_j#*:}:"
+			cat "$T/job.${_j#*:}.log"
+		fi
+	done
+	JOBS=""
+}
+
+# emu_wait_online STATEDIR [SECONDS]: the phone is back on the bus (after
+# reboot-bootloader or a cut link it is "rebooting" for --reboot-delay).
+emu_wait_online() {
+	_i=0
+	while ! grep -qx online "$1/state" 2>/dev/null && [ $_i -lt $((${2:-5} * 20)) ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	grep -qx online "$1/state" 2>/dev/null
 }
 
 # rf ARGS: romflash, never hanging
@@ -225,6 +271,7 @@ def check_partitions(state, pkgdir, planjson):
         for part, img in sorted(want.items()):
             path = os.path.join(state, part + ".img")
             n = 0
+            same = True
             if img:
                 raw = unsparse(img, tmp)
                 with open(raw, "rb") as a, open(path, "rb") as b:
@@ -237,8 +284,11 @@ def check_partitions(state, pkgdir, planjson):
                             i = next((i for i in range(min(len(x), len(y))) if x[i] != y[i]), min(len(x), len(y)))
                             print("FAIL: %s differs from %s at byte %d" % (path, img, n + i))
                             bad += 1
+                            same = False
                             break
                         n += len(x)
+            if not same:
+                continue
             z = zero_from(path, n)
             if z is not None:
                 print("FAIL: %s: byte %d past the image (%s) is not zero" % (path, z, img or "erased"))
@@ -364,7 +414,10 @@ def same_partitions(a, b):
                     off += k
 
 what = sys.argv[1]
-if what == "partitions":
+if what == "flash":
+    check_commands(sys.argv[2], sys.argv[3], sys.argv[4], len(sys.argv) > 5 and sys.argv[5] == "--no-reboot")
+    check_partitions(*sys.argv[2:5])
+elif what == "partitions":
     check_partitions(*sys.argv[2:5])
 elif what == "commands":
     check_commands(sys.argv[2], sys.argv[3], sys.argv[4], len(sys.argv) > 5 and sys.argv[5] == "--no-reboot")
@@ -375,6 +428,7 @@ else:
 EOF
 }
 
+check_flash() { _lib_py flash "$@" || fails=$((fails + 1)); }
 check_partitions() { _lib_py partitions "$@" || fails=$((fails + 1)); }
 check_commands() { _lib_py commands "$@" || fails=$((fails + 1)); }
 same_partitions() { _lib_py same "$@" || fails=$((fails + 1)); }

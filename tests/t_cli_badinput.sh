@@ -129,12 +129,17 @@ expect 1 'not ?found|no-such-var' "unknown variable" -- -s "tcp:127.0.0.1:$PORT"
 # further download starts, exit 130 ----
 emu slow --throttle 4 --max-download 0x400000
 head -c $((12 << 20)) /dev/urandom >"$T/r12.img"
-timeout 60 "$RF" -s "tcp:127.0.0.1:$PORT" flash-image recovery "$T/r12.img" >"$T/out" 2>"$T/err" &
+# (not under timeout(1): it would pass the signal on twice, and a second
+# Ctrl-C means "quit now")
+"$RF" -s "tcp:127.0.0.1:$PORT" flash-image recovery "$T/r12.img" >"$T/out" 2>"$T/err" &
 RP=$!
+(sleep 60; kill -KILL $RP 2>/dev/null) &
+WD=$!
 sleep 0.5
 kill -INT $RP
 wait $RP
 rc=$?
+kill $WD 2>/dev/null
 n=$(grep -c '^download:' "$S/commands.log")
 if [ $rc -ne 130 ] || [ "$n" -ge 3 ] || ! grep -q 'interrupted' "$T/err"; then
 	echo "FAIL: Ctrl-C: exit $rc, $n of 3 downloads, stderr: $(cat "$T/err")"

@@ -42,6 +42,9 @@ trap 'exit 130' INT TERM
 [ -x "$EMU" ] || die "$EMU not built (make build/romflash-emu)"
 command -v fastboot >/dev/null || die "fastboot not installed (apt-get install fastboot)"
 command -v img2simg >/dev/null || die "img2simg not installed (apt-get install android-sdk-libsparse-utils)"
+if [ ! -x "$GNUTIME" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
+fi
 [ -x "$GNUTIME" ] || die "GNU time not installed (apt-get install time)"
 mkdir -p "$DIR"
 
