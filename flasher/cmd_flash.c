@@ -320,10 +320,11 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	run.no_reboot = a.no_reboot;
 	run.wait_timeout_s = a.wait_s;
 	shell_quote(a.package, qpkg, sizeof qpkg);
-	snprintf(resume_args, sizeof resume_args, " flash %s%s%s%s --resume", qpkg,
+	snprintf(resume_args, sizeof resume_args, " flash %s%s%s%s%s --resume", qpkg,
 		 a.mode != RF_MODE_KEEP_DATA ? " --mode " : "",
 		 a.mode != RF_MODE_KEEP_DATA ? a.mode_name : "",
-		 a.mode != RF_MODE_KEEP_DATA ? " --yes" : "");
+		 a.mode != RF_MODE_KEEP_DATA ? " --yes" : "",
+		 a.no_reboot ? " --no-reboot" : "");
 	run.resume_args = resume_args;
 	if (a.resume) {
 		ex = resume_point(&pkg, &pl, tg, n, &run.start);

@@ -133,7 +133,11 @@ static int preflight_one(struct rf_flash_run *r, struct rf_flash_target *t)
 		if (s->op == RF_OP_GETVAR_CHECK || s->op == RF_OP_ANTI_CHECK) {
 			const char *var = s->op == RF_OP_ANTI_CHECK ? "anti" : s->var;
 			int ok;
-			rc = s->op == RF_OP_ANTI_CHECK
+			/* A variable the phone does not know prints no
+			 * "VAR: value" line for the script's grep: a
+			 * must-not-match check then passes, a must-match
+			 * check fails (as the script would decide). */
+			rc = s->op == RF_OP_ANTI_CHECK || !s->must_match
 				     ? getvar_or_empty(&t->fb, var, val, sizeof val)
 				     : rf_fb_getvar(&t->fb, var, val, sizeof val);
 			if (rc == RF_EFAIL) {
@@ -372,7 +376,7 @@ static uint32_t min_max_dl(const struct rf_flash_run *r)
 
 static int needs_image(const struct rf_flash_run *r, const struct rf_step *s)
 {
-	if (s->op == RF_OP_FLASH || s->op == RF_OP_BOOT)
+	if (s->op == RF_OP_FLASH || (s->op == RF_OP_BOOT && !r->no_reboot))
 		return 1;
 	if (s->op == RF_OP_CRC_FLASH)
 		for (size_t k = 0; k < r->ntg; k++)
@@ -581,8 +585,14 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 				break;
 			}
 			/* fall through */
-		case RF_OP_FLASH:
 		case RF_OP_BOOT:
+			/* booting an image leaves fastboot like a reboot */
+			if (r->no_reboot) {
+				out_msg("%s  skipped (--no-reboot)", label);
+				break;
+			}
+			/* fall through */
+		case RF_OP_FLASH:
 			progress_start(&prog, label, NULL, s->size);
 			prog.all = &all;
 			prog.share = s->size;

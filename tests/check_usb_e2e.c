@@ -32,6 +32,9 @@ extern char **environ;
 #define MiB (1024u * 1024u)
 #define CHILD_TIMEOUT_S 60
 #define SMALL_MAX_DL 0x100000u /* 1 MiB: forces split downloads */
+/* exit status of a sanitizer report in an ASan/UBSan romflash, so a report
+ * is caught even where the test expects romflash to fail */
+#define SAN_EXIT 86
 
 /* ---- fixture: a scratch directory per test -------------------------------- */
 
@@ -134,22 +137,26 @@ static const char *romflash_bin(void)
  * this process has threads, so nothing but exec may run in the child. */
 static char **child_env(void)
 {
-	static char asan[512], state[600];
+	static char asan[512], ubsan[512], state[600];
 	size_t n = 0;
 	for (char **e = environ; *e; e++)
 		n++;
-	char **env = calloc(n + 3, sizeof *env);
+	char **env = calloc(n + 4, sizeof *env);
 	ck_assert_ptr_nonnull(env);
 	const char *old = getenv("ASAN_OPTIONS");
-	snprintf(asan, sizeof asan, "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
-		 old ? old : "", old && *old ? ":" : "");
+	snprintf(asan, sizeof asan, "ASAN_OPTIONS=%s%sverify_asan_link_order=0:exitcode=%d",
+		 old ? old : "", old && *old ? ":" : "", SAN_EXIT);
+	old = getenv("UBSAN_OPTIONS");
+	snprintf(ubsan, sizeof ubsan, "UBSAN_OPTIONS=%s%sprint_stacktrace=1:exitcode=%d",
+		 old ? old : "", old && *old ? ":" : "", SAN_EXIT);
 	snprintf(state, sizeof state, "ROMFLASH_STATE_DIR=%s/rfstate", dir);
 	size_t k = 0;
 	for (char **e = environ; *e; e++)
-		if (strncmp(*e, "ASAN_OPTIONS=", 13) &&
+		if (strncmp(*e, "ASAN_OPTIONS=", 13) && strncmp(*e, "UBSAN_OPTIONS=", 14) &&
 		    strncmp(*e, "ROMFLASH_STATE_DIR=", 19))
 			env[k++] = *e;
 	env[k++] = asan;
+	env[k++] = ubsan;
 	env[k++] = state;
 	env[k] = NULL;
 	return env;
@@ -199,6 +206,8 @@ static int spawn_wait(char *const argv[], const char *outp, const char *errp)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+#define RF_OUTPUT "\n--- stdout:\n%s\n--- stderr:\n%s", out_text, err_text
+
 /* romflash ARGS... (NULL-terminated); out_text/err_text get its output. */
 static int rf(const char *a0, ...)
 {
@@ -228,10 +237,9 @@ static int rf(const char *a0, ...)
 	fprintf(stderr, "  -> exit %d\n", rc);
 	if (getenv("E2E_VERBOSE")) /* show what the user would have seen */
 		fprintf(stderr, "%s%s", out_text, err_text);
+	ck_assert_msg(rc != SAN_EXIT, "sanitizer report from romflash" RF_OUTPUT);
 	return rc;
 }
-
-#define RF_OUTPUT "\n--- stdout:\n%s\n--- stderr:\n%s", out_text, err_text
 
 static void run_tool(const char *tool, const char *a1, const char *a2)
 {
@@ -518,7 +526,11 @@ static char *make_package(const char *variant, char *folder, size_t cap)
 {
 	const char *outdir = path("pkg");
 	mkdir_p(outdir);
-	char *argv[] = { "python3", "tests/fixtures/mkpkg", "--variant", (char *)variant,
+	static char mkpkg[512];
+	const char *root = getenv("ROOT"); /* set by tests/run-all */
+	snprintf(mkpkg, sizeof mkpkg, "%s%stests/fixtures/mkpkg", root ? root : "",
+		 root ? "/" : "");
+	char *argv[] = { "python3", mkpkg, "--variant", (char *)variant,
 			 "--order", "scripts-last", "--size-mb", "8", "--out",
 			 (char *)outdir, "--keep-folder", NULL };
 	int rc = spawn_wait(argv, path("mkpkg.out"), path("mkpkg.err"));

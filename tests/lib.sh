@@ -27,6 +27,7 @@ ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 B=${B:-build}
 ROMFLASH=${ROMFLASH:-$ROOT/$B/romflash}
 ROMFLASH_EMU=${ROMFLASH_EMU:-$ROOT/$B/romflash-emu}
+# shellcheck disable=SC2034 # used by the tests that source this
 MKPKG="$ROOT/tests/fixtures/mkpkg"
 RF_TIMEOUT=${RF_TIMEOUT:-30}
 LIB_PIDS=""

@@ -55,7 +55,11 @@ flash_one() {
 		emu_stop E
 	fi
 	emu_stop E
-	check_flash "$st" "$dir" "$st.plan" $([ "$reboot" = reboot ] || echo --no-reboot)
+	if [ "$reboot" = reboot ]; then
+		check_flash "$st" "$dir" "$st.plan"
+	else
+		check_flash "$st" "$dir" "$st.plan" --no-reboot
+	fi
 	[ "$fails" -eq "$f0" ]
 }
 

@@ -53,7 +53,7 @@ rf --json -s "$C_DEV,$D_DEV" flash "$PKG" --all --no-reboot >"$T/fail.out" 2>"$T
 rc=$?
 [ $rc = 1 ] || fail "--all with one failing phone: exit $rc, want 1: $(cat "$T/fail.err")"
 json_check "$T/fail.out"
-python3 - "$T/fail.out" "$D_DEV" "$C_DEV" <<'EOF' || fail "--all JSON: $(cat "$T/fail.out" | grep -v progress)"
+python3 - "$T/fail.out" "$D_DEV" "$C_DEV" <<'EOF' || fail "--all JSON: $(grep -v progress "$T/fail.out")"
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 bad, good = sys.argv[2], sys.argv[3]
