@@ -114,6 +114,13 @@ static int open_targets(struct rf_cli *cli, const struct flash_args *a,
 	*n = 0;
 	if (!a->all) {
 		rc = rf_device_open_fastboot(cli, &tg[0].t, &tg[0].fb, err);
+		if (rc == RF_ENODEV && a->resume) {
+			/* after a cut cable or a failed reboot the phone may
+			 * still be on its way back */
+			out_msg("Waiting up to %d s for the phone to be in fastboot mode ...", a->wait_s);
+			rc = rf_device_wait_fastboot(cli, cli->device, a->wait_s, NULL, NULL,
+						     &tg[0].t, &tg[0].fb, err);
+		}
 		if (rc) {
 			out_error("%s", err);
 			return rf_exit_for(rc);

@@ -36,12 +36,16 @@ static int writes(enum rf_op op)
 }
 
 const char *rf_flash_likely_state(const struct rf_plan *pl, int step,
-				  int any_written)
+				  int any_written, int started)
 {
 	const struct rf_step *s;
 	if (step < 0 || (size_t)step >= pl->steps.n)
 		return "unknown";
 	s = &pl->steps.v[step];
+	if (!started)
+		return any_written ? "the phone is in fastboot mode with the steps before this one "
+				     "completed; this step had not started"
+				   : "nothing was written; the phone is unchanged and still in fastboot mode";
 	if (!any_written && !writes(s->op))
 		return "nothing was written; the phone is unchanged and still in fastboot mode";
 	if (writes(s->op) && is_boot_chain(s->partition))
@@ -486,9 +490,11 @@ static void report_failure(const struct rf_flash_run *r, const struct rf_flash_t
 		if (fs == 0)
 			report_line("  completed: none");
 		else
-			report_line("  completed: steps 1-%d%s%s%s", fs, done[0] ? " (wrote " : "",
+			report_line("  completed: steps 1-%d%s%s%s", fs,
+				    !done[0] ? "" : r->start ? " (wrote in this run: " : " (wrote ",
 				    done, done[0] ? ")" : "");
-		report_line("  phone: %s", rf_flash_likely_state(pl, fs, any_written || writes(s->op)));
+		report_line("  phone: %s", rf_flash_likely_state(pl, fs, any_written ||
+			(writes(s->op) && !t->not_started), !t->not_started));
 	} else {
 		out_error("%s: %s", t->id, t->err);
 	}
@@ -501,7 +507,7 @@ static void report_failure(const struct rf_flash_run *r, const struct rf_flash_t
 		if (fs >= 0) {
 			jw_u64(&j, "step", (uint64_t)fs + 1);
 			jw_u64(&j, "completed", (uint64_t)fs);
-			jw_str(&j, "state", rf_flash_likely_state(pl, fs, 1));
+			jw_str(&j, "state", rf_flash_likely_state(pl, fs, 1, !t->not_started));
 			jw_str(&j, "resume", hint);
 		}
 		jw_str(&j, "error", t->err);
@@ -522,11 +528,9 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 	double t0 = out_now();
 	uint64_t sent_total = 0;
 	struct rf_overall all = { 0, 0, 0 };
-	unsigned char *executed = calloc(pl->steps.n + 1, 1);
 	int rc = RF_OK;
 
-	r->executed = executed;
-	if (!f || !executed || !(order = calloc(pl->steps.n + 1, sizeof *order))) {
+	if (!f || !(order = calloc(pl->steps.n + 1, sizeof *order))) {
 		for (size_t k = 0; k < r->ntg; k++)
 			if (!r->tg[k].rc)
 				drop_target(&r->tg[k], RF_ENOMEM, RF_EXIT_DEVICE, "out of memory");
@@ -564,6 +568,7 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 					drop_target(&r->tg[k], RF_EINTR, RF_EXIT_INTERRUPTED,
 						    "interrupted before this step");
 					r->tg[k].failed_step = (int)i;
+					r->tg[k].not_started = 1;
 					save_progress(r, &r->tg[k], i, "interrupted");
 				}
 			break;
@@ -578,17 +583,17 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 		case RF_OP_ANTI_CHECK:
 			out_msg("%s%s%s  passed (checked before writing)", out_c("dim"), label, out_c("reset"));
 			break;
-		case RF_OP_CRC_FLASH:
-			if (!f->fo.n) {
-				out_msg("%s%s%s  skipped (the phone does not check CRCs)", out_c("dim"),
-					label, out_c("reset"));
-				break;
-			}
-			/* fall through */
 		case RF_OP_BOOT:
 			/* booting an image leaves fastboot like a reboot */
 			if (r->no_reboot) {
 				out_msg("%s  skipped (--no-reboot)", label);
+				break;
+			}
+			/* fall through */
+		case RF_OP_CRC_FLASH:
+			if (!f->fo.n) {
+				out_msg("%s%s%s  skipped (the phone does not check CRCs)", out_c("dim"),
+					label, out_c("reset"));
 				break;
 			}
 			/* fall through */
@@ -601,13 +606,11 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 			if (!rc)
 				sent_total += prog.total;
 			all.done += s->size;
-			executed[i] = 1;
 			break;
 		case RF_OP_ERASE:
 			out_msg("%s", label);
 			rc = rf_fanout_each(&f->fo, op_erase, s->partition, err);
 			fan_collect(f, r, i);
-			executed[i] = 1;
 			break;
 		case RF_OP_OEM:
 			out_msg("%s", label);
@@ -686,7 +689,5 @@ out:
 	}
 	free(order);
 	free(f);
-	r->executed = NULL;
-	free(executed);
 	return done;
 }

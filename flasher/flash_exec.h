@@ -26,6 +26,7 @@ struct rf_flash_target {
 	uint32_t max_dl;
 	size_t next;          /* first step not completed */
 	int failed_step;      /* -1: none */
+	int not_started;      /* it stopped before failed_step began */
 };
 
 struct rf_flash_run {
@@ -39,7 +40,6 @@ struct rf_flash_run {
 	int wait_timeout_s;   /* for the phone after reboot-bootloader */
 	/* how to resume, after "romflash -s ID": " flash PKG --mode M --resume" */
 	const char *resume_args;
-	unsigned char *executed; /* during execute: steps that wrote */
 };
 
 /* Every check of the plan against every phone; a phone that fails one is
@@ -53,6 +53,6 @@ size_t rf_flash_execute(struct rf_flash_run *r);
 
 /* What a phone is likely to be like after failing at `step`. */
 const char *rf_flash_likely_state(const struct rf_plan *pl, int step,
-				  int any_written);
+				  int any_written, int started);
 
 #endif

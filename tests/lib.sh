@@ -358,7 +358,7 @@ def check_commands(state, pkgdir, planjson, no_reboot):
             ndl += s["downloads"]
         elif op == "erase":
             want.append("erase:" + s["partition"])
-        elif op == "boot":
+        elif op == "boot" and not no_reboot:  # --no-reboot: it stays in fastboot
             want.append("boot")
             ndl += 1
         elif op == "oem":

@@ -104,8 +104,9 @@ rep_noreturn() {
 	grep -q "restarting into the bootloader" "$st.err" || fail "noreturn: phone state"
 	emu_wait_gone E 3 || fail "noreturn: the emulator did not end"
 	emu_start E "$st" --port "$port" --reboot-delay 100 --vars "$REPVARS" --fail boot
-	cmd=$(sed -n 's/^.*to resume: romflash //p' "$st.err" | head -n 1)
-	eval "rf $cmd --no-reboot" >"$st.out2" 2>"$st.err"
+	# without --no-reboot, so that the boot step runs (and fails)
+	cmd=$(sed -n 's/^.*to resume: romflash //p' "$st.err" | head -n 1 | sed 's/ --no-reboot//')
+	eval "rf $cmd" >"$st.out2" 2>"$st.err"
 	expect_report "noreturn+boot" $? 1 boot "$dev"
 	run_resume noreturn
 	emu_stop E
