@@ -109,6 +109,26 @@ static const char *adb_mode_name(const char *product)
 	return "adb";
 }
 
+/* The bootloader's own product name ("MSM8974") rather than the USB
+ * string (often just "Android"); left as it is when the phone cannot be
+ * opened (another program holds it). */
+static void fastboot_product(const struct rf_usb_devinfo *d, char *product,
+			     size_t cap)
+{
+	struct rf_transport *t = NULL;
+	struct rf_fastboot fb;
+	char err[RF_ERRLEN], val[64]; /* a reply carries at most 60 */
+
+	if (rf_usb_open(d->serial[0] ? d->serial : d->location,
+			RF_USB_PROTO_FASTBOOT, 0, &t, err))
+		return;
+	rf_fb_init(&fb, t);
+	fb.timeout_ms = 2000;
+	if (!rf_fb_getvar(&fb, "product", val, sizeof val) && val[0])
+		snprintf(product, cap, "%s", val);
+	rf_transport_close(t);
+}
+
 int rf_devices_list(const struct rf_cli *cli, struct rf_device_row **rows,
 		    size_t *n, char *err)
 {
@@ -161,6 +181,8 @@ int rf_devices_list(const struct rf_cli *cli, struct rf_device_row **rows,
 			 d[i].proto == RF_USB_PROTO_FASTBOOT ? "fastboot"
 							     : adb_mode_name(d[i].product));
 		snprintf(r[k].product, sizeof r[k].product, "%s", d[i].product);
+		if (d[i].proto == RF_USB_PROTO_FASTBOOT)
+			fastboot_product(&d[i], r[k].product, sizeof r[k].product);
 		snprintf(r[k].location, sizeof r[k].location, "%s", d[i].location);
 		k++;
 	}
