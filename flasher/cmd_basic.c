@@ -180,7 +180,7 @@ int cmd_flash_image(struct rf_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (rf_sparse_is_sparse(head, got)) {
-		rc = rf_sparse_layout_scan(&layout, rf_file_read, &fr);
+		rc = rf_sparse_layout_scan_seekable(&layout, rf_file_read, rf_file_seek, &fr);
 		if (rc) {
 			out_error("flash-image: %s: %s", argv[2],
 				  rc == RF_ESYS ? fr.err : layout.err);
@@ -244,6 +244,10 @@ int cmd_flash_image(struct rf_cli *cli, int argc, char **argv)
 	if (rc) {
 		emit_step("step_failed", "flash", part, prog.done, out_now() - t0, err);
 		ex = fail(rc, "flash-image", err);
+		if (downloads > 1 && prog.done > 0)
+			out_error("flash-image: %s is partly written (%" PRIu64 " of %" PRIu64
+				  " bytes sent); run the same command again",
+				  part, prog.done, wire);
 		goto out;
 	}
 	emit_step("step_done", "flash", part, wire, out_now() - t0, NULL);

@@ -34,6 +34,17 @@ int rf_file_rewind(struct rf_file_reader *r)
 	return RF_OK;
 }
 
+int rf_file_seek(void *ctx, uint64_t off)
+{
+	struct rf_file_reader *r = ctx;
+	if (off > r->size)
+		return rf_errf(r->err, RF_EFORMAT, "%s: offset %llu is past its end",
+			       r->path, (unsigned long long)off);
+	if (lseek(r->fd, (off_t)off, SEEK_SET) != (off_t)off)
+		return rf_errf(r->err, RF_ESYS, "%s: %s", r->path, strerror(errno));
+	return RF_OK;
+}
+
 int rf_file_read(void *ctx, void *buf, size_t len, size_t *got)
 {
 	struct rf_file_reader *r = ctx;

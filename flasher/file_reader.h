@@ -18,6 +18,8 @@ int rf_file_open(struct rf_file_reader *r, const char *path);
 /* Back to the start (a second pass over the file). */
 int rf_file_rewind(struct rf_file_reader *r);
 int rf_file_read(void *ctx, void *buf, size_t len, size_t *got);
+/* rf_seek_fn: RF_EFORMAT past the end of the file. */
+int rf_file_seek(void *ctx, uint64_t off);
 void rf_file_close(struct rf_file_reader *r);
 
 #endif

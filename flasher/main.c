@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -16,12 +17,25 @@ volatile sig_atomic_t rf_interrupted;
 
 static void on_signal(int sig)
 {
-	/* First Ctrl-C: finish the current transfer cleanly, save progress.
-	 * Second: the user means it. */
-	static const char msg[] =
-		"\nromflash: stopping after the current download (Ctrl-C again to quit at once)\n";
-	if (rf_interrupted)
-		_exit(130);
+	/* First signal: finish the download under way (the bootloader would
+	 * read the next command as image data), save progress, exit 130.
+	 * A second one more than half a second later: the user means it.
+	 * (GNU timeout delivers one signal twice, to the child and to its
+	 * process group: that must not count as two.) */
+	static const char msg[] = "romflash: stopping after the current download "
+				  "(interrupt again to quit at once)\n";
+	static struct timespec first;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (rf_interrupted) {
+		long ms = (now.tv_sec - first.tv_sec) * 1000 +
+			  (now.tv_nsec - first.tv_nsec) / 1000000;
+		if (ms >= 500)
+			_exit(130);
+		return;
+	}
+	first = now;
 	rf_interrupted = sig;
 	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
 		/* nothing to do: we are in a signal handler */

@@ -228,7 +228,12 @@ struct scan {
 	uint32_t crc_skip; /* DONT_CARE left out */
 	uint32_t chunk_crc; /* of the current RAW chunk's data alone */
 	uint8_t *buf;
+	rf_seek_fn seek;    /* when set, RAW data is skipped, not read */
+	int skipped;        /* some data was skipped: CRCs are unknown */
 };
+
+/* Internal: a CRC32 chunk met after skipping data: scan again, reading. */
+#define SCAN_NEEDS_DATA 1
 
 /* Read exactly len bytes (to buf, or discarded when buf is NULL, which also
  * feeds them to the CRC when `crc` is set).  *short_read tells EOF apart
@@ -335,6 +340,8 @@ static int scan_chunk(struct scan *sc, uint32_t idx, uint32_t chunk_hdr_sz,
 			goto past_end;
 		if (rc != RF_OK)
 			return rc;
+		if (sc->skipped)
+			return SCAN_NEEDS_DATA;
 		if (get32(word) != have && get32(word) != have_skip)
 			return rf_errf(l->err, RF_EFORMAT,
 				       "chunk %u at offset 0x%llx: CRC32 "
@@ -358,6 +365,18 @@ static int scan_chunk(struct scan *sc, uint32_t idx, uint32_t chunk_hdr_sz,
 		if (rc != RF_OK)
 			return rc;
 		sc->chunk_crc = 0;
+		if (sc->seek) {
+			/* the data is only needed for a CRC32 chunk, which
+			 * img2simg and AOSP's tools do not write */
+			rc = sc->seek(sc->ctx, sc->pos + data_sz);
+			if (rc == RF_EFORMAT)
+				goto past_end;
+			if (rc != RF_OK)
+				return rf_errf(l->err, rc, "seeking in the image failed");
+			sc->pos += data_sz;
+			sc->skipped = 1;
+			break;
+		}
 		rc = scan_read(sc, NULL, data_sz, 1, &short_read);
 		if (short_read)
 			goto past_end;
@@ -400,10 +419,32 @@ past_end:
 		       (unsigned long long)sc->pos);
 }
 
+static int scan(struct rf_sparse_layout *l, rf_read_fn rd, rf_seek_fn seek,
+		void *ctx);
+
 int rf_sparse_layout_scan(struct rf_sparse_layout *l, rf_read_fn rd,
 			  void *ctx)
 {
-	struct scan sc = { .l = l, .rd = rd, .ctx = ctx };
+	return scan(l, rd, NULL, ctx);
+}
+
+int rf_sparse_layout_scan_seekable(struct rf_sparse_layout *l, rf_read_fn rd,
+				   rf_seek_fn seek, void *ctx)
+{
+	int rc = scan(l, rd, seek, ctx);
+	if (rc != SCAN_NEEDS_DATA)
+		return rc;
+	/* A CRC32 chunk: verify it, which takes every byte. */
+	rc = seek(ctx, 0);
+	if (rc != RF_OK)
+		return rf_errf(l->err, rc, "seeking in the image failed");
+	return scan(l, rd, NULL, ctx);
+}
+
+static int scan(struct rf_sparse_layout *l, rf_read_fn rd, rf_seek_fn seek,
+		void *ctx)
+{
+	struct scan sc = { .l = l, .rd = rd, .ctx = ctx, .seek = seek };
 	uint8_t h[RF_SPARSE_HEADER_LEN];
 	uint32_t file_hdr_sz, chunk_hdr_sz, total_chunks, cur_blk = 0, i;
 	int rc, short_read, eof;
@@ -473,6 +514,8 @@ int rf_sparse_layout_scan(struct rf_sparse_layout *l, rf_read_fn rd,
 		goto out;
 	for (i = 0; i < total_chunks; i++) {
 		rc = scan_chunk(&sc, i, chunk_hdr_sz, &cur_blk, &eof);
+		if (rc == SCAN_NEEDS_DATA)
+			goto out;
 		if (eof) {
 			rc = rf_errf(l->err, RF_EFORMAT,
 				     "image ends after %u chunks, header "

@@ -31,6 +31,9 @@
 
 /* Sequential reader: fill up to `len` bytes, `*got` = 0 only at the end. */
 typedef int (*rf_read_fn)(void *ctx, void *buf, size_t len, size_t *got);
+/* Set the reader's position to byte `off` of the image; RF_EFORMAT when
+ * that is past its end. */
+typedef int (*rf_seek_fn)(void *ctx, uint64_t off);
 /* Sink for emitted bytes (e.g. rf_fb_download_write). */
 typedef int (*rf_write_fn)(void *ctx, const void *buf, size_t len);
 
@@ -65,6 +68,11 @@ int rf_sparse_layout_raw(struct rf_sparse_layout *l, uint64_t size,
  * CRC32 chunks.  RF_EFORMAT with a message naming the offending chunk. */
 int rf_sparse_layout_scan(struct rf_sparse_layout *l, rf_read_fn rd,
 			  void *ctx);
+/* The same for a reader that can seek (a file): RAW data is skipped, not
+ * read, unless the image has a CRC32 chunk to verify (then it is scanned
+ * again, reading).  The reader's position afterwards is unspecified. */
+int rf_sparse_layout_scan_seekable(struct rf_sparse_layout *l, rf_read_fn rd,
+				   rf_seek_fn seek, void *ctx);
 void rf_sparse_layout_free(struct rf_sparse_layout *l);
 
 struct rf_sparse_piece {

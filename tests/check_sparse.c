@@ -153,6 +153,38 @@ static int scan_mem(struct rf_sparse_layout *l, const uint8_t *p, size_t n)
 	return rf_sparse_layout_scan(l, mem_read, &r);
 }
 
+static int mem_seek(void *ctx, uint64_t off)
+{
+	struct mrd *r = ctx;
+	if (off > r->len)
+		return RF_EFORMAT;
+	r->off = (size_t)off;
+	return RF_OK;
+}
+
+/* The seekable scan (RAW data skipped) must give the same answer. */
+static int scan_mem_seekable(struct rf_sparse_layout *l, const uint8_t *p, size_t n)
+{
+	struct mrd r = { .p = p, .len = n, .short_reads = 1 };
+	return rf_sparse_layout_scan_seekable(l, mem_read, mem_seek, &r);
+}
+
+static void same_layout(const struct rf_sparse_layout *a, const struct rf_sparse_layout *b)
+{
+	ck_assert_uint_eq(a->n, b->n);
+	ck_assert_uint_eq(a->blk_sz, b->blk_sz);
+	ck_assert_uint_eq(a->total_blks, b->total_blks);
+	ck_assert_uint_eq(a->out_bytes, b->out_bytes);
+	ck_assert_uint_eq(a->in_bytes, b->in_bytes);
+	for (size_t i = 0; i < a->n; i++) {
+		ck_assert_uint_eq(a->ext[i].type, b->ext[i].type);
+		ck_assert_uint_eq(a->ext[i].out_blk, b->ext[i].out_blk);
+		ck_assert_uint_eq(a->ext[i].nblk, b->ext[i].nblk);
+		ck_assert_uint_eq(a->ext[i].src_off, b->ext[i].src_off);
+		ck_assert_uint_eq(a->ext[i].fill, b->ext[i].fill);
+	}
+}
+
 /* --- sparse image builder ------------------------------------------------- */
 
 struct sb {
@@ -541,6 +573,12 @@ START_TEST(test_bad_images)
 	ck_assert_uint_eq(l.n, 0);
 	ck_assert_ptr_null(l.ext);
 	rf_sparse_layout_free(&l);
+	/* skipping RAW data must not let any of them through */
+	memset(&l, 0x5a, sizeof(l));
+	ck_assert_msg(scan_mem_seekable(&l, p, len) == RF_EFORMAT,
+		      "%s: seekable scan accepted it", bad_cases[_i].what);
+	ck_assert_uint_eq(l.n, 0);
+	rf_sparse_layout_free(&l);
 	sb_free(&s);
 }
 END_TEST
@@ -714,6 +752,13 @@ START_TEST(test_sparse_random)
 		ck_assert_msg(scan_mem(&l, s.img.p, s.img.len) == RF_OK,
 			      "case %d: %s", t, l.err);
 		ck_assert_uint_eq(l.total_blks, s.blks);
+		{
+			struct rf_sparse_layout l2;
+			ck_assert_msg(scan_mem_seekable(&l2, s.img.p, s.img.len) == RF_OK,
+				      "case %d (seekable): %s", t, l2.err);
+			same_layout(&l, &l2);
+			rf_sparse_layout_free(&l2);
+		}
 		/* DONT_CARE never repeats: neighbours are merged. */
 		for (size_t i = 1; i < l.n; i++)
 			ck_assert(l.ext[i].type != RF_SPARSE_CHUNK_DONT_CARE ||
