@@ -852,26 +852,39 @@ static int sh_cmd(struct interp *ip, int depth, int in_crc, const char *crc_var,
 	return unsupported(ip, c->line);
 }
 
-static int sh_block(struct interp *ip, int depth, int in_crc,
-		    const char *crc_var, const char *crc_pat)
+typedef int (*cmd_fn)(struct interp *ip, int depth, int in_crc,
+		      const char *crc_var, const char *crc_pat);
+
+/* Commands up to the block's closer (`fi`, `)`), or to the end of the
+ * script at depth 0.  Shared by both dialects. */
+static int run_block(struct interp *ip, int depth, int in_crc,
+		     const char *crc_var, const char *crc_pat, const char *closer,
+		     cmd_fn cmd, const char *unclosed)
 {
 	int start_line = ip->i > 0 ? ip->cmd[ip->i - 1].line : 1;
 	while (ip->i < ip->ncmd && !ip->ended) {
 		struct cmd *c = &ip->cmd[ip->i];
-		if (!strcmp(c->text, "fi")) {
+		if (!strcmp(c->text, closer)) {
 			if (!depth)
 				return unsupported(ip, c->line);
 			ip->i++;
 			ip->last = LAST_NONE;
 			return RF_OK;
 		}
-		int rc = sh_cmd(ip, depth, in_crc, crc_var, crc_pat);
+		int rc = cmd(ip, depth, in_crc, crc_var, crc_pat);
 		if (rc)
 			return rc;
 	}
 	if (depth)
-		return failf(ip, start_line, "`if` without `fi`");
+		return failf(ip, start_line, unclosed);
 	return RF_OK;
+}
+
+static int sh_block(struct interp *ip, int depth, int in_crc,
+		    const char *crc_var, const char *crc_pat)
+{
+	return run_block(ip, depth, in_crc, crc_var, crc_pat, "fi", sh_cmd,
+			 "`if` without `fi`");
 }
 
 /* ----------------------------------------------------------------- bat */
@@ -1087,23 +1100,8 @@ static int bat_cmd(struct interp *ip, int depth, int in_crc,
 static int bat_block(struct interp *ip, int depth, int in_crc,
 		     const char *crc_var, const char *crc_pat)
 {
-	int start_line = ip->i > 0 ? ip->cmd[ip->i - 1].line : 1;
-	while (ip->i < ip->ncmd && !ip->ended) {
-		struct cmd *c = &ip->cmd[ip->i];
-		if (!strcmp(c->text, ")")) {
-			if (!depth)
-				return unsupported(ip, c->line);
-			ip->i++;
-			ip->last = LAST_NONE;
-			return RF_OK;
-		}
-		int rc = bat_cmd(ip, depth, in_crc, crc_var, crc_pat);
-		if (rc)
-			return rc;
-	}
-	if (depth)
-		return failf(ip, start_line, "`(` without `)`");
-	return RF_OK;
+	return run_block(ip, depth, in_crc, crc_var, crc_pat, ")", bat_cmd,
+			 "`(` without `)`");
 }
 
 /* -------------------------------------------------------------- entry */
