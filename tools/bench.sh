@@ -16,7 +16,7 @@ DIR=${BENCH_DIR:-/tmp/romflash-bench}
 ORDERS=${BENCH_ORDERS:-scripts-first scripts-last}
 EMU_PID=""
 
-cleanup() { [ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null; EMU_PID=""; return 0; }
+cleanup() { if [ -n "$EMU_PID" ]; then kill "$EMU_PID" 2>/dev/null || true; fi; EMU_PID=""; }
 trap cleanup EXIT INT TERM
 
 start_emu() { # $1 state dir, rest: emulator options
