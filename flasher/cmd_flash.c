@@ -271,6 +271,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	memset(&po, 0, sizeof po);
 	po.md5 = a.md5;
 	po.refuse_zip = 1;
+	po.gz_index = 1; /* images in script order without re-reading the file */
 	po.cancel = &rf_interrupted;
 	{
 		struct rf_progress vp;

@@ -683,8 +683,9 @@ out:
 	if (ps) {
 		struct rf_pkg_stream_stats st;
 		rf_pkg_stream_stats(ps, &st);
-		out_verbose("package read in %u pass%s, %" PRIu64 " bytes spooled (peak %" PRIu64 ")",
-			    st.passes, st.passes == 1 ? "" : "es", st.spooled_bytes, st.spool_peak);
+		out_verbose("package read in %u pass%s from its start and %u seek%s, %" PRIu64
+			    " bytes spooled (peak %" PRIu64 ")", st.passes, st.passes == 1 ? "" : "es",
+			    st.seeks, st.seeks == 1 ? "" : "s", st.spooled_bytes, st.spool_peak);
 		rf_pkg_stream_close(ps);
 	}
 	free(order);

@@ -12,8 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <isa-l/igzip_lib.h>
-
 #include "md5.h"
 
 #define NSLOT 4
@@ -23,7 +21,9 @@
 struct rf_gzr {
 	int fd;
 	int gunzip;
-	uint64_t file_size, bytes_read;
+	int nohash;     /* resumed mid-file (rf_gzr_open_at): one slot */
+	uint64_t file_size, bytes_read, out_total;
+	struct stat sb;
 	const volatile sig_atomic_t *cancel;
 	/* ring shared with the hash thread */
 	pthread_t th;
@@ -76,11 +76,14 @@ static int fetch(struct rf_gzr *g, unsigned char **p, size_t *n)
 		return RF_OK;
 	if (g->cancel && *g->cancel)
 		return rf_errf(g->err, RF_EINTR, "interrupted");
-	pthread_mutex_lock(&g->mu);
-	while (g->produced - g->hashed >= NSLOT)
-		pthread_cond_wait(&g->cv, &g->mu);
-	size_t k = g->produced % NSLOT;
-	pthread_mutex_unlock(&g->mu);
+	size_t k = 0;
+	if (!g->nohash) {
+		pthread_mutex_lock(&g->mu);
+		while (g->produced - g->hashed >= NSLOT)
+			pthread_cond_wait(&g->cv, &g->mu);
+		k = g->produced % NSLOT;
+		pthread_mutex_unlock(&g->mu);
+	}
 	size_t got = 0;
 	while (got < SLOT_SZ) {
 		ssize_t r = read(g->fd, g->slot[k] + got, SLOT_SZ - got);
@@ -98,6 +101,11 @@ static int fetch(struct rf_gzr *g, unsigned char **p, size_t *n)
 	if (got == 0)
 		return RF_OK;
 	g->bytes_read += got;
+	if (g->nohash) {
+		*p = g->slot[k];
+		*n = got;
+		return RF_OK;
+	}
 	pthread_mutex_lock(&g->mu);
 	g->slot_len[k] = got;
 	g->produced++;
@@ -122,10 +130,10 @@ static void stop_thread(struct rf_gzr *g, int abort)
 	g->th_started = 0;
 }
 
-int rf_gzr_open(struct rf_gzr **out, const char *path, int gunzip, char *err)
+static int open_common(struct rf_gzr **out, const char *path, int gunzip,
+		       int nohash, char *err)
 {
 	int rc = RF_OK;
-	struct stat sb;
 	struct rf_gzr *g = calloc(1, sizeof *g);
 	*out = NULL;
 	if (!g)
@@ -134,18 +142,19 @@ int rf_gzr_open(struct rf_gzr **out, const char *path, int gunzip, char *err)
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
 	g->gunzip = gunzip;
+	g->nohash = nohash;
 	g->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (g->fd < 0) {
 		rc = rf_errf(err, RF_ESYS, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (fstat(g->fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+	if (fstat(g->fd, &g->sb) < 0 || !S_ISREG(g->sb.st_mode)) {
 		rc = rf_errf(err, RF_ESYS, "%s: not a regular file", path);
 		goto out;
 	}
-	g->file_size = (uint64_t)sb.st_size;
+	g->file_size = (uint64_t)g->sb.st_size;
 	posix_fadvise(g->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	for (int i = 0; i < NSLOT; i++)
+	for (int i = 0; i < (nohash ? 1 : NSLOT); i++)
 		if (!(g->slot[i] = malloc(SLOT_SZ))) {
 			rc = rf_errf(err, RF_ENOMEM, "out of memory");
 			goto out;
@@ -154,6 +163,8 @@ int rf_gzr_open(struct rf_gzr **out, const char *path, int gunzip, char *err)
 		rc = rf_errf(err, RF_ENOMEM, "out of memory");
 		goto out;
 	}
+	if (nohash)
+		goto ready;
 	if (rf_md5_init(&g->md5) != RF_OK) {
 		rc = rf_errf(err, RF_ENOMEM, "cannot initialise MD5");
 		goto out;
@@ -163,6 +174,7 @@ int rf_gzr_open(struct rf_gzr **out, const char *path, int gunzip, char *err)
 		goto out;
 	}
 	g->th_started = 1;
+ready:
 	if (gunzip) {
 		isal_inflate_init(&g->st);
 		g->st.crc_flag = ISAL_GZIP;
@@ -173,6 +185,63 @@ out:
 	if (g)
 		rf_gzr_close(g);
 	return rc;
+}
+
+int rf_gzr_open(struct rf_gzr **out, const char *path, int gunzip, char *err)
+{
+	return open_common(out, path, gunzip, 0, err);
+}
+
+int rf_gzr_open_at(struct rf_gzr **out, const char *path,
+		   const struct rf_gz_point *pt, char *err)
+{
+	struct rf_gzr *g;
+	int rc = open_common(&g, path, 1, 1, err);
+	*out = NULL;
+	if (rc)
+		return rc;
+	if (pt->in_off > g->file_size) {
+		rc = rf_errf(err, RF_EFORMAT, "%s: shorter than when it was "
+			     "read", path);
+		goto out;
+	}
+	if (lseek(g->fd, (off_t)pt->in_off, SEEK_SET) < 0) {
+		rc = rf_errf(err, RF_ESYS, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	memcpy(&g->st, &pt->st, sizeof g->st);
+	/* the saved pointers pointed into the verification pass's buffers;
+	 * its unread input starts at in_off, read again from there */
+	g->st.next_in = NULL;
+	g->st.avail_in = 0;
+	g->st.next_out = NULL;
+	g->st.avail_out = 0;
+	g->bytes_read = pt->in_off;
+	g->out_total = pt->out_off;
+	g->members = pt->members;
+	*out = g;
+	g = NULL;
+out:
+	rf_gzr_close(g);
+	return rc;
+}
+
+int rf_gzr_checkpoint(const struct rf_gzr *g, struct rf_gz_point *pt)
+{
+	/* the inflater holds (the rest of) the newest slot, so its next
+	 * input byte is avail_in bytes before the end of what was read */
+	if (!g->gunzip || g->between || g->padding || g->rc || g->finished ||
+	    g->st.avail_in > g->bytes_read)
+		return RF_EINVAL;
+	pt->in_off = g->bytes_read - g->st.avail_in;
+	pt->out_off = g->out_total;
+	pt->members = g->members;
+	memcpy(&pt->st, &g->st, sizeof pt->st);
+	pt->st.next_in = NULL;
+	pt->st.next_out = NULL;
+	pt->st.avail_in = 0;
+	pt->st.avail_out = 0;
+	return RF_OK;
 }
 
 static int next_gunzip(struct rf_gzr *g, const void **buf, size_t *len)
@@ -239,6 +308,7 @@ static int next_gunzip(struct rf_gzr *g, const void **buf, size_t *len)
 				       "truncated: the gzip stream ends early "
 				       "(incomplete download?)");
 		if (made) {
+			g->out_total += made;
 			*buf = g->out;
 			*len = made;
 			return RF_OK;
@@ -277,9 +347,11 @@ int rf_gzr_finish(struct rf_gzr *g, char md5hex[33])
 	} while (n);
 	if (g->gunzip && g->members == 0)
 		return g->rc = rf_errf(g->err, RF_EFORMAT, "empty gzip stream");
+	g->finished = 1;
+	if (g->nohash)
+		return RF_OK; /* md5hex stays "": nothing was hashed */
 	stop_thread(g, 0);
 	rf_md5_final(&g->md5, md5hex);
-	g->finished = 1;
 	return RF_OK;
 }
 
@@ -288,7 +360,8 @@ void rf_gzr_close(struct rf_gzr *g)
 	if (!g)
 		return;
 	stop_thread(g, 1);
-	rf_md5_free(&g->md5);
+	if (!g->nohash)
+		rf_md5_free(&g->md5);
 	if (g->fd >= 0)
 		close(g->fd);
 	for (int i = 0; i < NSLOT; i++)
@@ -302,6 +375,8 @@ void rf_gzr_close(struct rf_gzr *g)
 const char *rf_gzr_err(const struct rf_gzr *g) { return g->err; }
 uint64_t rf_gzr_file_size(const struct rf_gzr *g) { return g->file_size; }
 uint64_t rf_gzr_bytes_read(const struct rf_gzr *g) { return g->bytes_read; }
+uint64_t rf_gzr_out_total(const struct rf_gzr *g) { return g->out_total; }
+const struct stat *rf_gzr_stat(const struct rf_gzr *g) { return &g->sb; }
 void rf_gzr_set_cancel(struct rf_gzr *g, const volatile sig_atomic_t *cancel)
 {
 	g->cancel = cancel;

@@ -16,9 +16,23 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <isa-l/igzip_lib.h>
 #include "rf_error.h"
 
 struct rf_gzr;
+
+/* Where inflating can resume without reading the file from its start:
+ * ISA-L's state is self-contained between calls (it keeps the last 32 KiB
+ * of history itself), so a copy of it plus the file offset of its next
+ * input byte is enough.  The output resumes at uncompressed offset
+ * out_off.  ~87 KiB each. */
+struct rf_gz_point {
+	uint64_t in_off;   /* file offset of the next input byte */
+	uint64_t out_off;  /* uncompressed bytes produced before this point */
+	int members;
+	struct inflate_state st;
+};
 
 /* `gunzip`: 1 to decompress (the file must be gzip), 0 to pass through. */
 int rf_gzr_open(struct rf_gzr **g, const char *path, int gunzip, char *err);
@@ -35,5 +49,19 @@ uint64_t rf_gzr_file_size(const struct rf_gzr *g);
 uint64_t rf_gzr_bytes_read(const struct rf_gzr *g);
 /* When non-NULL and set non-zero, reading stops with RF_EINTR. */
 void rf_gzr_set_cancel(struct rf_gzr *g, const volatile sig_atomic_t *cancel);
+
+/* Uncompressed bytes handed out so far. */
+uint64_t rf_gzr_out_total(const struct rf_gzr *g);
+/* The identity (fstat) of the file being read, taken when it was opened. */
+const struct stat *rf_gzr_stat(const struct rf_gzr *g);
+/* Record where the reader stands now (between two rf_gzr_next calls).
+ * RF_EINVAL when it cannot be done at this moment: pass-through mode, at
+ * a gzip member boundary, after an error or the end. */
+int rf_gzr_checkpoint(const struct rf_gzr *g, struct rf_gz_point *pt);
+/* A gunzipping reader resuming at `pt` (taken on the same file).  It
+ * hashes nothing: rf_gzr_finish then checks the end of the gzip stream and
+ * gives an empty MD5.  RF_EFORMAT when pt lies beyond the file's end. */
+int rf_gzr_open_at(struct rf_gzr **g, const char *path,
+		   const struct rf_gz_point *pt, char *err);
 
 #endif

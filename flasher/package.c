@@ -101,6 +101,9 @@ void rf_pkg_close(struct rf_package *p)
 	free(p->files);
 	p->files = NULL;
 	p->nfiles = 0;
+	free(p->gz_points);
+	p->gz_points = NULL;
+	p->ngz_points = 0;
 }
 
 const struct rf_pkg_file *rf_pkg_find(const struct rf_package *p,
@@ -317,12 +320,49 @@ struct stream {
 	struct rf_gzr *g;
 	int failed;
 	const struct rf_pkg_opts *o;
+	struct rf_package *p;
+	int index;          /* gz_index asked and not given up */
+	uint64_t next_point; /* out offset due for the next resume point */
+	size_t cap_points;
 };
+
+/* Called before the next inflate: the state now resumes at the
+ * uncompressed offset of everything handed out so far.  A point that
+ * cannot be recorded costs only speed later, so failures drop the index
+ * rather than the open. */
+static void index_point(struct stream *s)
+{
+	struct rf_package *p = s->p;
+	struct rf_gz_point *v;
+	if (rf_gzr_out_total(s->g) < s->next_point)
+		return;
+	if (p->ngz_points == s->cap_points) {
+		size_t cap = s->cap_points ? 2 * s->cap_points : 64;
+		if (!(v = realloc(p->gz_points, cap * sizeof *v))) {
+			s->index = 0;
+			free(p->gz_points);
+			p->gz_points = NULL;
+			p->ngz_points = 0;
+			return;
+		}
+		p->gz_points = v;
+		s->cap_points = cap;
+	}
+	/* at a member boundary: try at the next call */
+	if (rf_gzr_checkpoint(s->g, &p->gz_points[p->ngz_points]) != RF_OK)
+		return;
+	p->ngz_points++;
+	s->next_point = rf_gzr_out_total(s->g) +
+			(s->o->gz_index_step ? s->o->gz_index_step :
+			 RF_PKG_GZ_INDEX_STEP);
+}
 
 static la_ssize_t la_read(struct archive *a, void *ud, const void **buf)
 {
 	struct stream *s = ud;
 	size_t n;
+	if (s->index)
+		index_point(s);
 	if (rf_gzr_next(s->g, buf, &n)) {
 		s->failed = 1;
 		archive_set_error(a, EIO, "%s", rf_gzr_err(s->g));
@@ -352,9 +392,19 @@ static int walk(struct rf_package *p, const struct rf_pkg_opts *o, int zip)
 	char path[1100];
 
 	st.o = o;
+	st.p = p;
+	st.index = !zip && o && o->gz_index;
 	rc = rf_gzr_open(&st.g, p->path, !zip, p->err);
 	if (rc)
 		return rc;
+	{
+		const struct stat *sb = rf_gzr_stat(st.g);
+		p->ident.dev = sb->st_dev;
+		p->ident.ino = sb->st_ino;
+		p->ident.size = sb->st_size;
+		p->ident.mtim = sb->st_mtim;
+		p->ident.ctim = sb->st_ctim;
+	}
 	if (o && o->cancel)
 		rf_gzr_set_cancel(st.g, o->cancel);
 	p->file_size = rf_gzr_file_size(st.g);
@@ -389,6 +439,8 @@ static int walk(struct rf_package *p, const struct rf_pkg_opts *o, int zip)
 			rc = RF_EFORMAT;
 			goto out;
 		}
+		/* where the header (its extension headers first) began */
+		f->tar_off = (uint64_t)archive_read_header_position(a);
 		const char *base = strrchr(path, '/');
 		base = base ? base + 1 : path;
 		if (zip) {

@@ -12,6 +12,8 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 #include "pkgname.h"
 #include "rf_error.h"
 #include "sparse.h"
@@ -38,7 +40,21 @@ struct rf_pkg_file {
 	char *bad;           /* sparse but malformed: why */
 	char *text;          /* scripts (*.sh, *.bat at the top): content */
 	size_t text_len;
+	/* TGZ: offset of its first tar header (extension headers included)
+	 * in the uncompressed tar stream */
+	uint64_t tar_off;
 };
+
+/* The file that was verified, as fstat saw the descriptor that was hashed:
+ * a later read must find the same one. */
+struct rf_pkg_ident {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+};
+
+struct rf_gz_point; /* inflate.h */
 
 struct rf_package {
 	enum rf_pkg_kind kind;
@@ -54,6 +70,11 @@ struct rf_package {
 	struct rf_pkg_file *files;
 	size_t nfiles;
 	char device[64];        /* ZIP: target device from updater-script */
+	struct rf_pkg_ident ident;  /* TGZ/ZIP */
+	/* TGZ opened with gz_index: resume points of the gunzip, ascending
+	 * out_off, the first at 0 */
+	struct rf_gz_point *gz_points;
+	size_t ngz_points;
 	char err[RF_ERRLEN];
 };
 
@@ -64,7 +85,14 @@ struct rf_pkg_opts {
 	/* Called as the file is read (bytes read, file size), may be NULL. */
 	void (*progress)(void *user, uint64_t done, uint64_t total);
 	void *progress_user;
+	/* TGZ: record a gunzip resume point every RF_PKG_GZ_INDEX_STEP bytes
+	 * of tar (~87 KiB each: ~5 MB for a 1 GB tar) so pkg_stream can start
+	 * reading near any entry.  For `flash` only. */
+	int gz_index;
+	uint64_t gz_index_step; /* 0: RF_PKG_GZ_INDEX_STEP (tests use less) */
 };
+
+#define RF_PKG_GZ_INDEX_STEP (16ull << 20)
 
 /* Open and check a package.  Errors (p->err has the message):
  * RF_EFORMAT invalid or unverified package, RF_ESYS cannot read it,

@@ -9,13 +9,13 @@
  * the only handle, so a crash leaves at most an empty private folder, and
  * "deleting" a spooled image is closing it.
  *
- * package.h records no identity (device, inode, mtime) of the file it
- * verified, so the identity compared on every pass is the one seen when
- * the stream is opened (size compared with the verified size).  A change
- * made in between is still caught by the MD5 of a pass read to the end:
- * before the final bytes of the last image of the order are handed out,
- * the pass is read to its end and its MD5 compared with the verified one,
- * so a flash never completes from a file that is not the verified one. */
+ * The identity compared on every pass (device, inode, size, mtime, ctime)
+ * is the one package.c recorded from the descriptor it hashed.  A pass
+ * from byte 0 is also checked by its MD5: before the final bytes of the
+ * last image of the order are handed out, the pass is read to its end and
+ * its MD5 compared with the verified one.  A pass resumed at an index
+ * point cannot be hashed; it relies on the identity alone (and on the
+ * gzip CRC of the members it reads to their end). */
 #include "pkg_stream.h"
 
 #include <archive.h>
@@ -33,10 +33,15 @@
 
 /* Spool only while this much disk stays free besides the budget. */
 #define SPOOL_DISK_MARGIN (64ull << 20)
+/* With an index: an image at most this far ahead is walked to; farther,
+ * resuming at an index point (at most RF_PKG_GZ_INDEX_STEP to discard)
+ * inflates less. */
+#define WALK_MAX (32ull << 20)
 
 struct img {
 	char *rel;
 	uint64_t size;
+	uint64_t tar_off;    /* its tar header in the uncompressed stream */
 	int spool_fd;        /* complete copy in the spool, or -1 */
 	unsigned seen_pass;  /* the pass that last went past it (0: none) */
 };
@@ -71,13 +76,18 @@ struct rf_pkg_stream {
 	dev_t dev;
 	ino_t ino;
 	off_t fsize;
-	struct timespec mtime;
+	struct timespec mtime, ctime;
+	int have_ctime;
+	int use_index;       /* the package has resume points, and they work */
 	/* the pass */
 	struct rf_gzr *g;
 	struct archive *a;
 	int g_rc;            /* error of rf_gzr seen by the read callback */
 	unsigned pass;
 	int pass_end;        /* tar fully read and MD5 checked */
+	int mid;             /* the pass resumed at an index point */
+	uint64_t skip;       /* uncompressed bytes still to discard */
+	uint64_t here;       /* about where the tar reader stands */
 	/* spool */
 	char spool_parent[4096];
 	char spool_dir[4096 + 32];
@@ -129,6 +139,7 @@ static size_t img_index(struct rf_pkg_stream *s, const char *rel, int *nomem)
 	memset(m, 0, sizeof *m);
 	m->spool_fd = -1;
 	m->size = f->size;
+	m->tar_off = f->tar_off;
 	if (!(m->rel = strdup(rel))) {
 		*nomem = 1;
 		return (size_t)-1;
@@ -230,11 +241,24 @@ static la_ssize_t la_read(struct archive *a, void *ud, const void **buf)
 {
 	struct rf_pkg_stream *s = ud;
 	size_t n;
-	int rc = rf_gzr_next(s->g, buf, &n);
-	if (rc) {
-		s->g_rc = rc;
-		archive_set_error(a, EIO, "%s", rf_gzr_err(s->g));
-		return -1;
+	for (;;) {
+		int rc = rf_gzr_next(s->g, buf, &n);
+		if (rc) {
+			s->g_rc = rc;
+			archive_set_error(a, EIO, "%s", rf_gzr_err(s->g));
+			return -1;
+		}
+		if (!s->skip || !n)
+			break;
+		/* resumed before the wanted header: drop what precedes it */
+		if (n <= s->skip) {
+			s->skip -= n;
+			continue;
+		}
+		*buf = (const unsigned char *)*buf + s->skip;
+		n -= (size_t)s->skip;
+		s->skip = 0;
+		break;
 	}
 	return (la_ssize_t)n;
 }
@@ -255,6 +279,8 @@ static void pass_close(struct rf_pkg_stream *s)
 	rf_gzr_close(s->g);
 	s->g = NULL;
 	s->pass_end = 0;
+	s->mid = 0;
+	s->skip = 0;
 }
 
 /* An error of libarchive: rf_gzr's own when it came from there. */
@@ -279,7 +305,10 @@ static int same_file(const struct rf_pkg_stream *s, const struct stat *sb)
 	return sb->st_dev == s->dev && sb->st_ino == s->ino &&
 	       sb->st_size == s->fsize &&
 	       sb->st_mtim.tv_sec == s->mtime.tv_sec &&
-	       sb->st_mtim.tv_nsec == s->mtime.tv_nsec;
+	       sb->st_mtim.tv_nsec == s->mtime.tv_nsec &&
+	       (!s->have_ctime ||
+		(sb->st_ctim.tv_sec == s->ctime.tv_sec &&
+		 sb->st_ctim.tv_nsec == s->ctime.tv_nsec));
 }
 
 static int changed(struct rf_pkg_stream *s)
@@ -288,8 +317,10 @@ static int changed(struct rf_pkg_stream *s)
 		       "open it again", s->pkg->path);
 }
 
-/* A new pass from the start of the file. */
-static int pass_open(struct rf_pkg_stream *s)
+/* A new pass: from the start of the file (pt NULL: read and hashed) or
+ * resumed at index point pt, discarding output up to `skip_to`. */
+static int pass_open_at(struct rf_pkg_stream *s, const struct rf_gz_point *pt,
+			uint64_t skip_to)
 {
 	struct stat sb;
 	char via[64];
@@ -317,7 +348,9 @@ static int pass_open(struct rf_pkg_stream *s)
 	snprintf(via, sizeof via, "/proc/self/fd/%d", fd);
 	if (access(via, R_OK) != 0)
 		snprintf(via, sizeof via, "%s", "");
-	rc = rf_gzr_open(&s->g, via[0] ? via : s->pkg->path, 1, s->err);
+	rc = pt ? rf_gzr_open_at(&s->g, via[0] ? via : s->pkg->path, pt,
+				 s->err) :
+	     rf_gzr_open(&s->g, via[0] ? via : s->pkg->path, 1, s->err);
 	close(fd);
 	if (rc)
 		return rf_errf(s->err, rc, "%s: cannot read it again",
@@ -333,7 +366,15 @@ static int pass_open(struct rf_pkg_stream *s)
 	rf_gzr_set_cancel(s->g, s->cancel);
 	s->g_rc = 0;
 	s->pass++;
-	s->st.passes++;
+	if (pt) {
+		s->mid = 1;
+		s->skip = skip_to - pt->out_off;
+		s->here = skip_to;
+		s->st.seeks++;
+	} else {
+		s->here = 0;
+		s->st.passes++;
+	}
 	if (!(s->a = archive_read_new())) {
 		rc = rf_errf(s->err, RF_ENOMEM, "out of memory");
 		goto fail;
@@ -345,6 +386,11 @@ static int pass_open(struct rf_pkg_stream *s)
 fail:
 	pass_close(s);
 	return rc;
+}
+
+static int pass_open(struct rf_pkg_stream *s)
+{
+	return pass_open_at(s, NULL, 0);
 }
 
 /* Entry name as package.c lists it: "." parts and repeated '/' dropped,
@@ -392,7 +438,8 @@ static int pass_finish(struct rf_pkg_stream *s)
 		pass_close(s);
 		return rc;
 	}
-	if (strcmp(md5, s->pkg->md5)) {
+	/* a resumed pass hashed nothing: its identity was checked */
+	if (!s->mid && strcmp(md5, s->pkg->md5)) {
 		rc = rf_errf(s->err, RF_EFORMAT, "%s changed since it was "
 			     "verified (MD5 now %s, was %s)", s->pkg->path,
 			     md5, s->pkg->md5);
@@ -437,6 +484,8 @@ static int pass_next(struct rf_pkg_stream *s, size_t *k, int *end)
 				*k = i;
 				s->img[i].seen_pass = s->pass;
 			}
+		if (f->tar_off >= s->here)
+			s->here = f->tar_off + 512 + f->size;
 		return RF_OK;
 	}
 }
@@ -635,7 +684,7 @@ static int reader_read(void *ctx, void *buf, size_t len, size_t *got)
 		}
 		/* The final bytes of the flash wait for the MD5 of the file
 		 * they came from. */
-		if (r->last && (rc = pass_drain(s)))
+		if (r->last && !s->mid && (rc = pass_drain(s)))
 			return reader_fail(r, rc);
 	}
 	*got = want;
@@ -751,6 +800,74 @@ static int dir_image(struct rf_pkg_stream *s, size_t k)
 
 /* ------------------------------------------------------------- tgz */
 
+static int tgz_image(struct rf_pkg_stream *s, size_t k);
+
+/* Resume the gunzip at the last index point before image k's header and
+ * read that header.  *miss when what is found there is not image k (an
+ * index that does not match the tar parser's view): the caller then
+ * gives the index up. */
+static int seek_image(struct rf_pkg_stream *s, size_t k, int *miss)
+{
+	const struct rf_package *p = s->pkg;
+	uint64_t want = s->img[k].tar_off;
+	size_t lo = 0, hi = p->ngz_points, e;
+	int rc, end;
+
+	*miss = 0;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->gz_points[mid].out_off <= want)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (p->gz_points[lo].out_off > want) {
+		*miss = 1;
+		return RF_OK;
+	}
+	if ((rc = pass_open_at(s, &p->gz_points[lo], want)))
+		return rc;
+	rc = pass_next(s, &e, &end);
+	if (rc == RF_EFORMAT || (!rc && (end || e != k))) {
+		pass_close(s);
+		s->err[0] = 0;
+		*miss = 1;
+		return RF_OK;
+	}
+	return rc;
+}
+
+static int tgz_image_indexed(struct rf_pkg_stream *s, size_t k)
+{
+	struct img *m = &s->img[k];
+	int rc, end, miss;
+	size_t e;
+
+	if (s->a && !s->pass_end && m->seen_pass != s->pass &&
+	    m->tar_off >= s->here && m->tar_off - s->here <= WALK_MAX) {
+		for (;;) {
+			if ((rc = pass_next(s, &e, &end)))
+				return rc;
+			if (end || e == k)
+				break;
+		}
+		if (!end) {
+			s->r.kind = R_TAR;
+			return RF_OK;
+		}
+	}
+	if ((rc = seek_image(s, k, &miss)))
+		return rc;
+	if (!miss) {
+		s->r.kind = R_TAR;
+		return RF_OK;
+	}
+	/* safe fallback: the plain passes, with their MD5 check */
+	s->use_index = 0;
+	pass_close(s);
+	return tgz_image(s, k);
+}
+
 static int tgz_image(struct rf_pkg_stream *s, size_t k)
 {
 	struct img *m = &s->img[k];
@@ -762,6 +879,8 @@ static int tgz_image(struct rf_pkg_stream *s, size_t k)
 		s->r.fd = m->spool_fd;
 		return RF_OK;
 	}
+	if (s->use_index)
+		return tgz_image_indexed(s, k);
 	if (!s->a || s->pass_end || m->seen_pass == s->pass)
 		if ((rc = pass_open(s)))
 			return rc;
@@ -847,6 +966,23 @@ int rf_pkg_stream_open(struct rf_pkg_stream **out, const struct rf_package *pkg,
 		s->ino = sb.st_ino;
 		s->fsize = sb.st_size;
 		s->mtime = sb.st_mtim;
+		/* the descriptor verified: a change since then is refused */
+		if (pkg->ident.size) {
+			const struct rf_pkg_ident *id = &pkg->ident;
+			s->dev = id->dev;
+			s->ino = id->ino;
+			s->fsize = id->size;
+			s->mtime = id->mtim;
+			s->ctime = id->ctim;
+			s->have_ctime = 1;
+			if (!same_file(s, &sb)) {
+				rc = rf_errf(err, RF_EFORMAT, "%s changed "
+					     "since it was verified; open it "
+					     "again", pkg->path);
+				goto out;
+			}
+		}
+		s->use_index = pkg->ngz_points > 0;
 	}
 out:
 	if (rc) {

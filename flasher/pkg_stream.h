@@ -8,12 +8,18 @@
  * package's unpacked size); an entry over the budget is not spooled, and
  * asking for it later restarts the pass over the file.  So a package whose
  * tar order matches the script streams in one pass, and any order works.
- * docs/design.md argues the choice.
+ *
+ * A package opened with gz_index (package.h) has gunzip resume points:
+ * an image far ahead or already passed is then reached by resuming the
+ * gunzip at the last point before its tar header instead of walking or
+ * restarting from byte 0, and nothing is spooled.  docs/design.md argues
+ * the choice.
  *
  * The file must not change between rf_pkg_open's verification pass and
- * this one: the descriptor is reopened and its identity (device, inode,
- * size, mtime) compared with the verified file's, and the MD5 of every
- * full pass is compared with the verified one. */
+ * this one: at every (re)open the descriptor's identity (device, inode,
+ * size, mtime, ctime) is compared with the one the verification recorded,
+ * and the MD5 of every full pass from byte 0 is compared with the verified
+ * one. */
 #ifndef RF_PKG_STREAM_H
 #define RF_PKG_STREAM_H
 
@@ -48,7 +54,8 @@ const char *rf_pkg_stream_err(const struct rf_pkg_stream *s);
 
 /* Statistics for benchmarks and tests. */
 struct rf_pkg_stream_stats {
-	unsigned passes;          /* passes started over the file */
+	unsigned passes;          /* passes started from byte 0 */
+	unsigned seeks;           /* reads resumed at an index point */
 	uint64_t spooled_bytes;   /* written to the spool */
 	uint64_t spool_peak;      /* most bytes in the spool at once */
 };

@@ -234,17 +234,42 @@ static uint16_t le16(const unsigned char *p)
 
 /* ---------- flashing ---------- */
 
+static int copy_plain(struct emu *e, int fd, uint64_t src, uint64_t dst,
+		      uint64_t len);
+
 /* Copy spool[src, src+len) to every target at `dst`. */
 static int copy_out(struct emu *e, const int *fds, int nt, uint64_t src,
 		    uint64_t dst, uint64_t len)
+{
+	/* In-kernel copy first: the emulator's own eMMC write should not
+	 * weigh on the host's figures more than it must. */
+	for (int i = 0; i < nt; i++) {
+		loff_t in = (loff_t)src, out = (loff_t)dst;
+		uint64_t left = len;
+		while (left > 0) {
+			ssize_t n = copy_file_range(e->spool_fd, &in, fds[i], &out,
+						    left > (1u << 30) ? (1u << 30) : (size_t)left, 0);
+			if (n <= 0)
+				break;
+			left -= (uint64_t)n;
+		}
+		if (left == 0)
+			continue;
+		if (copy_plain(e, fds[i], (uint64_t)in, (uint64_t)out, left) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int copy_plain(struct emu *e, int fd, uint64_t src, uint64_t dst,
+		      uint64_t len)
 {
 	while (len > 0) {
 		size_t n = len > EMU_BUF ? EMU_BUF : (size_t)len;
 		if (pread_full(e->spool_fd, e->buf, n, src) < 0)
 			return -1;
-		for (int i = 0; i < nt; i++)
-			if (pwrite_full(fds[i], e->buf, n, dst) < 0)
-				return -1;
+		if (pwrite_full(fd, e->buf, n, dst) < 0)
+			return -1;
 		src += n;
 		dst += n;
 		len -= n;
