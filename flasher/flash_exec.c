@@ -13,6 +13,7 @@
 #include "image_send.h"
 #include "output.h"
 #include "pkg_stream.h"
+#include "prefetch.h"
 #include "resume.h"
 #include "script.h"
 
@@ -397,6 +398,7 @@ static int step_image(struct rf_flash_run *r, struct rf_pkg_stream *ps,
 	struct rf_sparse_layout raw;
 	struct rf_image img;
 	uint32_t max_dl = min_max_dl(r);
+	struct rf_prefetch *ahead = NULL;
 	uint64_t wire;
 	unsigned downloads;
 	int rc;
@@ -427,10 +429,17 @@ static int step_image(struct rf_flash_run *r, struct rf_pkg_stream *ps,
 	if (rc)
 		goto fail_all;
 	prog->total = wire;
+	/* inflate ahead in a second thread while the phone takes the data */
+	rc = rf_prefetch_start(&ahead, img.read, img.ctx, img.size, err);
+	if (rc)
+		goto fail_all;
+	img.read = rf_prefetch_read;
+	img.ctx = ahead;
 	if (s->op == RF_OP_BOOT)
 		rc = rf_image_boot(&f->fo, &img, max_dl, prog, err);
 	else
 		rc = rf_image_flash(&f->fo, s->partition, &img, max_dl, prog, err);
+	rf_prefetch_stop(ahead);
 	fan_collect(f, r, step);
 	rf_sparse_layout_free(&raw);
 	return rc;

@@ -6,6 +6,9 @@
 #   BENCH_DIR    work folder (default /tmp/romflash-bench)
 #   BENCH_ORDERS tar orders to measure (default "scripts-first scripts-last")
 #   BENCH_SKIP_THROTTLE=1  skip the 35 MB/s runs
+#   BENCH_STATE  where the emulated phone keeps its partitions (default
+#                /dev/shm/romflash-bench: the phone's storage is not the
+#                host's disk; the host's own writes, tar xzf's, stay on disk)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build}
@@ -14,10 +17,11 @@ EMU="$ROOT/$B/romflash-emu"
 MB=${BENCH_MB:-1150}
 DIR=${BENCH_DIR:-/tmp/romflash-bench}
 ORDERS=${BENCH_ORDERS:-scripts-first scripts-last}
+STATE=${BENCH_STATE:-/dev/shm/romflash-bench}
 EMU_PID=""
 
 cleanup() { if [ -n "$EMU_PID" ]; then kill "$EMU_PID" 2>/dev/null || true; fi; EMU_PID=""; }
-trap cleanup EXIT INT TERM
+trap 'cleanup; rm -rf "$STATE"' EXIT INT TERM
 
 start_emu() { # $1 state dir, rest: emulator options
 	st=$1; shift
@@ -62,7 +66,7 @@ for order in $ORDERS; do
 	unpacked=$(tar tvzf "$PKG" | awk '{s += $3} END {print s}')
 
 	# romflash, unthrottled
-	start_emu "$DIR/st-rf"
+	start_emu "$STATE/st-rf"
 	measure "$RF" -v -s "tcp:127.0.0.1:$PORT" flash "$PKG"
 	rf_wall=$WALL; rf_rss=$((RSS / 1024))
 	spool=$(sed -n 's/.*spooled (peak \([0-9]*\)).*/\1/p' "$DIR/cmd.log" | tail -n 1)
@@ -72,7 +76,7 @@ for order in $ORDERS; do
 		"spool peak $((spool / 1048576)) MiB = $(awk "BEGIN {printf \"%.1f\", 100 * $spool / $unpacked}")% of unpacked"
 
 	# tar xzf + the package's own script with Debian's fastboot
-	start_emu "$DIR/st-fb"
+	start_emu "$STATE/st-fb"
 	rm -rf "$DIR/x"; mkdir -p "$DIR/x"
 	cat >"$DIR/aosp.sh" <<EOS
 set -e
@@ -86,10 +90,11 @@ EOS
 	rm -rf "$DIR/x"
 	printf '%-14s %-26s %8s %9s %s\n' "$order" "tar xzf + flash_all (AOSP)" "$fb_wall" "$fb_rss" \
 		"ratio romflash/AOSP = $(awk "BEGIN {printf \"%.2f\", $rf_wall / $fb_wall}")"
-	same_partitions "$DIR/st-rf" "$DIR/st-fb"
+	same_partitions "$STATE/st-rf" "$STATE/st-fb"
+	rm -rf "$STATE/st-rf" "$STATE/st-fb"
 
 	if [ -z "${BENCH_SKIP_THROTTLE:-}" ]; then
-		start_emu "$DIR/st-th" --throttle 35
+		start_emu "$STATE/st-th" --throttle 35
 		measure "$RF" --json -s "tcp:127.0.0.1:$PORT" flash "$PKG"
 		bytes=$(sed -n 's/.*"event":"summary".*"bytes":\([0-9]*\).*/\1/p' "$DIR/cmd.log")
 		stop_emu
@@ -98,3 +103,4 @@ EOS
 			"bytes/35MB/s = ${ideal}s, ratio $(awk "BEGIN {printf \"%.3f\", $WALL / $ideal}")"
 	fi
 done
+rm -rf "$STATE"
