@@ -7,8 +7,8 @@
 #   BENCH_ORDERS tar orders to measure (default "scripts-first scripts-last")
 #   BENCH_SKIP_THROTTLE=1  skip the 35 MB/s runs
 #   BENCH_STATE  where the emulated phone keeps its partitions (default
-#                /dev/shm/romflash-bench: the phone's storage is not the
-#                host's disk; the host's own writes, tar xzf's, stay on disk)
+#                $BENCH_DIR/state; tmpfs measured slower here: every new
+#                partition file's pages are zeroed in memory)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build}
@@ -17,7 +17,7 @@ EMU="$ROOT/$B/romflash-emu"
 MB=${BENCH_MB:-1150}
 DIR=${BENCH_DIR:-/tmp/romflash-bench}
 ORDERS=${BENCH_ORDERS:-scripts-first scripts-last}
-STATE=${BENCH_STATE:-/dev/shm/romflash-bench}
+STATE=${BENCH_STATE:-$DIR/state}
 EMU_PID=""
 
 cleanup() { if [ -n "$EMU_PID" ]; then kill "$EMU_PID" 2>/dev/null || true; fi; EMU_PID=""; }
