@@ -267,7 +267,19 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	if (a.dry_run)
 		return dry_run(cli, &a);
 
-	/* 1. The package: verified, every image present, the plan built. */
+	/* 1. The phone(s): found first, so a missing phone is said at once,
+	 * not after reading a gigabyte. */
+	tg = calloc(MAX_PHONES, sizeof *tg);
+	if (!tg) {
+		out_error("out of memory");
+		ex = RF_EXIT_DEVICE;
+		goto out;
+	}
+	ex = open_targets(cli, &a, tg, &n);
+	if (ex)
+		goto out;
+
+	/* 2. The package: verified, every image present, the plan built. */
 	memset(&po, 0, sizeof po);
 	po.md5 = a.md5;
 	po.refuse_zip = 1;
@@ -309,16 +321,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 		pkg.md5[0] ? pkg.md5 : "-", rf_md5_state_name(pkg.md5_state), pl.script,
 		pl.steps.n);
 
-	/* 2. The phone(s), and every check of the script against them. */
-	tg = calloc(MAX_PHONES, sizeof *tg);
-	if (!tg) {
-		out_error("out of memory");
-		ex = RF_EXIT_DEVICE;
-		goto out;
-	}
-	ex = open_targets(cli, &a, tg, &n);
-	if (ex)
-		goto out;
+	/* 3. Every check of the script against the phone(s). */
 	memset(&run, 0, sizeof run);
 	run.cli = cli;
 	run.pkg = &pkg;
@@ -375,7 +378,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 		goto out;
 	}
 
-	/* 3. Write. */
+	/* 4. Write. */
 	ok = rf_flash_execute(&run);
 	for (size_t i = 0; i < n; i++)
 		if (tg[i].rc && !ex)
