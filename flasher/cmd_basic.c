@@ -206,7 +206,7 @@ int cmd_flash_image(struct rf_cli *cli, int argc, char **argv)
 		ex = fail(rc, "flash-image", err);
 		goto out;
 	}
-	rc = rf_fb_max_download_size(&fb, &max_dl);
+	rc = rf_device_max_download(&fb, t->serial, &max_dl);
 	if (rc) {
 		ex = fail(rc, "flash-image", fb.err);
 		goto out;

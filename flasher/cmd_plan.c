@@ -96,7 +96,7 @@ static int ask_phone(struct rf_cli *cli, struct rf_plan *pl,
 		out_error("plan: %s", err);
 		return rf_exit_for(rc);
 	}
-	rc = rf_fb_max_download_size(&fb, &max_dl);
+	rc = rf_device_max_download(&fb, t->serial, &max_dl);
 	if (rc) {
 		out_error("plan: getvar max-download-size: %s", fb.err);
 		ex = rf_exit_for(rc);

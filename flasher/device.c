@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "plan.h"
 #include "transport_tcp.h"
 #include "transport_usb.h"
 
@@ -101,6 +102,18 @@ int rf_device_wait_fastboot(const struct rf_cli *cli, const char *serial,
 		       "the phone %s did not come back in fastboot mode within %d s",
 		       serial && *serial ? serial : (cli->device ? cli->device : ""),
 		       timeout_s);
+}
+
+int rf_device_max_download(struct rf_fastboot *fb, const char *id, uint32_t *out)
+{
+	int rc = rf_fb_max_download_size(fb, out);
+	if (rc == RF_EFAIL) {
+		out_warn("%s does not report max-download-size; using 0x%x", id,
+			 RF_DEFAULT_MAX_DL);
+		*out = RF_DEFAULT_MAX_DL;
+		rc = RF_OK;
+	}
+	return rc;
 }
 
 static const char *adb_mode_name(const char *product)

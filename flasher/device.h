@@ -32,6 +32,11 @@ int rf_device_open_fastboot(const struct rf_cli *cli,
 			    struct rf_transport **t, struct rf_fastboot *fb,
 			    char *err);
 
+/* The phone's max-download-size; a bootloader that does not report it
+ * gets the Mi 4's 0x30000000 (a warning says so; a smaller real limit
+ * shows as "data too large" before anything is written). */
+int rf_device_max_download(struct rf_fastboot *fb, const char *id, uint32_t *out);
+
 /* Wait up to timeout_s for the phone `serial` (or the tcp: address) to come
  * back in fastboot mode after a reboot-bootloader, then open it.  Calls
  * `tick(user, elapsed_s)` about once a second so the caller can show it. */

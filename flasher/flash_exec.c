@@ -123,7 +123,7 @@ static int preflight_one(struct rf_flash_run *r, struct rf_flash_target *t)
 	char val[RF_FB_RESP_MAX + 1], name[RF_FB_CMD_MAX];
 	int rc;
 
-	rc = rf_fb_max_download_size(&t->fb, &t->max_dl);
+	rc = rf_device_max_download(&t->fb, t->id, &t->max_dl);
 	if (rc) {
 		drop_target(t, rc, rf_exit_for(rc), "max-download-size: %s", t->fb.err);
 		return rc;
@@ -349,7 +349,7 @@ static int step_reboot_bootloader(struct rf_flash_run *r, const struct rf_step *
 		rc = rf_device_wait_fastboot(r->cli, t->id, r->wait_timeout_s,
 					     on_wait_tick, &w, &t->t, &t->fb, e);
 		if (!rc)
-			rc = rf_fb_max_download_size(&t->fb, &t->max_dl);
+			rc = rf_device_max_download(&t->fb, t->id, &t->max_dl);
 		if (rc) {
 			drop_target(t, rc, rc == RF_EINTR ? RF_EXIT_INTERRUPTED : RF_EXIT_DEVICE,
 				    "%s", e);
@@ -641,8 +641,14 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 				break;
 			}
 			out_msg("%s", label);
-			rc = rf_fanout_each(&f->fo, op_reboot, NULL, err);
-			fan_collect(f, r, i);
+			/* Everything is written: a phone that does not take
+			 * the reboot (some reboot by themselves after `oem
+			 * lock`) is not a failed flash. */
+			for (size_t k = 0; k < f->fo.n; k++)
+				if (op_reboot(f->fb[k], NULL))
+					out_warn("%s did not take the reboot command (%s); "
+						 "restart it by holding the power button",
+						 r->tg[f->map[k]].id, f->fb[k]->err);
 			break;
 		}
 		(void)rc;
