@@ -23,6 +23,12 @@ static void fb_info_to_user(void *user, const char *kind, const char *text)
 		out_msg("phone: %s", text);
 }
 
+static void attach(struct rf_fastboot *fb, struct rf_transport *t)
+{
+	rf_fb_init(fb, t);
+	fb->on_info = fb_info_to_user;
+}
+
 static int open_once(const struct rf_cli *cli, struct rf_transport **t,
 		     int connect_timeout_ms, char *err)
 {
@@ -61,8 +67,7 @@ int rf_device_open_fastboot(const struct rf_cli *cli, struct rf_transport **t,
 		}
 		return rc;
 	}
-	rf_fb_init(fb, *t);
-	fb->on_info = fb_info_to_user;
+	attach(fb, *t);
 	return RF_OK;
 }
 
@@ -88,8 +93,7 @@ int rf_device_wait_fastboot(const struct rf_cli *cli, const char *serial,
 		}
 		rc = open_once(&c, t, 1000, err);
 		if (!rc) {
-			rf_fb_init(fb, *t);
-			fb->on_info = fb_info_to_user;
+			attach(fb, *t);
 			return RF_OK;
 		}
 		if (el >= timeout_s)
@@ -114,12 +118,6 @@ int rf_device_max_download(struct rf_fastboot *fb, const char *id, uint32_t *out
 		rc = RF_OK;
 	}
 	return rc;
-}
-
-static const char *adb_mode_name(const char *product)
-{
-	(void)product;
-	return "adb";
 }
 
 /* The bootloader's own product name ("MSM8974") rather than the USB
@@ -192,7 +190,7 @@ int rf_devices_list(const struct rf_cli *cli, struct rf_device_row **rows,
 		snprintf(r[k].serial, sizeof r[k].serial, "%s", d[i].serial);
 		snprintf(r[k].mode, sizeof r[k].mode, "%s",
 			 d[i].proto == RF_USB_PROTO_FASTBOOT ? "fastboot"
-							     : adb_mode_name(d[i].product));
+							     : "adb");
 		snprintf(r[k].product, sizeof r[k].product, "%s", d[i].product);
 		if (d[i].proto == RF_USB_PROTO_FASTBOOT)
 			fastboot_product(&d[i], r[k].product, sizeof r[k].product);

@@ -325,20 +325,22 @@ static void sleep_interruptible(unsigned s)
 		usleep(100 * 1000);
 }
 
-static int step_reboot_bootloader(struct rf_flash_run *r, const struct rf_step *s,
-				  struct fan *f, size_t step, char *err)
+/* Reboot every live phone into the bootloader and wait for each to come
+ * back; the phones that do not are dropped. */
+static void step_reboot_bootloader(struct rf_flash_run *r, const struct rf_step *s,
+				   struct fan *f, size_t step, char *err)
 {
 	int rc = rf_fanout_each(&f->fo, op_reboot_bl, NULL, err);
 	fan_collect(f, r, step);
 	if (rc)
-		return rc;
+		return;
 	for (size_t k = 0; k < r->ntg; k++)
 		if (!r->tg[k].rc) {
 			rf_transport_close(r->tg[k].t);
 			r->tg[k].t = NULL;
 		}
-	out_msg("  the phone%s restart%s into the bootloader%s", r->ntg > 1 ? "s" : "",
-		r->ntg > 1 ? "" : "s", s->sleep_s ? "" : "");
+	out_msg("  the phone%s restart%s into the bootloader", r->ntg > 1 ? "s" : "",
+		r->ntg > 1 ? "" : "s");
 	sleep_interruptible(s->sleep_s);
 	for (size_t k = 0; k < r->ntg; k++) {
 		struct rf_flash_target *t = &r->tg[k];
@@ -356,10 +358,6 @@ static int step_reboot_bootloader(struct rf_flash_run *r, const struct rf_step *
 			t->failed_step = (int)step;
 		}
 	}
-	for (size_t k = 0; k < r->ntg; k++)
-		if (!r->tg[k].rc)
-			return RF_OK;
-	return rf_errf(err, RF_ENODEV, "no phone came back");
 }
 
 static int alive_count(const struct rf_flash_run *r)
@@ -440,15 +438,10 @@ static int step_image(struct rf_flash_run *r, struct rf_pkg_stream *ps,
 	else
 		rc = rf_image_flash(&f->fo, s->partition, &img, max_dl, prog, err);
 	rf_prefetch_stop(ahead);
-	fan_collect(f, r, step);
-	rf_sparse_layout_free(&raw);
-	return rc;
+	goto out;
 fail_all:
-	for (size_t i = 0; i < f->fo.n; i++)
-		if (!f->rc[i]) {
-			f->rc[i] = rc;
-			snprintf(f->err[i], RF_ERRLEN, "%s", err);
-		}
+	rf_fanout_fail_all(&f->fo, rc, err);
+out:
 	fan_collect(f, r, step);
 	rf_sparse_layout_free(&raw);
 	return rc;
@@ -586,7 +579,8 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 		snprintf(label, sizeof label, "[%zu/%zu] %s %s", i + 1, pl->steps.n,
 			 rf_op_name(s->op), s->partition[0] ? s->partition : s->arg);
 		ev_step("step_start", r, i, NULL, -1, NULL);
-		rc = RF_OK;
+		/* failures are the phones' (t->rc); the loop goes on with
+		 * the phones still alive */
 		switch (s->op) {
 		case RF_OP_GETVAR_CHECK:
 		case RF_OP_ANTI_CHECK:
@@ -617,23 +611,17 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 			all.done += s->size;
 			break;
 		case RF_OP_ERASE:
-			out_msg("%s", label);
-			rc = rf_fanout_each(&f->fo, op_erase, s->partition, err);
-			fan_collect(f, r, i);
-			break;
 		case RF_OP_OEM:
-			out_msg("%s", label);
-			rc = rf_fanout_each(&f->fo, op_oem, s->arg, err);
-			fan_collect(f, r, i);
-			break;
 		case RF_OP_SET_ACTIVE:
 			out_msg("%s", label);
-			rc = rf_fanout_each(&f->fo, op_slot, s->arg, err);
+			rf_fanout_each(&f->fo, s->op == RF_OP_ERASE ? op_erase
+					       : s->op == RF_OP_OEM ? op_oem : op_slot,
+				       s->op == RF_OP_ERASE ? s->partition : s->arg, err);
 			fan_collect(f, r, i);
 			break;
 		case RF_OP_REBOOT_BOOTLOADER:
 			out_msg("%s", label);
-			rc = step_reboot_bootloader(r, s, f, i, err);
+			step_reboot_bootloader(r, s, f, i, err);
 			break;
 		case RF_OP_REBOOT:
 			if (r->no_reboot) {
@@ -651,7 +639,6 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 						 r->tg[f->map[k]].id, f->fb[k]->err);
 			break;
 		}
-		(void)rc;
 		for (size_t k = 0; k < r->ntg; k++) {
 			struct rf_flash_target *t = &r->tg[k];
 			if (t->rc == RF_OK) {

@@ -42,8 +42,7 @@ static int alive(const struct rf_fanout *fo, char *err)
 	return last;
 }
 
-/* A read error is every phone's failure. */
-static int fail_all(struct rf_fanout *fo, int rc, char *err)
+int rf_fanout_fail_all(struct rf_fanout *fo, int rc, const char *err)
 {
 	for (size_t i = 0; i < fo->n; i++)
 		if (fo->rc[i] == RF_OK) {
@@ -145,13 +144,13 @@ static int send_as_is(struct rf_fanout *fo, const struct rf_image *img,
 		if (rc) {
 			rf_errf(err, rc, "reading the image: %s",
 				img->read_err ? img->read_err : rf_strerror(rc));
-			fail_all(fo, rc, err);
+			rf_fanout_fail_all(fo, rc, err);
 			break;
 		}
 		if (!got) {
 			rc = rf_errf(err, RF_EFORMAT, "image ended after %llu of %llu bytes",
 				     (unsigned long long)sent, (unsigned long long)img->size);
-			fail_all(fo, rc, err);
+			rf_fanout_fail_all(fo, rc, err);
 			break;
 		}
 		rc = sink_write(&s, buf, got);
@@ -211,7 +210,7 @@ int rf_image_flash(struct rf_fanout *fo, const char *partition,
 	}
 	for (size_t i = 0; i < s.n; i++) {
 		if (i > 0 && fo->stop && *fo->stop) {
-			rc = fail_all(fo, rf_errf(err, RF_EINTR, "interrupted"), err);
+			rc = rf_fanout_fail_all(fo, rf_errf(err, RF_EINTR, "interrupted"), err);
 			goto out;
 		}
 		rc = begin(fo, s.piece[i].bytes, err);
@@ -224,7 +223,7 @@ int rf_image_flash(struct rf_fanout *fo, const char *partition,
 				/* the phones are fine: the image is not */
 				rf_errf(err, rc, "reading the image: %s",
 					img->read_err && img->read_err[0] ? img->read_err : l->err);
-				fail_all(fo, rc, err);
+				rf_fanout_fail_all(fo, rc, err);
 			}
 			goto out;
 		}
@@ -244,7 +243,7 @@ int rf_image_boot(struct rf_fanout *fo, const struct rf_image *img,
 {
 	int rc;
 	if (img->size > max_dl)
-		return fail_all(fo, rf_errf(err, RF_ETOOBIG,
+		return rf_fanout_fail_all(fo, rf_errf(err, RF_ETOOBIG,
 			"image of %llu bytes exceeds the phone's download size 0x%x",
 			(unsigned long long)img->size, max_dl), err);
 	rc = send_as_is(fo, img, p, err);

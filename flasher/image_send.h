@@ -58,6 +58,10 @@ int rf_image_boot(struct rf_fanout *fo, const struct rf_image *img,
 void rf_fanout_one(struct rf_fanout *fo, struct rf_fastboot **fbp, int *rc,
 		   char (*err)[RF_ERRLEN]);
 
+/* A failure that is every live phone's (the image could not be read):
+ * each gets `rc` and `err`.  Returns rc. */
+int rf_fanout_fail_all(struct rf_fanout *fo, int rc, const char *err);
+
 /* Run `op` on every live phone of the fanout (erase, oem, ...): failures
  * drop the phone.  Returns RF_OK while one is alive. */
 int rf_fanout_each(struct rf_fanout *fo,
