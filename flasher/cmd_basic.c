@@ -101,18 +101,6 @@ out:
 	return rc;
 }
 
-/* Partition size, when the phone reports one (Xiaomi's LK answers empty). */
-static int partition_size(struct rf_fastboot *fb, const char *part, uint64_t *size)
-{
-	char name[RF_FB_CMD_MAX], val[RF_FB_RESP_MAX + 1] = "";
-	char *end;
-	snprintf(name, sizeof name, "partition-size:%s", part);
-	if (rf_fb_getvar(fb, name, val, sizeof val) || !val[0])
-		return 0;
-	*size = strtoull(val, &end, 0);
-	return *end == 0 && *size > 0;
-}
-
 static void emit_step(const char *event, const char *op, const char *part,
 		      uint64_t bytes, double secs, const char *error)
 {
@@ -211,7 +199,12 @@ int cmd_flash_image(struct rf_cli *cli, int argc, char **argv)
 		ex = fail(rc, "flash-image", fb.err);
 		goto out;
 	}
-	if (partition_size(&fb, part, &psize) && layout.out_bytes > psize) {
+	rc = rf_device_partition_size(&fb, part, &psize);
+	if (rc) {
+		ex = fail(rc, "flash-image", fb.err);
+		goto out;
+	}
+	if (psize && layout.out_bytes > psize) {
 		out_error("flash-image: %s (%" PRIu64 " bytes) is larger than partition %s (%" PRIu64 " bytes)",
 			  argv[2], layout.out_bytes, part, psize);
 		ex = RF_EXIT_PACKAGE;

@@ -108,6 +108,28 @@ int rf_device_wait_fastboot(const struct rf_cli *cli, const char *serial,
 		       timeout_s);
 }
 
+int rf_device_partition_size(struct rf_fastboot *fb, const char *part,
+			     uint64_t *size)
+{
+	char parts[RF_FB_CMD_MAX], name[RF_FB_CMD_MAX], val[64], *save = NULL, *end;
+	*size = 0;
+	snprintf(parts, sizeof parts, "%s", part);
+	for (char *p = strtok_r(parts, "+", &save); p; p = strtok_r(NULL, "+", &save)) {
+		uint64_t n;
+		int rc;
+		snprintf(name, sizeof name, "partition-size:%s", p);
+		rc = rf_fb_getvar(fb, name, val, sizeof val);
+		if (rc == RF_EFAIL)
+			continue; /* a bootloader that does not know the variable */
+		if (rc)
+			return rc;
+		n = strtoull(val, &end, 0);
+		if (val[0] && !*end && n && (!*size || n < *size))
+			*size = n;
+	}
+	return RF_OK;
+}
+
 int rf_device_max_download(struct rf_fastboot *fb, const char *id, uint32_t *out)
 {
 	int rc = rf_fb_max_download_size(fb, out);

@@ -37,6 +37,12 @@ int rf_device_open_fastboot(const struct rf_cli *cli,
  * shows as "data too large" before anything is written). */
 int rf_device_max_download(struct rf_fastboot *fb, const char *id, uint32_t *out);
 
+/* The size the phone reports for `part` ("a+b": the smaller of the two);
+ * *size = 0 when it does not say (Xiaomi's LK answers partition-size:*
+ * empty).  Errors are the link's, message in fb->err. */
+int rf_device_partition_size(struct rf_fastboot *fb, const char *part,
+			     uint64_t *size);
+
 /* Wait up to timeout_s for the phone `serial` (or the tcp: address) to come
  * back in fastboot mode after a reboot-bootloader, then open it.  Calls
  * `tick(user, elapsed_s)` about once a second so the caller can show it. */

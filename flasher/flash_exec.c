@@ -120,7 +120,7 @@ static int getvar_or_empty(struct rf_fastboot *fb, const char *var, char *val,
 static int preflight_one(struct rf_flash_run *r, struct rf_flash_target *t)
 {
 	struct rf_plan *pl = r->plan;
-	char val[RF_FB_RESP_MAX + 1], name[RF_FB_CMD_MAX];
+	char val[RF_FB_RESP_MAX + 1];
 	int rc;
 
 	rc = rf_device_max_download(&t->fb, t->id, &t->max_dl);
@@ -175,29 +175,18 @@ static int preflight_one(struct rf_flash_run *r, struct rf_flash_target *t)
 		if ((s->op == RF_OP_FLASH || s->op == RF_OP_CRC_FLASH) &&
 		    (s->op != RF_OP_CRC_FLASH || rf_step_eval(s, t->crc) == 1)) {
 			/* every name of an a+b pair must hold the image */
-			char parts[64], *save = NULL;
-			snprintf(parts, sizeof parts, "%s", s->partition);
-			for (char *p = strtok_r(parts, "+", &save); p;
-			     p = strtok_r(NULL, "+", &save)) {
-				uint64_t psize;
-				char *end;
-				snprintf(name, sizeof name, "partition-size:%s", p);
-				rc = getvar_or_empty(&t->fb, name, val, sizeof val);
-				if (rc) {
-					drop_target(t, rc, rf_exit_for(rc), "getvar %s: %s", name, t->fb.err);
-					return rc;
-				}
-				if (!val[0])
-					continue; /* Xiaomi's LK does not say */
-				psize = strtoull(val, &end, 0);
-				if (*end || !psize)
-					continue;
-				if (s->out_bytes > psize) {
-					drop_target(t, RF_ETOOBIG, RF_EXIT_PACKAGE,
-						    "%s: %s (%" PRIu64 " bytes) does not fit partition %s (%" PRIu64 " bytes)",
-						    s->src, s->image, s->out_bytes, p, psize);
-					return RF_ETOOBIG;
-				}
+			uint64_t psize;
+			rc = rf_device_partition_size(&t->fb, s->partition, &psize);
+			if (rc) {
+				drop_target(t, rc, rf_exit_for(rc), "getvar partition-size:%s: %s",
+					    s->partition, t->fb.err);
+				return rc;
+			}
+			if (psize && s->out_bytes > psize) {
+				drop_target(t, RF_ETOOBIG, RF_EXIT_PACKAGE,
+					    "%s: %s (%" PRIu64 " bytes) does not fit partition %s (%" PRIu64 " bytes)",
+					    s->src, s->image, s->out_bytes, s->partition, psize);
+				return RF_ETOOBIG;
 			}
 		}
 	}
