@@ -187,6 +187,17 @@ int rf_image_plan(const struct rf_image *img, uint32_t max_dl,
 	return RF_OK;
 }
 
+/* Ctrl-C lets the download under way finish (the bootloader would take
+ * anything else for image data) and then writes nothing more: not even
+ * that download, which the resumed flash sends again. */
+static int flash_downloaded(struct rf_fanout *fo, const char *partition,
+			    char *err)
+{
+	if (fo->stop && *fo->stop)
+		return rf_fanout_fail_all(fo, rf_errf(err, RF_EINTR, "interrupted"), err);
+	return rf_fanout_each(fo, op_flash, partition, err);
+}
+
 int rf_image_flash(struct rf_fanout *fo, const char *partition,
 		   const struct rf_image *img, uint32_t max_dl,
 		   struct rf_progress *p, char *err)
@@ -199,7 +210,7 @@ int rf_image_flash(struct rf_fanout *fo, const char *partition,
 
 	if (img->size <= max_dl) {
 		rc = send_as_is(fo, img, p, err);
-		return rc ? rc : rf_fanout_each(fo, op_flash, partition, err);
+		return rc ? rc : flash_downloaded(fo, partition, err);
 	}
 	if (!l)
 		return rf_errf(err, RF_EINVAL, "internal: no layout for a split image");
@@ -209,10 +220,6 @@ int rf_image_flash(struct rf_fanout *fo, const char *partition,
 		goto out;
 	}
 	for (size_t i = 0; i < s.n; i++) {
-		if (i > 0 && fo->stop && *fo->stop) {
-			rc = rf_fanout_fail_all(fo, rf_errf(err, RF_EINTR, "interrupted"), err);
-			goto out;
-		}
 		rc = begin(fo, s.piece[i].bytes, err);
 		if (rc)
 			goto out;
@@ -229,7 +236,7 @@ int rf_image_flash(struct rf_fanout *fo, const char *partition,
 		}
 		rc = rf_fanout_each(fo, op_end, NULL, err);
 		if (!rc)
-			rc = rf_fanout_each(fo, op_flash, partition, err);
+			rc = flash_downloaded(fo, partition, err);
 		if (rc)
 			goto out;
 	}

@@ -1,260 +1,262 @@
-/* See inflate.h.  The file is read into a small ring of slots; the main
- * thread inflates slot k while the hash thread digests slot k-1, so MD5
- * costs no wall time on a 2-core machine.  A slot is refilled only after
- * it was hashed; the inflater only ever holds the newest slot, and the
- * pass-through caller only the one handed out last. */
+/* See inflate.h.
+ *
+ * A whole-file pass (rf_gzr_open) is a pipeline of three threads, so that
+ * the one that bounds the pass -- ISA-L's inflate -- does nothing else:
+ *
+ *   reader:   read() the file into a ring of input slots, MD5 each slot;
+ *   inflater: gunzip input slots into a ring of output slots, recording
+ *             resume points when asked (rf_gzr_index_every);
+ *   caller:   rf_gzr_next hands out output slots (libarchive's tar parsing
+ *             and the sparse scans run there).
+ *
+ * Measured on a 2-core machine this takes the tar parsing, the sparse
+ * scans, the read() copies and MD5 off the inflater: the pass takes about
+ * as long as ISA-L alone.  In pass-through mode (no gzip) the caller takes
+ * input slots directly.  A slot is reused only after its consumer asked
+ * for the next one.
+ *
+ * A reader resumed mid-file (rf_gzr_open_at) is synchronous: the caller
+ * reads and inflates itself (pkg_stream runs it on its read-ahead thread),
+ * nothing is hashed. */
 #include "inflate.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "md5.h"
 
-#define NSLOT 4
-#define SLOT_SZ (1u << 20)
+#define NIN 8
+#define IN_SZ (1u << 20)
+#define NOUT 8
 #define OUT_SZ (1u << 20)
+
+struct slot {
+	unsigned char *buf;
+	size_t len;
+	uint64_t off; /* input: file offset of buf[0] */
+};
 
 struct rf_gzr {
 	int fd;
 	int gunzip;
-	int nohash;     /* resumed mid-file (rf_gzr_open_at): one slot */
-	uint64_t file_size, bytes_read, out_total;
+	int threaded;   /* a whole-file pass: reader (+ inflater) threads */
+	uint64_t file_size;
 	struct stat sb;
 	const volatile sig_atomic_t *cancel;
-	/* ring shared with the hash thread */
-	pthread_t th;
-	int th_started;
+
+	/* caller's side */
+	uint64_t out_total;  /* bytes handed out */
+	int holding;         /* the caller holds the oldest published slot */
+	int started;
+	int finished;
+	int rc;              /* first error, sticky */
+	char err[RF_ERRLEN];
+
+	/* shared between the threads, under mu */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	unsigned char *slot[NSLOT];
-	size_t slot_len[NSLOT];
-	uint64_t produced, hashed;
-	int done, stop;
+	struct slot in[NIN];
+	uint64_t in_prod, in_cons;
+	int in_eof;          /* the reader saw the end of the file */
+	struct slot out[NOUT];
+	uint64_t out_prod, out_cons;
+	int inf_done;        /* the inflater stopped (end or error) */
+	int th_rc;           /* first error of a thread ... */
+	char th_err[RF_ERRLEN]; /* ... and its message */
+	int stop;            /* rf_gzr_close: threads, give up */
+	_Atomic uint64_t bytes_read;
+
+	pthread_t reader, inflater;
+	int reader_on, inflater_on;
 	struct rf_md5 md5;
-	/* reader state */
-	int eof;        /* file fully read */
-	int between;    /* at a gzip member boundary */
-	int padding;    /* saw zero bytes after a member */
-	int members;
-	int finished;
+	int hashing;
+
+	/* the inflater's own (the inflater thread, or the caller when
+	 * synchronous) */
 	struct inflate_state st;
-	unsigned char *out;
-	int rc;         /* first error, sticky */
-	char err[RF_ERRLEN];
+	struct slot cur;     /* input slot being inflated */
+	int have_cur;
+	int eof;             /* no input left */
+	int between;         /* at a gzip member boundary */
+	int padding;         /* saw zero bytes after a member */
+	int members;
+	uint64_t inf_total;  /* bytes inflated */
+	uint64_t index_step, next_point;
+	struct rf_gz_point *pts;
+	size_t npts, cap_pts;
+	int index_lost;      /* out of memory for points: no index */
 };
 
-static void *hash_main(void *arg)
+/* ------------------------------------------------------------ input */
+
+static int set_th_err(struct rf_gzr *g, int rc, const char *msg)
 {
-	struct rf_gzr *g = arg;
 	pthread_mutex_lock(&g->mu);
-	for (;;) {
-		while (g->hashed == g->produced && !g->done && !g->stop)
-			pthread_cond_wait(&g->cv, &g->mu);
-		if (g->stop || g->hashed == g->produced)
-			break;
-		size_t k = g->hashed % NSLOT;
-		pthread_mutex_unlock(&g->mu);
-		rf_md5_update(&g->md5, g->slot[k], g->slot_len[k]);
-		pthread_mutex_lock(&g->mu);
-		g->hashed++;
-		pthread_cond_broadcast(&g->cv);
+	if (!g->th_rc) {
+		g->th_rc = rc;
+		snprintf(g->th_err, sizeof g->th_err, "%s", msg);
 	}
+	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->mu);
-	return NULL;
+	return rc;
 }
 
-/* Read the next slot of the file.  *p, *n are 0 at the end of the file. */
-static int fetch(struct rf_gzr *g, unsigned char **p, size_t *n)
+/* read() until len bytes or the end of the file */
+static int read_full(struct rf_gzr *g, unsigned char *p, size_t len,
+		     size_t *got, char *err)
 {
-	*p = NULL;
-	*n = 0;
-	if (g->eof)
-		return RF_OK;
-	if (g->cancel && *g->cancel)
-		return rf_errf(g->err, RF_EINTR, "interrupted");
-	size_t k = 0;
-	if (!g->nohash) {
-		pthread_mutex_lock(&g->mu);
-		while (g->produced - g->hashed >= NSLOT)
-			pthread_cond_wait(&g->cv, &g->mu);
-		k = g->produced % NSLOT;
-		pthread_mutex_unlock(&g->mu);
-	}
-	size_t got = 0;
-	while (got < SLOT_SZ) {
-		ssize_t r = read(g->fd, g->slot[k] + got, SLOT_SZ - got);
+	*got = 0;
+	while (*got < len) {
+		ssize_t r = read(g->fd, p + *got, len - *got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return rf_errf(g->err, RF_ESYS, "read: %s",
-				       strerror(errno));
-		if (r == 0) {
-			g->eof = 1;
+			return rf_errf(err, RF_ESYS, "read: %s", strerror(errno));
+		if (r == 0)
 			break;
-		}
-		got += (size_t)r;
+		*got += (size_t)r;
 	}
-	if (got == 0)
-		return RF_OK;
-	g->bytes_read += got;
-	if (g->nohash) {
-		*p = g->slot[k];
-		*n = got;
-		return RF_OK;
-	}
-	pthread_mutex_lock(&g->mu);
-	g->slot_len[k] = got;
-	g->produced++;
-	pthread_cond_broadcast(&g->cv);
-	pthread_mutex_unlock(&g->mu);
-	*p = g->slot[k];
-	*n = got;
 	return RF_OK;
 }
 
-static void stop_thread(struct rf_gzr *g, int abort)
+static void *reader_main(void *arg)
 {
-	if (!g->th_started)
-		return;
-	pthread_mutex_lock(&g->mu);
-	if (abort)
-		g->stop = 1;
-	g->done = 1;
-	pthread_cond_broadcast(&g->cv);
-	pthread_mutex_unlock(&g->mu);
-	pthread_join(g->th, NULL);
-	g->th_started = 0;
-}
-
-static int open_common(struct rf_gzr **out, const char *path, int gunzip,
-		       int nohash, char *err)
-{
-	int rc = RF_OK;
-	struct rf_gzr *g = calloc(1, sizeof *g);
-	*out = NULL;
-	if (!g)
-		return rf_errf(err, RF_ENOMEM, "out of memory");
-	g->fd = -1;
-	pthread_mutex_init(&g->mu, NULL);
-	pthread_cond_init(&g->cv, NULL);
-	g->gunzip = gunzip;
-	g->nohash = nohash;
-	g->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (g->fd < 0) {
-		rc = rf_errf(err, RF_ESYS, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (fstat(g->fd, &g->sb) < 0 || !S_ISREG(g->sb.st_mode)) {
-		rc = rf_errf(err, RF_ESYS, "%s: not a regular file", path);
-		goto out;
-	}
-	g->file_size = (uint64_t)g->sb.st_size;
-	posix_fadvise(g->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	for (int i = 0; i < (nohash ? 1 : NSLOT); i++)
-		if (!(g->slot[i] = malloc(SLOT_SZ))) {
-			rc = rf_errf(err, RF_ENOMEM, "out of memory");
-			goto out;
+	struct rf_gzr *g = arg;
+	char err[RF_ERRLEN];
+	for (;;) {
+		pthread_mutex_lock(&g->mu);
+		while (g->in_prod - g->in_cons >= NIN && !g->stop)
+			pthread_cond_wait(&g->cv, &g->mu);
+		int stop = g->stop;
+		struct slot *s = &g->in[g->in_prod % NIN];
+		pthread_mutex_unlock(&g->mu);
+		if (stop)
+			break;
+		if (g->cancel && *g->cancel) {
+			set_th_err(g, RF_EINTR, "interrupted");
+			break;
 		}
-	if (gunzip && !(g->out = malloc(OUT_SZ))) {
-		rc = rf_errf(err, RF_ENOMEM, "out of memory");
-		goto out;
+		size_t got;
+		int rc = read_full(g, s->buf, IN_SZ, &got, err);
+		if (rc) {
+			set_th_err(g, rc, err);
+			break;
+		}
+		rf_md5_update(&g->md5, s->buf, got);
+		pthread_mutex_lock(&g->mu);
+		if (got) {
+			s->len = got;
+			s->off = atomic_load(&g->bytes_read);
+			atomic_fetch_add(&g->bytes_read, got);
+			g->in_prod++;
+		}
+		if (got < IN_SZ)
+			g->in_eof = 1;
+		pthread_cond_broadcast(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+		if (got < IN_SZ)
+			break;
 	}
-	if (nohash)
-		goto ready;
-	if (rf_md5_init(&g->md5) != RF_OK) {
-		rc = rf_errf(err, RF_ENOMEM, "cannot initialise MD5");
-		goto out;
+	return NULL;
+}
+
+/* Give back the input slot in use (if any) and take the next one into
+ * g->cur.  At the end of the file g->eof is set and g->cur is empty. */
+static int next_input(struct rf_gzr *g, char *err)
+{
+	if (!g->threaded) {
+		size_t got;
+		int rc;
+		if (g->cancel && *g->cancel)
+			return rf_errf(err, RF_EINTR, "interrupted");
+		g->cur.off = atomic_load(&g->bytes_read);
+		rc = read_full(g, g->cur.buf, IN_SZ, &got, err);
+		if (rc)
+			return rc;
+		g->cur.len = got;
+		atomic_fetch_add(&g->bytes_read, got);
+		g->eof = got == 0;
+		g->have_cur = 1;
+		return RF_OK;
 	}
-	if (pthread_create(&g->th, NULL, hash_main, g) != 0) {
-		rc = rf_errf(err, RF_ESYS, "cannot start the hash thread");
-		goto out;
+	int rc = RF_OK;
+	pthread_mutex_lock(&g->mu);
+	if (g->have_cur) {
+		g->in_cons++;
+		g->have_cur = 0;
+		pthread_cond_broadcast(&g->cv);
 	}
-	g->th_started = 1;
-ready:
-	if (gunzip) {
-		isal_inflate_init(&g->st);
-		g->st.crc_flag = ISAL_GZIP;
+	while (g->in_cons == g->in_prod && !g->in_eof && !g->th_rc &&
+	       !g->stop)
+		pthread_cond_wait(&g->cv, &g->mu);
+	if (g->in_cons < g->in_prod) {
+		g->cur = g->in[g->in_cons % NIN];
+		g->have_cur = 1;
+	} else if (g->th_rc || g->stop) {
+		rc = g->th_rc ? g->th_rc : RF_EINTR;
+		snprintf(err, RF_ERRLEN, "%s", g->th_rc ? g->th_err : "stopped");
+	} else {
+		g->cur.len = 0;
+		g->eof = 1;
 	}
-	*out = g;
-	g = NULL;
-out:
-	if (g)
-		rf_gzr_close(g);
+	pthread_mutex_unlock(&g->mu);
 	return rc;
 }
 
-int rf_gzr_open(struct rf_gzr **out, const char *path, int gunzip, char *err)
-{
-	return open_common(out, path, gunzip, 0, err);
-}
+/* ------------------------------------------------------------ gunzip */
 
-int rf_gzr_open_at(struct rf_gzr **out, const char *path,
-		   const struct rf_gz_point *pt, char *err)
+/* Record a resume point if one is due.  Between two isal_inflate calls
+ * ISA-L's state is self-contained (it keeps the last 32 KiB of history
+ * itself), so a copy of it and the file offset of its next input byte
+ * are enough.  Never at a member boundary: the next call takes it. */
+static void maybe_point(struct rf_gzr *g)
 {
-	struct rf_gzr *g;
-	int rc = open_common(&g, path, 1, 1, err);
-	*out = NULL;
-	if (rc)
-		return rc;
-	if (pt->in_off > g->file_size) {
-		rc = rf_errf(err, RF_EFORMAT, "%s: shorter than when it was "
-			     "read", path);
-		goto out;
+	if (!g->index_step || g->index_lost || g->inf_total < g->next_point ||
+	    g->between || g->padding)
+		return;
+	if (g->npts == g->cap_pts) {
+		size_t cap = g->cap_pts ? 2 * g->cap_pts : 64;
+		struct rf_gz_point *v = realloc(g->pts, cap * sizeof *v);
+		if (!v) {
+			/* a missing point costs speed later, not
+			 * correctness: drop the index */
+			g->index_lost = 1;
+			return;
+		}
+		g->pts = v;
+		g->cap_pts = cap;
 	}
-	if (lseek(g->fd, (off_t)pt->in_off, SEEK_SET) < 0) {
-		rc = rf_errf(err, RF_ESYS, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	memcpy(&g->st, &pt->st, sizeof g->st);
-	/* the saved pointers pointed into the verification pass's buffers;
-	 * its unread input starts at in_off, read again from there */
-	g->st.next_in = NULL;
-	g->st.avail_in = 0;
-	g->st.next_out = NULL;
-	g->st.avail_out = 0;
-	g->bytes_read = pt->in_off;
-	g->out_total = pt->out_off;
-	g->members = pt->members;
-	*out = g;
-	g = NULL;
-out:
-	rf_gzr_close(g);
-	return rc;
-}
-
-int rf_gzr_checkpoint(const struct rf_gzr *g, struct rf_gz_point *pt)
-{
-	/* the inflater holds (the rest of) the newest slot, so its next
-	 * input byte is avail_in bytes before the end of what was read */
-	if (!g->gunzip || g->between || g->padding || g->rc || g->finished ||
-	    g->st.avail_in > g->bytes_read)
-		return RF_EINVAL;
-	pt->in_off = g->bytes_read - g->st.avail_in;
-	pt->out_off = g->out_total;
+	struct rf_gz_point *pt = &g->pts[g->npts++];
+	uint64_t used = g->have_cur ? g->cur.len - g->st.avail_in : 0;
+	pt->in_off = g->cur.off + used;
+	pt->out_off = g->inf_total;
 	pt->members = g->members;
 	memcpy(&pt->st, &g->st, sizeof pt->st);
 	pt->st.next_in = NULL;
 	pt->st.next_out = NULL;
 	pt->st.avail_in = 0;
 	pt->st.avail_out = 0;
-	return RF_OK;
+	g->next_point = g->inf_total + g->index_step;
 }
 
-static int next_gunzip(struct rf_gzr *g, const void **buf, size_t *len)
+/* Inflate into out[0..cap); *made == 0 only at the clean end. */
+static int gunzip_some(struct rf_gzr *g, unsigned char *out, size_t cap,
+		       size_t *made, char *err)
 {
+	*made = 0;
 	for (;;) {
 		if (g->st.avail_in == 0 && !g->eof) {
-			unsigned char *p;
-			size_t n;
-			int rc = fetch(g, &p, &n);
+			int rc = next_input(g, err);
 			if (rc)
 				return rc;
-			g->st.next_in = p;
-			g->st.avail_in = (uint32_t)n;
+			g->st.next_in = g->cur.buf;
+			g->st.avail_in = (uint32_t)g->cur.len;
 		}
 		if (g->between) {
 			if (g->st.avail_in == 0) {
@@ -279,41 +281,264 @@ static int next_gunzip(struct rf_gzr *g, const void **buf, size_t *len)
 				g->between = 0;
 				continue;
 			}
-			return rf_errf(g->err, RF_EFORMAT,
+			return rf_errf(err, RF_EFORMAT,
 				       "data after the end of the gzip stream");
 		}
+		maybe_point(g);
 		/* with no input left, ISA-L may still hold output: drain it
 		 * before calling the stream truncated */
-		g->st.next_out = g->out;
-		g->st.avail_out = OUT_SZ;
+		g->st.next_out = out;
+		g->st.avail_out = (uint32_t)cap;
 		int r = isal_inflate(&g->st);
 		if (r < 0) {
 			if (r == ISAL_INCORRECT_CHECKSUM)
-				return rf_errf(g->err, RF_EFORMAT,
+				return rf_errf(err, RF_EFORMAT,
 					       "corrupt: gzip CRC mismatch");
 			if (r == ISAL_INVALID_WRAPPER && g->members == 0 &&
-			    g->bytes_read <= SLOT_SZ)
-				return rf_errf(g->err, RF_EFORMAT,
+			    g->cur.off == 0)
+				return rf_errf(err, RF_EFORMAT,
 					       "not a gzip file");
-			return rf_errf(g->err, RF_EFORMAT,
+			return rf_errf(err, RF_EFORMAT,
 				       "corrupt gzip data (ISA-L error %d)", r);
 		}
 		if (g->st.block_state == ISAL_BLOCK_FINISH) {
 			g->between = 1;
 			g->members++;
 		}
-		size_t made = OUT_SZ - g->st.avail_out;
-		if (!made && !g->between && g->st.avail_in == 0 && g->eof)
-			return rf_errf(g->err, RF_EFORMAT,
+		*made = cap - g->st.avail_out;
+		g->inf_total += *made;
+		if (!*made && !g->between && g->st.avail_in == 0 && g->eof)
+			return rf_errf(err, RF_EFORMAT,
 				       "truncated: the gzip stream ends early "
 				       "(incomplete download?)");
-		if (made) {
-			g->out_total += made;
-			*buf = g->out;
-			*len = made;
+		if (*made)
 			return RF_OK;
-		}
 	}
+}
+
+static void *inflater_main(void *arg)
+{
+	struct rf_gzr *g = arg;
+	char err[RF_ERRLEN];
+	int rc = RF_OK, end = 0;
+	while (!end) {
+		pthread_mutex_lock(&g->mu);
+		while (g->out_prod - g->out_cons >= NOUT && !g->stop)
+			pthread_cond_wait(&g->cv, &g->mu);
+		int stop = g->stop;
+		struct slot *s = &g->out[g->out_prod % NOUT];
+		pthread_mutex_unlock(&g->mu);
+		if (stop)
+			break;
+		size_t fill = 0;
+		while (fill < OUT_SZ) {
+			size_t made;
+			rc = gunzip_some(g, s->buf + fill, OUT_SZ - fill, &made,
+					 err);
+			if (rc || !made) {
+				end = 1;
+				break;
+			}
+			fill += made;
+		}
+		pthread_mutex_lock(&g->mu);
+		if (fill) {
+			s->len = fill;
+			g->out_prod++;
+		}
+		pthread_cond_broadcast(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+	}
+	if (rc)
+		set_th_err(g, rc, err);
+	pthread_mutex_lock(&g->mu);
+	g->inf_done = 1;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+/* ------------------------------------------------------------ setup */
+
+static void stop_threads(struct rf_gzr *g)
+{
+	pthread_mutex_lock(&g->mu);
+	g->stop = 1;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	if (g->inflater_on)
+		pthread_join(g->inflater, NULL);
+	if (g->reader_on)
+		pthread_join(g->reader, NULL);
+	g->inflater_on = g->reader_on = 0;
+}
+
+static int start(struct rf_gzr *g)
+{
+	g->started = 1;
+	if (!g->threaded)
+		return RF_OK;
+	if (pthread_create(&g->reader, NULL, reader_main, g) != 0)
+		return rf_errf(g->err, RF_ESYS, "cannot start a thread");
+	g->reader_on = 1;
+	if (!g->gunzip)
+		return RF_OK;
+	if (pthread_create(&g->inflater, NULL, inflater_main, g) != 0)
+		return rf_errf(g->err, RF_ESYS, "cannot start a thread");
+	g->inflater_on = 1;
+	return RF_OK;
+}
+
+static int open_common(struct rf_gzr **out, const char *path, int gunzip,
+		       int threaded, char *err)
+{
+	int rc = RF_OK;
+	struct rf_gzr *g = calloc(1, sizeof *g);
+	*out = NULL;
+	if (!g)
+		return rf_errf(err, RF_ENOMEM, "out of memory");
+	g->fd = -1;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	g->gunzip = gunzip;
+	g->threaded = threaded;
+	g->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (g->fd < 0) {
+		rc = rf_errf(err, RF_ESYS, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(g->fd, &g->sb) < 0 || !S_ISREG(g->sb.st_mode)) {
+		rc = rf_errf(err, RF_ESYS, "%s: not a regular file", path);
+		goto out;
+	}
+	g->file_size = (uint64_t)g->sb.st_size;
+	posix_fadvise(g->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (!threaded) {
+		if (!(g->cur.buf = malloc(IN_SZ)) ||
+		    !(g->out[0].buf = malloc(OUT_SZ)))
+			rc = rf_errf(err, RF_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < NIN; i++)
+		if (!(g->in[i].buf = malloc(IN_SZ))) {
+			rc = rf_errf(err, RF_ENOMEM, "out of memory");
+			goto out;
+		}
+	for (int i = 0; gunzip && i < NOUT; i++)
+		if (!(g->out[i].buf = malloc(OUT_SZ))) {
+			rc = rf_errf(err, RF_ENOMEM, "out of memory");
+			goto out;
+		}
+	if (rf_md5_init(&g->md5) != RF_OK) {
+		rc = rf_errf(err, RF_ENOMEM, "cannot initialise MD5");
+		goto out;
+	}
+	g->hashing = 1;
+out:
+	if (rc == RF_OK && gunzip) {
+		isal_inflate_init(&g->st);
+		g->st.crc_flag = ISAL_GZIP;
+	}
+	if (rc == RF_OK) {
+		*out = g;
+		g = NULL;
+	}
+	rf_gzr_close(g);
+	return rc;
+}
+
+int rf_gzr_open(struct rf_gzr **out, const char *path, int gunzip, char *err)
+{
+	return open_common(out, path, gunzip, 1, err);
+}
+
+int rf_gzr_open_at(struct rf_gzr **out, const char *path,
+		   const struct rf_gz_point *pt, char *err)
+{
+	struct rf_gzr *g;
+	int rc = open_common(&g, path, 1, 0, err);
+	*out = NULL;
+	if (rc)
+		return rc;
+	if (pt->in_off > g->file_size) {
+		rc = rf_errf(err, RF_EFORMAT, "%s: shorter than when it was "
+			     "read", path);
+		goto out;
+	}
+	if (lseek(g->fd, (off_t)pt->in_off, SEEK_SET) < 0) {
+		rc = rf_errf(err, RF_ESYS, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	memcpy(&g->st, &pt->st, sizeof g->st);
+	/* the saved pointers pointed into the verification pass's buffers;
+	 * its unread input starts at in_off, read again from there */
+	g->st.next_in = NULL;
+	g->st.avail_in = 0;
+	g->st.next_out = NULL;
+	g->st.avail_out = 0;
+	atomic_store(&g->bytes_read, pt->in_off);
+	g->out_total = g->inf_total = pt->out_off;
+	g->members = pt->members;
+	*out = g;
+	g = NULL;
+out:
+	rf_gzr_close(g);
+	return rc;
+}
+
+void rf_gzr_index_every(struct rf_gzr *g, uint64_t step)
+{
+	if (g->gunzip && g->threaded && !g->started) {
+		g->index_step = step ? step : 1;
+		g->next_point = 0;
+	}
+}
+
+struct rf_gz_point *rf_gzr_take_points(struct rf_gzr *g, size_t *n)
+{
+	struct rf_gz_point *v = NULL;
+	*n = 0;
+	if (g->finished && !g->index_lost && g->npts) {
+		v = g->pts;
+		*n = g->npts;
+		g->pts = NULL;
+		g->npts = g->cap_pts = 0;
+	}
+	return v;
+}
+
+/* ------------------------------------------------------------ reading */
+
+/* Hand out the next published slot of `ring` (output slots when
+ * gunzipping, input slots when passing through). */
+static int next_slot(struct rf_gzr *g, const void **buf, size_t *len)
+{
+	int rc = RF_OK;
+	struct slot *ring = g->gunzip ? g->out : g->in;
+	uint64_t *prod = g->gunzip ? &g->out_prod : &g->in_prod;
+	uint64_t *cons = g->gunzip ? &g->out_cons : &g->in_cons;
+	int n = g->gunzip ? NOUT : NIN;
+
+	pthread_mutex_lock(&g->mu);
+	if (g->holding) {
+		(*cons)++;
+		g->holding = 0;
+		pthread_cond_broadcast(&g->cv);
+	}
+	while (*cons == *prod && !g->th_rc &&
+	       !(g->gunzip ? g->inf_done : g->in_eof))
+		pthread_cond_wait(&g->cv, &g->mu);
+	if (*cons < *prod) {
+		struct slot *s = &ring[*cons % (uint64_t)n];
+		*buf = s->buf;
+		*len = s->len;
+		g->holding = 1;
+	} else if (g->th_rc) {
+		rc = g->th_rc;
+		snprintf(g->err, sizeof g->err, "%s", g->th_err);
+	}
+	pthread_mutex_unlock(&g->mu);
+	return rc;
 }
 
 int rf_gzr_next(struct rf_gzr *g, const void **buf, size_t *len)
@@ -322,16 +547,18 @@ int rf_gzr_next(struct rf_gzr *g, const void **buf, size_t *len)
 	*len = 0;
 	if (g->rc)
 		return g->rc;
-	if (g->gunzip)
-		return g->rc = next_gunzip(g, buf, len);
-	unsigned char *p;
-	size_t n;
-	int rc = fetch(g, &p, &n);
-	if (rc)
-		return g->rc = rc;
-	*buf = p;
-	*len = n;
-	return RF_OK;
+	if (g->cancel && *g->cancel)
+		return g->rc = rf_errf(g->err, RF_EINTR, "interrupted");
+	if (!g->started && (g->rc = start(g)))
+		return g->rc;
+	if (g->threaded)
+		g->rc = next_slot(g, buf, len);
+	else if ((g->rc = gunzip_some(g, g->out[0].buf, OUT_SZ, len, g->err)) ==
+		 RF_OK)
+		*buf = g->out[0].buf;
+	if (g->rc == RF_OK)
+		g->out_total += *len;
+	return g->rc;
 }
 
 int rf_gzr_finish(struct rf_gzr *g, char md5hex[33])
@@ -345,13 +572,15 @@ int rf_gzr_finish(struct rf_gzr *g, char md5hex[33])
 		if (rc)
 			return rc;
 	} while (n);
+	/* both threads are at their end: collect what they own */
+	stop_threads(g);
 	if (g->gunzip && g->members == 0)
 		return g->rc = rf_errf(g->err, RF_EFORMAT, "empty gzip stream");
 	g->finished = 1;
-	if (g->nohash)
-		return RF_OK; /* md5hex stays "": nothing was hashed */
-	stop_thread(g, 0);
-	rf_md5_final(&g->md5, md5hex);
+	if (g->hashing) {
+		rf_md5_final(&g->md5, md5hex);
+		g->hashing = 0;
+	}
 	return RF_OK;
 }
 
@@ -359,14 +588,19 @@ void rf_gzr_close(struct rf_gzr *g)
 {
 	if (!g)
 		return;
-	stop_thread(g, 1);
-	if (!g->nohash)
+	stop_threads(g);
+	if (g->hashing)
 		rf_md5_free(&g->md5);
 	if (g->fd >= 0)
 		close(g->fd);
-	for (int i = 0; i < NSLOT; i++)
-		free(g->slot[i]);
-	free(g->out);
+	if (g->threaded)
+		for (int i = 0; i < NIN; i++)
+			free(g->in[i].buf);
+	else
+		free(g->cur.buf);
+	for (int i = 0; i < NOUT; i++)
+		free(g->out[i].buf);
+	free(g->pts);
 	pthread_mutex_destroy(&g->mu);
 	pthread_cond_destroy(&g->cv);
 	free(g);
@@ -374,7 +608,10 @@ void rf_gzr_close(struct rf_gzr *g)
 
 const char *rf_gzr_err(const struct rf_gzr *g) { return g->err; }
 uint64_t rf_gzr_file_size(const struct rf_gzr *g) { return g->file_size; }
-uint64_t rf_gzr_bytes_read(const struct rf_gzr *g) { return g->bytes_read; }
+uint64_t rf_gzr_bytes_read(const struct rf_gzr *g)
+{
+	return atomic_load(&((struct rf_gzr *)g)->bytes_read);
+}
 uint64_t rf_gzr_out_total(const struct rf_gzr *g) { return g->out_total; }
 const struct stat *rf_gzr_stat(const struct rf_gzr *g) { return &g->sb; }
 void rf_gzr_set_cancel(struct rf_gzr *g, const volatile sig_atomic_t *cancel)

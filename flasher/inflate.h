@@ -1,6 +1,7 @@
 /* One forward pass over a package file: read it once, hash every byte
- * (MD5, in a second thread) and hand out its content, gunzipped with
- * ISA-L (several times faster than zlib) or as stored.
+ * (MD5) and hand out its content, gunzipped with ISA-L (several times
+ * faster than zlib) or as stored.  Reading, hashing and inflating run on
+ * threads of their own, ahead of the caller.
  *
  *   rf_gzr_open(&g, path, 1, err);
  *   while (rf_gzr_next(g, &p, &n) == RF_OK && n) ...;  // p valid until next call
@@ -54,10 +55,13 @@ void rf_gzr_set_cancel(struct rf_gzr *g, const volatile sig_atomic_t *cancel);
 uint64_t rf_gzr_out_total(const struct rf_gzr *g);
 /* The identity (fstat) of the file being read, taken when it was opened. */
 const struct stat *rf_gzr_stat(const struct rf_gzr *g);
-/* Record where the reader stands now (between two rf_gzr_next calls).
- * RF_EINVAL when it cannot be done at this moment: pass-through mode, at
- * a gzip member boundary, after an error or the end. */
-int rf_gzr_checkpoint(const struct rf_gzr *g, struct rf_gz_point *pt);
+/* Before the first rf_gzr_next of a whole-file gunzip: record a resume
+ * point every `step` bytes of output or so (never at a gzip member
+ * boundary: the next possible place instead).  Ignored otherwise. */
+void rf_gzr_index_every(struct rf_gzr *g, uint64_t step);
+/* After rf_gzr_finish: the points (ascending out_off, the first at 0),
+ * the caller's to free; NULL and *n == 0 without an index. */
+struct rf_gz_point *rf_gzr_take_points(struct rf_gzr *g, size_t *n);
 /* A gunzipping reader resuming at `pt` (taken on the same file).  It
  * hashes nothing: rf_gzr_finish then checks the end of the gzip stream and
  * gives an empty MD5.  RF_EFORMAT when pt lies beyond the file's end. */

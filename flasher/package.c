@@ -321,48 +321,12 @@ struct stream {
 	int failed;
 	const struct rf_pkg_opts *o;
 	struct rf_package *p;
-	int index;          /* gz_index asked and not given up */
-	uint64_t next_point; /* out offset due for the next resume point */
-	size_t cap_points;
 };
-
-/* Called before the next inflate: the state now resumes at the
- * uncompressed offset of everything handed out so far.  A point that
- * cannot be recorded costs only speed later, so failures drop the index
- * rather than the open. */
-static void index_point(struct stream *s)
-{
-	struct rf_package *p = s->p;
-	struct rf_gz_point *v;
-	if (rf_gzr_out_total(s->g) < s->next_point)
-		return;
-	if (p->ngz_points == s->cap_points) {
-		size_t cap = s->cap_points ? 2 * s->cap_points : 64;
-		if (!(v = realloc(p->gz_points, cap * sizeof *v))) {
-			s->index = 0;
-			free(p->gz_points);
-			p->gz_points = NULL;
-			p->ngz_points = 0;
-			return;
-		}
-		p->gz_points = v;
-		s->cap_points = cap;
-	}
-	/* at a member boundary: try at the next call */
-	if (rf_gzr_checkpoint(s->g, &p->gz_points[p->ngz_points]) != RF_OK)
-		return;
-	p->ngz_points++;
-	s->next_point = rf_gzr_out_total(s->g) +
-			(s->o->gz_index_step ? s->o->gz_index_step :
-			 RF_PKG_GZ_INDEX_STEP);
-}
 
 static la_ssize_t la_read(struct archive *a, void *ud, const void **buf)
 {
 	struct stream *s = ud;
 	size_t n;
-	if (s->index)
-		index_point(s);
 	if (rf_gzr_next(s->g, buf, &n)) {
 		s->failed = 1;
 		archive_set_error(a, EIO, "%s", rf_gzr_err(s->g));
@@ -393,10 +357,12 @@ static int walk(struct rf_package *p, const struct rf_pkg_opts *o, int zip)
 
 	st.o = o;
 	st.p = p;
-	st.index = !zip && o && o->gz_index;
 	rc = rf_gzr_open(&st.g, p->path, !zip, p->err);
 	if (rc)
 		return rc;
+	if (!zip && o && o->gz_index)
+		rf_gzr_index_every(st.g, o->gz_index_step ? o->gz_index_step
+							 : RF_PKG_GZ_INDEX_STEP);
 	{
 		const struct stat *sb = rf_gzr_stat(st.g);
 		p->ident.dev = sb->st_dev;
@@ -464,6 +430,8 @@ static int walk(struct rf_package *p, const struct rf_pkg_opts *o, int zip)
 		rf_errf(p->err, rc, "%s", rf_gzr_err(st.g));
 		goto out;
 	}
+	free(p->gz_points);
+	p->gz_points = rf_gzr_take_points(st.g, &p->ngz_points);
 	rc = RF_OK;
 	goto out;
 la_fail:

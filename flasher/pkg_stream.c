@@ -242,6 +242,13 @@ static la_ssize_t la_read(struct archive *a, void *ud, const void **buf)
 	struct rf_pkg_stream *s = ud;
 	size_t n;
 	for (;;) {
+		/* Ctrl-C stops a walk through other entries, never the read
+		 * of an image (see reader_read) */
+		if (s->r.kind != R_TAR && cancelled(s)) {
+			s->g_rc = RF_EINTR;
+			archive_set_error(a, EINTR, "interrupted");
+			return -1;
+		}
 		int rc = rf_gzr_next(s->g, buf, &n);
 		if (rc) {
 			s->g_rc = rc;
@@ -287,11 +294,11 @@ static void pass_close(struct rf_pkg_stream *s)
 static int la_err(struct rf_pkg_stream *s, const char *what)
 {
 	int rc;
-	if (s->g_rc)
+	if (s->g_rc == RF_EINTR || (!s->g_rc && cancelled(s)))
+		rc = rf_errf(s->err, RF_EINTR, "interrupted");
+	else if (s->g_rc)
 		rc = rf_errf(s->err, s->g_rc, "%s: %s", s->pkg->path,
 			     rf_gzr_err(s->g));
-	else if (cancelled(s))
-		rc = rf_errf(s->err, RF_EINTR, "interrupted");
 	else
 		rc = rf_errf(s->err, RF_EFORMAT, "%s: %s: %s", s->pkg->path,
 			     what, archive_error_string(s->a) ?
@@ -363,7 +370,6 @@ static int pass_open_at(struct rf_pkg_stream *s, const struct rf_gz_point *pt,
 		rc = changed(s);
 		goto fail;
 	}
-	rf_gzr_set_cancel(s->g, s->cancel);
 	s->g_rc = 0;
 	s->pass++;
 	if (pt) {
@@ -659,8 +665,9 @@ static int reader_read(void *ctx, void *buf, size_t len, size_t *got)
 	if (r->kind == R_NONE)
 		return reader_fail(r, rf_errf(s->err, RF_EINVAL, "internal: "
 					      "no image positioned"));
-	if (cancelled(s))
-		return reader_fail(r, rf_errf(s->err, RF_EINTR, "interrupted"));
+	/* no Ctrl-C check here: a download under way is finished (the
+	 * bootloader would read the next command as image data); the
+	 * caller stops between downloads */
 	uint64_t left = r->size - r->done;
 	size_t want = left < len ? (size_t)left : len;
 	if (!want)

@@ -4,6 +4,7 @@
 #include "sparse.h"
 
 #include <isa-l/crc.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,9 +40,20 @@ static void put32(uint8_t *p, uint32_t v)
 /* --- CRC32 over data we never hold in memory ------------------------------
  * DONT_CARE and FILL chunks can describe gigabytes; their CRC is computed
  * algebraically (GF(2) polynomial arithmetic, reflected representation where
- * bit 31 is x^0) instead of feeding that many bytes through the CRC. */
+ * bit 31 is x^0) instead of feeding that many bytes through the CRC.  A
+ * stock system.img has tens of thousands of chunks, so this arithmetic is
+ * table driven: the scan is on the critical path of verifying a ROM. */
 
-static uint32_t gf_mul(uint32_t a, uint32_t b)
+/* Size of the pattern buffer FILL chunks are CRC'd from: one-block FILLs
+ * (most of them) are plain crc32 calls, longer ones go algebraic. */
+#define FILL_LEN (BUF_LEN < 65536 ? BUF_LEN : (size_t)65536)
+
+static uint32_t crc_tab[256];  /* crc_tab[i] = i(x)·x^8 mod P (i: x^31 at bit 0) */
+static uint32_t x8pow[64];     /* x8pow[k] = x^(8·2^k) mod P */
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+/* The bit-serial product: slow, only used to build the tables. */
+static uint32_t gf_mul_slow(uint32_t a, uint32_t b)
 {
 	uint32_t p = 0;
 	for (int i = 0; i < 32; i++) {
@@ -52,16 +64,52 @@ static uint32_t gf_mul(uint32_t a, uint32_t b)
 	return p;
 }
 
-/* x^(8n) mod P */
+static void crc_tables_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? (c >> 1) ^ CRC_POLY : c >> 1;
+		crc_tab[i] = c;
+	}
+	x8pow[0] = 0x80000000u >> 8;
+	for (int k = 1; k < 64; k++)
+		x8pow[k] = gf_mul_slow(x8pow[k - 1], x8pow[k - 1]);
+}
+
+/* a·b mod P.  The 63-bit carry-less product is built a nibble of `a` at a
+ * time (bits 63..32 of `p` hold x^0..x^31, bits 31..0 x^32..x^62), then its
+ * high half is reduced a byte at a time with the CRC table, exactly as a
+ * table-driven CRC shifts four zero bytes through its register. */
+static uint32_t gf_mul(uint32_t a, uint32_t b)
+{
+	uint64_t w[16], p = 0;
+	uint32_t lo;
+
+	w[0] = 0;
+	w[8] = (uint64_t)b << 32; /* nibble bit 3 is that nibble's x^0 */
+	w[4] = w[8] >> 1;
+	w[2] = w[8] >> 2;
+	w[1] = w[8] >> 3;
+	for (unsigned v = 3; v < 16; v++)
+		if (v & (v - 1))
+			w[v] = w[v & (v - 1)] ^ w[v & (0u - v)];
+	for (unsigned k = 0; k < 8; k++)
+		p ^= w[(a >> (28 - 4 * k)) & 15] >> (4 * k);
+	lo = (uint32_t)p;
+	for (int k = 0; k < 4; k++)
+		lo = crc_tab[lo & 0xff] ^ (lo >> 8);
+	return (uint32_t)(p >> 32) ^ lo;
+}
+
+/* x^(8n) mod P: one product per set bit of n. */
 static uint32_t x8n(uint64_t n)
 {
-	uint32_t p = 0x80000000u, sq = 0x80000000u >> 8;
-	while (n) {
+	uint32_t p = 0x80000000u;
+
+	for (int k = 0; n; k++, n >>= 1)
 		if (n & 1)
-			p = gf_mul(p, sq);
-		sq = gf_mul(sq, sq);
-		n >>= 1;
-	}
+			p = gf_mul(p, x8pow[k]);
 	return p;
 }
 
@@ -71,30 +119,38 @@ static uint32_t crc_combine(uint32_t ca, uint32_t cb, uint64_t lenb)
 	return gf_mul(x8n(lenb), ca) ^ cb;
 }
 
-/* Appending zero bytes multiplies the (inverted) CRC register by x^(8n). */
-static uint32_t crc_zeros(uint32_t crc, uint64_t n)
-{
-	return ~gf_mul(x8n(n), ~crc);
-}
+/* A buffer full of the last FILL pattern seen, and the CRC of all of it:
+ * consecutive FILLs (nearly always of zeros) reuse it untouched. */
+struct fill_cache {
+	uint8_t *buf;  /* FILL_LEN bytes */
+	uint32_t pat;
+	int valid;
+	uint32_t unit_crc;
+};
 
-/* crc continued over `len` bytes (a multiple of 4) of the pattern `fill`;
- * `buf` is a BUF_LEN scratch buffer. */
+/* crc continued over `len` bytes (a multiple of 4) of the pattern `fill`. */
 static uint32_t crc_fill(uint32_t crc, uint32_t fill, uint64_t len,
-			 uint8_t *buf)
+			 struct fill_cache *fc)
 {
-	uint64_t unit = len < BUF_LEN ? len : BUF_LEN;
-	uint32_t cu, acc = 0, pw;
+	uint32_t acc = 0, pw;
 	uint64_t q, powlen, rest;
 
 	if (!len)
 		return crc;
-	for (uint64_t i = 0; i < unit; i += 4)
-		put32(buf + i, fill);
-	cu = crc32_gzip_refl(0, buf, unit);
-	q = len / unit;
-	rest = len % unit;
-	pw = cu;
-	powlen = unit;
+	if (!fc->valid || fc->pat != fill) {
+		for (size_t i = 0; i < FILL_LEN; i += 4)
+			put32(fc->buf + i, fill);
+		fc->unit_crc = crc32_gzip_refl(0, fc->buf, FILL_LEN);
+		fc->pat = fill;
+		fc->valid = 1;
+	}
+	if (len <= FILL_LEN)
+		return crc32_gzip_refl(crc, fc->buf, len);
+	/* crc(unit^q) by doubling, then the tail directly */
+	q = len / FILL_LEN;
+	rest = len % FILL_LEN;
+	pw = fc->unit_crc;
+	powlen = FILL_LEN;
 	while (q) {
 		if (q & 1)
 			acc = crc_combine(acc, pw, powlen);
@@ -105,7 +161,7 @@ static uint32_t crc_fill(uint32_t crc, uint32_t fill, uint64_t len,
 		}
 	}
 	crc = crc_combine(crc, acc, len - rest);
-	return crc32_gzip_refl(crc, buf, rest);
+	return crc32_gzip_refl(crc, fc->buf, rest);
 }
 
 /* --- reading ---------------------------------------------------------------- */
@@ -224,13 +280,45 @@ struct scan {
 	rf_read_fn rd;
 	void *ctx;
 	uint64_t pos;
-	uint32_t crc;      /* DONT_CARE as zeros */
-	uint32_t crc_skip; /* DONT_CARE left out */
-	uint32_t chunk_crc; /* of the current RAW chunk's data alone */
+	/* Both conventions see the same bytes between DONT_CARE chunks, so
+	 * those bytes go through one plain running CRC, `seg`, and are folded
+	 * into the two only at a DONT_CARE or CRC32 chunk: RAW and FILL
+	 * chunks, nearly all of an image, cost no polynomial arithmetic.
+	 * The two are kept as CRC registers (not inverted), where appending
+	 * zeros is a bare multiplication, so DONT_CARE bytes are just counted
+	 * and applied in the same multiplication as the next fold. */
+	uint32_t reg;       /* DONT_CARE as zeros: output before `zeros` */
+	uint32_t reg_skip;  /* DONT_CARE left out: output before `seg` */
+	uint64_t zeros;     /* DONT_CARE bytes since, not yet in `reg` */
+	uint32_t seg;       /* crc32_gzip_refl chain over the RAW/FILL bytes
+			       after those */
+	uint64_t seg_len;
+	struct fill_cache fill;
 	uint8_t *buf;
 	rf_seek_fn seek;    /* when set, RAW data is skipped, not read */
 	int skipped;        /* some data was skipped: CRCs are unknown */
 };
+
+static void scan_crc_init(struct scan *sc)
+{
+	sc->reg = sc->reg_skip = ~0u; /* the register of an empty CRC */
+	sc->zeros = 0;
+	sc->seg = ~0u; /* its chain starts from a zero register */
+	sc->seg_len = 0;
+}
+
+/* Append the DONT_CARE bytes and `seg` to the registers (R·x^8n ^ R_seg,
+ * R_seg being seg's register from zero), then start an empty `seg`. */
+static void scan_crc_fold(struct scan *sc)
+{
+	uint32_t rseg = ~sc->seg;
+
+	sc->reg = gf_mul(x8n(sc->zeros + sc->seg_len), sc->reg) ^ rseg;
+	sc->reg_skip = gf_mul(x8n(sc->seg_len), sc->reg_skip) ^ rseg;
+	sc->zeros = 0;
+	sc->seg = ~0u;
+	sc->seg_len = 0;
+}
 
 /* Internal: a CRC32 chunk met after skipping data: scan again, reading. */
 #define SCAN_NEEDS_DATA 1
@@ -250,7 +338,7 @@ static int scan_read(struct scan *sc, void *dst, uint64_t len, int crc,
 
 		sc->pos += got;
 		if (crc)
-			sc->chunk_crc = crc32_gzip_refl(sc->chunk_crc, p, got);
+			sc->seg = crc32_gzip_refl(sc->seg, p, got);
 		if (rc != RF_OK)
 			return rf_errf(sc->l->err, rc,
 				       "reading the image at offset 0x%llx "
@@ -329,7 +417,7 @@ static int scan_chunk(struct scan *sc, uint32_t idx, uint32_t chunk_hdr_sz,
 			       total_sz,
 			       (unsigned long long)(want_sz + chunk_hdr_sz));
 	if (type == RF_SPARSE_CHUNK_CRC32) {
-		uint32_t have = sc->crc, have_skip = sc->crc_skip;
+		uint32_t have, have_skip;
 		if (chunk_sz != 0)
 			return rf_errf(l->err, RF_EFORMAT,
 				       "chunk %u at offset 0x%llx: CRC32 chunk "
@@ -342,6 +430,9 @@ static int scan_chunk(struct scan *sc, uint32_t idx, uint32_t chunk_hdr_sz,
 			return rc;
 		if (sc->skipped)
 			return SCAN_NEEDS_DATA;
+		scan_crc_fold(sc);
+		have = ~sc->reg;
+		have_skip = ~sc->reg_skip;
 		if (get32(word) != have && get32(word) != have_skip)
 			return rf_errf(l->err, RF_EFORMAT,
 				       "chunk %u at offset 0x%llx: CRC32 "
@@ -364,7 +455,6 @@ static int scan_chunk(struct scan *sc, uint32_t idx, uint32_t chunk_hdr_sz,
 		rc = add_extent(l, type, (uint32_t)start, chunk_sz, sc->pos, 0);
 		if (rc != RF_OK)
 			return rc;
-		sc->chunk_crc = 0;
 		if (sc->seek) {
 			/* the data is only needed for a CRC32 chunk, which
 			 * img2simg and AOSP's tools do not write */
@@ -382,9 +472,7 @@ static int scan_chunk(struct scan *sc, uint32_t idx, uint32_t chunk_hdr_sz,
 			goto past_end;
 		if (rc != RF_OK)
 			return rc;
-		sc->crc = crc_combine(sc->crc, sc->chunk_crc, data_sz);
-		sc->crc_skip = crc_combine(sc->crc_skip, sc->chunk_crc,
-					   data_sz);
+		sc->seg_len += data_sz;
 		break;
 	case RF_SPARSE_CHUNK_FILL:
 		rc = scan_read(sc, word, 4, 0, &short_read);
@@ -398,16 +486,17 @@ static int scan_chunk(struct scan *sc, uint32_t idx, uint32_t chunk_hdr_sz,
 			return rc;
 		{
 			uint64_t n = (uint64_t)chunk_sz * l->blk_sz;
-			uint32_t c = crc_fill(0, get32(word), n, sc->buf);
-			sc->crc = crc_combine(sc->crc, c, n);
-			sc->crc_skip = crc_combine(sc->crc_skip, c, n);
+			sc->seg = crc_fill(sc->seg, get32(word), n, &sc->fill);
+			sc->seg_len += n;
 		}
 		break;
 	default: /* DONT_CARE */
 		rc = add_extent(l, type, (uint32_t)start, chunk_sz, 0, 0);
 		if (rc != RF_OK)
 			return rc;
-		sc->crc = crc_zeros(sc->crc, (uint64_t)chunk_sz * l->blk_sz);
+		if (sc->seg_len)
+			scan_crc_fold(sc);
+		sc->zeros += (uint64_t)chunk_sz * l->blk_sz;
 		break;
 	}
 	*cur_blk = (uint32_t)(start + chunk_sz);
@@ -451,8 +540,11 @@ static int scan(struct rf_sparse_layout *l, rf_read_fn rd, rf_seek_fn seek,
 	uint8_t extra;
 
 	layout_init(l);
+	pthread_once(&crc_once, crc_tables_init);
+	scan_crc_init(&sc);
 	sc.buf = malloc(BUF_LEN);
-	if (!sc.buf) {
+	sc.fill.buf = malloc(FILL_LEN);
+	if (!sc.buf || !sc.fill.buf) {
 		rc = rf_errf(l->err, RF_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -545,6 +637,7 @@ static int scan(struct rf_sparse_layout *l, rf_read_fn rd, rf_seek_fn seek,
 	l->in_bytes = sc.pos;
 out:
 	free(sc.buf);
+	free(sc.fill.buf);
 	if (rc != RF_OK)
 		rf_sparse_layout_free(l);
 	return rc;

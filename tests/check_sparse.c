@@ -660,6 +660,86 @@ START_TEST(test_crc_long_runs)
 }
 END_TEST
 
+/* An img2simg-like image: thousands of small RAW, FILL (mostly one block
+ * of zeros) and DONT_CARE chunks, CRC32 chunks among them and at the end.
+ * The scan keeps one running CRC between DONT_CARE chunks and folds it
+ * into both conventions only at DONT_CARE and CRC32 chunks, so every
+ * neighbourhood of those (leading, consecutive, trailing DONT_CARE; a CRC32
+ * chunk right after one) must agree with the byte-by-byte reference. */
+START_TEST(test_crc_many_chunks)
+{
+	uint8_t data[4 * 4096];
+
+	seed_rng();
+	for (int skip = 0; skip < 2; skip++) {
+		struct sb s;
+		struct rf_sparse_layout l, l2;
+		uint32_t good;
+
+		sb_begin(&s, 4096);
+		sb_crc(&s);                /* nothing yet: the empty CRC */
+		if (skip)
+			sb_dc(&s, 3);      /* zeros before any data */
+		for (int c = 0; c < 2000; c++) {
+			uint32_t n;
+			switch (rnd() % 10) {
+			case 0: case 1: case 2: case 3:
+				n = (uint32_t)rnd_range(1, 4);
+				rnd_fill(data, (size_t)n * 4096);
+				sb_raw(&s, data, n);
+				break;
+			case 4: case 5:
+				sb_fill(&s, 0, 1);
+				break;
+			case 6: /* up to 40 blocks: past the scan's 64 KiB unit */
+				sb_fill(&s, rnd() % 2 ? (uint32_t)rnd() : 0,
+					(uint32_t)rnd_range(1, 40));
+				break;
+			case 7: case 8:
+				sb_dc(&s, (uint32_t)rnd_range(1, 8));
+				break;
+			default:
+				sb_crc(&s);
+				break;
+			}
+		}
+		sb_dc(&s, 2);
+		sb_crc(&s);                /* right after a DONT_CARE */
+		rnd_fill(data, 4096);
+		sb_raw(&s, data, 1);
+		sb_dc(&s, 5);              /* trailing: the conventions differ */
+		ck_assert(s.crc != s.crc_skip);
+		good = skip ? s.crc_skip : s.crc;
+		sb_crc_as(&s, good);
+		sb_finish(&s);
+
+		ck_assert_msg(scan_mem(&l, s.img.p, s.img.len) == RF_OK,
+			      "skip=%d: %s", skip, l.err);
+		ck_assert_uint_eq(l.total_blks, s.blks);
+		ck_assert_msg(scan_mem_seekable(&l2, s.img.p, s.img.len) ==
+			      RF_OK, "skip=%d (seekable): %s", skip, l2.err);
+		same_layout(&l, &l2);
+		rf_sparse_layout_free(&l);
+		rf_sparse_layout_free(&l2);
+
+		/* Any other final value is refused, by both scans. */
+		for (int bit = 0; bit < 32; bit += 5) {
+			w32(s.img.p + s.img.len - 4, good ^ (1u << bit));
+			ck_assert_int_eq(scan_mem(&l, s.img.p, s.img.len),
+					 RF_EFORMAT);
+			ck_assert_msg(strstr(l.err, "CRC32 mismatch") != NULL,
+				      "%s", l.err);
+			ck_assert_int_eq(scan_mem_seekable(&l, s.img.p,
+							   s.img.len),
+					 RF_EFORMAT);
+			ck_assert_msg(strstr(l.err, "CRC32 mismatch") != NULL,
+				      "%s", l.err);
+		}
+		sb_free(&s);
+	}
+}
+END_TEST
+
 static void raw_roundtrip(uint64_t size, uint32_t bs, uint64_t max)
 {
 	struct rf_sparse_layout l;
@@ -1132,6 +1212,7 @@ static Suite *sparse_suite(void)
 			    sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(tc, test_longer_headers);
 	tcase_add_test(tc, test_crc_long_runs);
+	tcase_add_test(tc, test_crc_many_chunks);
 	tcase_add_test(tc, test_raw_edges);
 	tcase_add_test(tc, test_raw_random);
 	tcase_add_test(tc, test_sparse_random);

@@ -201,6 +201,53 @@ run_resume sigint
 emu_stop E
 same_partitions "$T/ref.mod" "$st"
 
+# Ctrl-C in the middle of one download larger than the read-ahead (system,
+# ~24 MB in one download at 4 MB/s): that download is finished (the
+# bootloader would take anything else for image data), not flashed, then
+# exit 130; the resumed flash starts with it again.
+"$MKPKG" --variant modern --order scripts-first --size-mb 40 --seed 5 --out "$T/big" \
+	>/dev/null || fail "mkpkg big"
+BIG=$(ls "$T"/big/*.tgz)
+st="$T/st.sigbig"
+rm -rf "$ROMFLASH_STATE_DIR"
+emu_start E "$st" --throttle 4
+"$ROMFLASH" -s "$E_DEV" flash "$BIG" --no-reboot >"$st.out" 2>"$st.err" &
+pid=$!
+i=0
+while ! grep -q '^flash:logo' "$st/commands.log" 2>/dev/null && [ $i -lt 400 ] &&
+	kill -0 $pid 2>/dev/null; do
+	sleep 0.05
+	i=$((i + 1))
+done
+sleep 0.3
+kill -INT $pid 2>/dev/null
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -0 $pid 2>/dev/null && { fail "sigbig: still running 10 s later"; kill -KILL $pid; }
+wait $pid
+rc=$?
+[ $rc = 130 ] || fail "sigbig: exit $rc, want 130: $(cat "$st.err")"
+tail -n 1 "$st/commands.log" | grep -q '^download:' ||
+	fail "sigbig: the last command was not the system download: $(tail -n 2 "$st/commands.log")"
+! grep -q 'flash:system' "$st/commands.log" || fail "sigbig: system was flashed"
+# the emulator serves one host at a time: this runs once it has taken in
+# everything romflash sent and seen it hang up
+rf -s "$E_DEV" getvar product >/dev/null 2>&1 || fail "sigbig: the phone does not answer"
+! grep -q 'mid-download' "$st.emu.log" ||
+	fail "sigbig: romflash left a download unfinished: $(cat "$st.emu.log")"
+nb=$(wc -l <"$st/commands.log")
+# resume at full speed: the same phone (state, port) without the throttle
+port=$E_PORT
+emu_stop E
+emu_start E "$st" --port "$port"
+run_resume sigbig
+first=$(tail -n +$((nb + 1)) "$st/commands.log" | grep -E '^flash' | head -n 1)
+[ "$first" = "flash:system" ] || fail "sigbig: resumed with '$first', not flash:system"
+emu_stop E
+
 wait_jobs
 same_partitions "$T/ref.rep" "$T/st.noreturn"
 lib_finish
