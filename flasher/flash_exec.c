@@ -377,7 +377,25 @@ static int needs_image(const struct rf_flash_run *r, const struct rf_step *s)
 	return 0;
 }
 
-static int step_image(struct rf_flash_run *r, struct rf_pkg_stream *ps,
+/* The read-ahead's view of the package: the images in the plan's order. */
+struct image_seq {
+	struct rf_pkg_stream *ps;
+	const char **order;
+};
+
+static int open_image(void *user, size_t k, rf_read_fn *rd, void **ctx,
+		      uint64_t *size, const char **read_err, char *err)
+{
+	struct image_seq *q = user;
+	int rc = rf_pkg_stream_image(q->ps, q->order[k], rd, ctx, size);
+	*read_err = rf_pkg_stream_err(q->ps);
+	if (rc)
+		rf_errf(err, rc, "%s", rf_pkg_stream_err(q->ps));
+	return rc;
+}
+
+/* `k`: the step's image in the read-ahead's sequence. */
+static int step_image(struct rf_flash_run *r, struct rf_prefetch *ahead, size_t k,
 		      const struct rf_step *s, struct fan *f, size_t step,
 		      struct rf_progress *prog, char *err)
 {
@@ -385,7 +403,6 @@ static int step_image(struct rf_flash_run *r, struct rf_pkg_stream *ps,
 	struct rf_sparse_layout raw;
 	struct rf_image img;
 	uint32_t max_dl = min_max_dl(r);
-	struct rf_prefetch *ahead = NULL;
 	uint64_t wire;
 	unsigned downloads;
 	int rc;
@@ -396,12 +413,12 @@ static int step_image(struct rf_flash_run *r, struct rf_pkg_stream *ps,
 		rc = rf_errf(err, RF_EFORMAT, "%s is not in the package", s->image);
 		goto fail_all;
 	}
-	rc = rf_pkg_stream_image(ps, s->image, &img.read, &img.ctx, &img.size);
-	if (rc) {
-		rf_errf(err, rc, "%s", rf_pkg_stream_err(ps));
+	rc = rf_prefetch_next(ahead, k, &img.size, err);
+	if (rc)
 		goto fail_all;
-	}
-	img.read_err = rf_pkg_stream_err(ps);
+	img.read = rf_prefetch_read;
+	img.ctx = ahead;
+	img.read_err = rf_prefetch_err(ahead);
 	img.layout = pf->layout;
 	if (!pf->sparse) {
 		rc = rf_sparse_layout_raw(&raw, img.size, RF_SPARSE_DEFAULT_BLOCK);
@@ -416,17 +433,10 @@ static int step_image(struct rf_flash_run *r, struct rf_pkg_stream *ps,
 	if (rc)
 		goto fail_all;
 	prog->total = wire;
-	/* inflate ahead in a second thread while the phone takes the data */
-	rc = rf_prefetch_start(&ahead, img.read, img.ctx, img.size, err);
-	if (rc)
-		goto fail_all;
-	img.read = rf_prefetch_read;
-	img.ctx = ahead;
 	if (s->op == RF_OP_BOOT)
 		rc = rf_image_boot(&f->fo, &img, max_dl, prog, err);
 	else
 		rc = rf_image_flash(&f->fo, s->partition, &img, max_dl, prog, err);
-	rf_prefetch_stop(ahead);
 	goto out;
 fail_all:
 	rf_fanout_fail_all(&f->fo, rc, err);
@@ -512,7 +522,10 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 	struct rf_plan *pl = r->plan;
 	struct rf_pkg_stream *ps = NULL;
 	struct rf_pkg_stream_opts po;
+	struct rf_prefetch *ahead = NULL;
+	struct image_seq seq;
 	const char **order = NULL;
+	size_t *order_at = NULL; /* step -> its image's place in `order` */
 	size_t norder = 0, done = 0;
 	struct fan *f = calloc(1, sizeof *f);
 	char err[RF_ERRLEN] = "";
@@ -521,7 +534,8 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 	struct rf_overall all = { 0, 0, 0 };
 	int rc = RF_OK;
 
-	if (!f || !(order = calloc(pl->steps.n + 1, sizeof *order))) {
+	if (!f || !(order = calloc(pl->steps.n + 1, sizeof *order)) ||
+	    !(order_at = calloc(pl->steps.n + 1, sizeof *order_at))) {
 		for (size_t k = 0; k < r->ntg; k++)
 			if (!r->tg[k].rc)
 				drop_target(&r->tg[k], RF_ENOMEM, RF_EXIT_DEVICE, "out of memory");
@@ -529,6 +543,7 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 	}
 	for (size_t i = r->start; i < pl->steps.n; i++)
 		if (needs_image(r, &pl->steps.v[i])) {
+			order_at[i] = norder;
 			order[norder++] = pl->steps.v[i].image;
 			all.total += pl->steps.v[i].size;
 		}
@@ -542,6 +557,18 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 			if (!r->tg[k].rc) {
 				drop_target(&r->tg[k], rc, rf_exit_for(rc) == RF_EXIT_DEVICE ? RF_EXIT_PACKAGE
 											 : rf_exit_for(rc), "%s", err);
+				r->tg[k].failed_step = (int)r->start;
+			}
+		goto out;
+	}
+	/* one read-ahead over every image of the run: the next image is
+	 * found in the package while the phone takes the previous one */
+	seq.ps = ps;
+	seq.order = order;
+	if (norder && (rc = rf_prefetch_start(&ahead, open_image, &seq, norder, err))) {
+		for (size_t k = 0; k < r->ntg; k++)
+			if (!r->tg[k].rc) {
+				drop_target(&r->tg[k], rc, RF_EXIT_DEVICE, "%s", err);
 				r->tg[k].failed_step = (int)r->start;
 			}
 		goto out;
@@ -593,7 +620,7 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 			progress_start(&prog, label, NULL, s->size);
 			prog.all = &all;
 			prog.share = s->size;
-			rc = step_image(r, ps, s, f, i, &prog, err);
+			rc = step_image(r, ahead, order_at[i], s, f, i, &prog, err);
 			progress_done(&prog, rc == RF_OK);
 			if (!rc)
 				sent_total += prog.total;
@@ -671,6 +698,7 @@ out:
 		jw_double(&j, "seconds", out_now() - t0);
 		jw_end(&j);
 	}
+	rf_prefetch_stop(ahead); /* before the stream it reads */
 	if (ps) {
 		struct rf_pkg_stream_stats st;
 		rf_pkg_stream_stats(ps, &st);
@@ -680,6 +708,7 @@ out:
 		rf_pkg_stream_close(ps);
 	}
 	free(order);
+	free(order_at);
 	free(f);
 	return done;
 }

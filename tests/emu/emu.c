@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,7 +22,7 @@
 #define MiB (1024ULL * 1024ULL)
 #define EMU_MSG 64            /* a fastboot message, without NUL */
 #define EMU_CMD_MAX 64        /* LK's command buffer */
-#define EMU_BUF (1024 * 1024) /* copy buffer: images never sit in memory */
+#define EMU_BUF (1024 * 1024) /* FILL pattern buffer */
 
 #define SPARSE_MAGIC 0xed26ff3aU
 #define CH_RAW 0xcac1
@@ -67,13 +68,16 @@ struct emu {
 	int log_fd;
 
 	/* download */
-	int spool_fd;
-	char *spool_path;
+	/* the download buffer: RAM, as on the phone (LK downloads to a
+	 * scratch address); reserved at max-download-size, pages taken
+	 * only as data arrives */
+	unsigned char *dl;
 	uint64_t dl_size, dl_got; /* announced / received so far */
 	int in_download;
-	int have_data;            /* a complete download sits in the spool */
+	int have_data;            /* a complete download sits in dl */
 	unsigned long long total_dl; /* all download bytes ever, for cut_after */
 	double link_free; /* throttle: when the link is next idle (s) */
+	double link_idle; /* throttle: idle time lost in this download (s) */
 
 	/* reply queue */
 	char (*q)[EMU_MSG + 1];
@@ -191,21 +195,6 @@ static int open_part(struct emu *e, const struct part_def *d)
 	return fd;
 }
 
-static int pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done,
-				  (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 static int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
@@ -234,46 +223,13 @@ static uint16_t le16(const unsigned char *p)
 
 /* ---------- flashing ---------- */
 
-static int copy_plain(struct emu *e, int fd, uint64_t src, uint64_t dst,
-		      uint64_t len);
-
-/* Copy spool[src, src+len) to every target at `dst`. */
+/* Write dl[src, src+len) to every target at `dst`. */
 static int copy_out(struct emu *e, const int *fds, int nt, uint64_t src,
 		    uint64_t dst, uint64_t len)
 {
-	/* In-kernel copy first: the emulator's own eMMC write should not
-	 * weigh on the host's figures more than it must. */
-	for (int i = 0; i < nt; i++) {
-		loff_t in = (loff_t)src, out = (loff_t)dst;
-		uint64_t left = len;
-		while (left > 0) {
-			ssize_t n = copy_file_range(e->spool_fd, &in, fds[i], &out,
-						    left > (1u << 30) ? (1u << 30) : (size_t)left, 0);
-			if (n <= 0)
-				break;
-			left -= (uint64_t)n;
-		}
-		if (left == 0)
-			continue;
-		if (copy_plain(e, fds[i], (uint64_t)in, (uint64_t)out, left) < 0)
+	for (int i = 0; i < nt; i++)
+		if (pwrite_full(fds[i], e->dl + src, (size_t)len, dst) < 0)
 			return -1;
-	}
-	return 0;
-}
-
-static int copy_plain(struct emu *e, int fd, uint64_t src, uint64_t dst,
-		      uint64_t len)
-{
-	while (len > 0) {
-		size_t n = len > EMU_BUF ? EMU_BUF : (size_t)len;
-		if (pread_full(e->spool_fd, e->buf, n, src) < 0)
-			return -1;
-		if (pwrite_full(fd, e->buf, n, dst) < 0)
-			return -1;
-		src += n;
-		dst += n;
-		len -= n;
-	}
 	return 0;
 }
 
@@ -301,7 +257,7 @@ struct sparse_hdr {
 	uint16_t file_hdr_sz, chunk_hdr_sz;
 };
 
-/* Walk a sparse image in the spool.  With fds == NULL only validates
+/* Walk a sparse image in the download buffer.  With fds == NULL only validates
  * (nothing is written unless the whole image is well formed); the
  * message for the host goes to `why`. */
 static int sparse_walk(struct emu *e, const struct sparse_hdr *h,
@@ -318,11 +274,11 @@ static int sparse_walk(struct emu *e, const struct sparse_hdr *h,
 		return -1;
 	}
 	for (uint32_t c = 0; c < h->total_chunks; c++) {
-		if (off + h->chunk_hdr_sz > size ||
-		    pread_full(e->spool_fd, ch, sizeof(ch), off) < 0) {
+		if (off + h->chunk_hdr_sz > size) {
 			*why = "sparse image truncated";
 			return -1;
 		}
+		memcpy(ch, e->dl + off, sizeof(ch));
 		uint16_t type = le16(ch);
 		uint64_t blocks = le32(ch + 4);
 		uint64_t total = le32(ch + 8);
@@ -352,18 +308,14 @@ static int sparse_walk(struct emu *e, const struct sparse_hdr *h,
 			*why = "sparse image write failure";
 			return -1;
 		}
-		if (fds && type == CH_RAW &&
-		    copy_out(e, fds, nt, data, out, bytes) < 0) {
+		if (fds && type == CH_RAW && copy_out(e, fds, nt, data, out, bytes) < 0) {
 			*why = "flash write failure";
 			return -1;
 		}
 		if (fds && type == CH_FILL) {
 			unsigned char pat[4];
 			uint32_t p;
-			if (pread_full(e->spool_fd, pat, 4, data) < 0) {
-				*why = "sparse image truncated";
-				return -1;
-			}
+			memcpy(pat, e->dl + data, 4);
 			memcpy(&p, pat, 4);
 			if (fill_out(e, fds, nt, p, out, bytes) < 0) {
 				*why = "flash write failure";
@@ -401,13 +353,13 @@ static const char *flash_data(struct emu *e, const struct part_def **t, int nt)
 		if (t[i]->size < min_part)
 			min_part = t[i]->size;
 
-	if (e->dl_size >= 4 && pread_full(e->spool_fd, head, 4, 0) == 0 &&
-	    le32(head) == SPARSE_MAGIC) {
+	if (e->dl_size >= 4 && le32(e->dl) == SPARSE_MAGIC) {
 		sparse = 1;
-		if (e->dl_size < 28 || pread_full(e->spool_fd, head, 28, 0) < 0) {
+		if (e->dl_size < 28) {
 			why = "sparse image truncated";
 			goto out;
 		}
+		memcpy(head, e->dl, 28);
 		h.file_hdr_sz = le16(head + 8);
 		h.chunk_hdr_sz = le16(head + 10);
 		h.blk_sz = le32(head + 12);
@@ -500,10 +452,6 @@ static void start_download(struct emu *e, const char *arg)
 		return;
 	}
 	e->have_data = 0;
-	if (ftruncate(e->spool_fd, 0) < 0) {
-		push(e, "FAILdownload failed");
-		return;
-	}
 	e->dl_size = size;
 	e->dl_got = 0;
 	push(e, "DATA%08lx", size);
@@ -513,6 +461,14 @@ static void start_download(struct emu *e, const char *arg)
 		return;
 	}
 	e->in_download = 1;
+	{
+		/* the throttle's slack never carries over from idle time
+		 * before a download */
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		e->link_free = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+		e->link_idle = 0;
+	}
 }
 
 static void do_flash(struct emu *e, const char *arg)
@@ -527,7 +483,14 @@ static void do_flash(struct emu *e, const char *arg)
 		push(e, "FAILno data downloaded");
 		return;
 	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	const char *why = flash_data(e, t, nt);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (e->throttle_mbps > 0)
+		fprintf(stderr, "emu: flash:%s took %.3f s\n", arg,
+			(double)(t1.tv_sec - t0.tv_sec) +
+			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (why) {
 		push(e, "FAIL%s", why);
 		return;
@@ -655,7 +618,11 @@ static void command(struct emu *e, const char *cmd, size_t len)
 /* A link that moves at most throttle_mbps while the host has data for
  * it: time the host leaves it idle is lost, not banked for later (a USB
  * bus does not go faster after a stall), so every stall of the host
- * shows in its wall time. */
+ * shows in its wall time.  Gaps under THROTTLE_SLACK are forgiven: they
+ * are the emulator's own work between two reads, and a host that keeps
+ * a few transfers queued (as romflash and AOSP fastboot do) never lets
+ * the bus see them. */
+#define THROTTLE_SLACK 0.020
 static void throttle(struct emu *e, size_t len)
 {
 	if (e->throttle_mbps <= 0)
@@ -663,8 +630,10 @@ static void throttle(struct emu *e, size_t len)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double t = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-	if (e->link_free < t)
-		e->link_free = t;
+	if (e->link_free < t - THROTTLE_SLACK) {
+		e->link_idle += t - THROTTLE_SLACK - e->link_free;
+		e->link_free = t - THROTTLE_SLACK;
+	}
 	e->link_free += (double)len / (e->throttle_mbps * 1e6);
 	double s = e->link_free - t;
 	if (s > 0) {
@@ -690,12 +659,7 @@ static void data(struct emu *e, const unsigned char *p, size_t len)
 		len = (size_t)((unsigned long long)e->cut_after - e->total_dl);
 		cut = 1;
 	}
-	if (len > 0 && pwrite_full(e->spool_fd, p, len, e->dl_got) < 0) {
-		fprintf(stderr, "emu: spool: %s\n", strerror(errno));
-		e->in_download = 0;
-		push(e, "FAILdownload failed");
-		return;
-	}
+	memcpy(e->dl + e->dl_got, p, len);
 	e->dl_got += len;
 	e->total_dl += len;
 	if (cut) {
@@ -710,6 +674,10 @@ static void data(struct emu *e, const unsigned char *p, size_t len)
 		return;
 	}
 	if (e->dl_got == e->dl_size) {
+		if (e->throttle_mbps > 0)
+			fprintf(stderr, "emu: download of %llu bytes: link idle %.3f s "
+				"(the host's stalls)\n", (unsigned long long)e->dl_size,
+				e->link_idle);
 		e->in_download = 0;
 		e->have_data = 1;
 		push(e, "OKAY");
@@ -760,7 +728,6 @@ struct emu *emu_new(const struct emu_opts *o, char *err)
 		return NULL;
 	}
 	e->log_fd = -1;
-	e->spool_fd = -1;
 	if (!o->state_dir || !*o->state_dir) {
 		snprintf(err, 256, "no state directory");
 		goto fail;
@@ -797,11 +764,13 @@ struct emu *emu_new(const struct emu_opts *o, char *err)
 		snprintf(err, 256, "%.200s: %s", path, strerror(errno));
 		goto fail;
 	}
-	snprintf(path, sizeof(path), "%s/download.spool", e->state_dir);
-	e->spool_path = strdup(path);
-	e->spool_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (!e->spool_path || e->spool_fd < 0) {
-		snprintf(err, 256, "%.200s: %s", path, strerror(errno));
+	e->dl = mmap(NULL, e->max_download ? e->max_download : 1,
+		     PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (e->dl == MAP_FAILED) {
+		e->dl = NULL;
+		snprintf(err, 256, "cannot reserve the download buffer: %s",
+			 strerror(errno));
 		goto fail;
 	}
 	e->link = EMU_ONLINE;
@@ -818,16 +787,13 @@ void emu_free(struct emu *e)
 		return;
 	if (e->log_fd >= 0)
 		close(e->log_fd);
-	if (e->spool_fd >= 0)
-		close(e->spool_fd);
-	if (e->spool_path)
-		unlink(e->spool_path);
+	if (e->dl)
+		munmap(e->dl, e->max_download ? e->max_download : 1);
 	for (size_t i = 0; i < e->nvars; i++) {
 		free(e->vars[i].name);
 		free(e->vars[i].value);
 	}
 	free(e->vars);
-	free(e->spool_path);
 	free(e->state_dir);
 	free(e->serial);
 	free(e->product);
