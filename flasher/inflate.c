@@ -35,6 +35,11 @@
 #define IN_SZ (1u << 20)
 #define NOUT 8
 #define OUT_SZ (1u << 20)
+/* The caller lags the inflater by at most NOUT output slots (and what
+ * libarchive holds): NRECENT points a RECENT_STEP apart reach back
+ * further than that. */
+#define NRECENT 16
+#define RECENT_STEP (1u << 20)
 
 struct slot {
 	unsigned char *buf;
@@ -91,6 +96,13 @@ struct rf_gzr {
 	struct rf_gz_point *pts;
 	size_t npts, cap_pts;
 	int index_lost;      /* out of memory for points: no index */
+	/* the last NRECENT points, one per RECENT_STEP of output, for
+	 * rf_gzr_index_mark (under mu: the caller picks from them) */
+	struct rf_gz_point *recent;
+	uint64_t nrecent, next_recent;
+	/* the caller's picks (caller only) */
+	struct rf_gz_point *marks;
+	size_t nmarks, cap_marks;
 };
 
 /* ------------------------------------------------------------ input */
@@ -215,10 +227,30 @@ static int next_input(struct rf_gzr *g, char *err)
  * ISA-L's state is self-contained (it keeps the last 32 KiB of history
  * itself), so a copy of it and the file offset of its next input byte
  * are enough.  Never at a member boundary: the next call takes it. */
+static void save_point(const struct rf_gzr *g, struct rf_gz_point *pt)
+{
+	uint64_t used = g->have_cur ? g->cur.len - g->st.avail_in : 0;
+	pt->in_off = g->cur.off + used;
+	pt->out_off = g->inf_total;
+	pt->members = g->members;
+	memcpy(&pt->st, &g->st, sizeof pt->st);
+	pt->st.next_in = NULL;
+	pt->st.next_out = NULL;
+	pt->st.avail_in = 0;
+	pt->st.avail_out = 0;
+}
+
 static void maybe_point(struct rf_gzr *g)
 {
-	if (!g->index_step || g->index_lost || g->inf_total < g->next_point ||
-	    g->between || g->padding)
+	if (!g->index_step || g->index_lost || g->between || g->padding)
+		return;
+	if (g->recent && g->inf_total >= g->next_recent) {
+		pthread_mutex_lock(&g->mu);
+		save_point(g, &g->recent[g->nrecent++ % NRECENT]);
+		pthread_mutex_unlock(&g->mu);
+		g->next_recent = g->inf_total + RECENT_STEP;
+	}
+	if (g->inf_total < g->next_point)
 		return;
 	if (g->npts == g->cap_pts) {
 		size_t cap = g->cap_pts ? 2 * g->cap_pts : 64;
@@ -232,16 +264,7 @@ static void maybe_point(struct rf_gzr *g)
 		g->pts = v;
 		g->cap_pts = cap;
 	}
-	struct rf_gz_point *pt = &g->pts[g->npts++];
-	uint64_t used = g->have_cur ? g->cur.len - g->st.avail_in : 0;
-	pt->in_off = g->cur.off + used;
-	pt->out_off = g->inf_total;
-	pt->members = g->members;
-	memcpy(&pt->st, &g->st, sizeof pt->st);
-	pt->st.next_in = NULL;
-	pt->st.next_out = NULL;
-	pt->st.avail_in = 0;
-	pt->st.avail_out = 0;
+	save_point(g, &g->pts[g->npts++]);
 	g->next_point = g->inf_total + g->index_step;
 }
 
@@ -491,19 +514,67 @@ void rf_gzr_index_every(struct rf_gzr *g, uint64_t step)
 	if (g->gunzip && g->threaded && !g->started) {
 		g->index_step = step ? step : 1;
 		g->next_point = 0;
+		/* without the recent points, marks fall back on the
+		 * regular ones: slower seeks, same bytes */
+		g->recent = malloc(NRECENT * sizeof *g->recent);
 	}
+}
+
+void rf_gzr_index_mark(struct rf_gzr *g, uint64_t out_off)
+{
+	const struct rf_gz_point *best = NULL;
+	if (!g->recent)
+		return;
+	pthread_mutex_lock(&g->mu);
+	uint64_t first = g->nrecent > NRECENT ? g->nrecent - NRECENT : 0;
+	for (uint64_t i = first; i < g->nrecent; i++) {
+		const struct rf_gz_point *pt = &g->recent[i % NRECENT];
+		if (pt->out_off <= out_off && (!best || pt->out_off > best->out_off))
+			best = pt;
+	}
+	if (best && (!g->nmarks || g->marks[g->nmarks - 1].out_off < best->out_off)) {
+		if (g->nmarks == g->cap_marks) {
+			size_t cap = g->cap_marks ? 2 * g->cap_marks : 32;
+			struct rf_gz_point *v = realloc(g->marks, cap * sizeof *v);
+			if (!v) {
+				best = NULL;
+			} else {
+				g->marks = v;
+				g->cap_marks = cap;
+			}
+		}
+		if (best)
+			g->marks[g->nmarks++] = *best;
+	}
+	pthread_mutex_unlock(&g->mu);
 }
 
 struct rf_gz_point *rf_gzr_take_points(struct rf_gzr *g, size_t *n)
 {
 	struct rf_gz_point *v = NULL;
+	size_t i = 0, j = 0, k = 0;
 	*n = 0;
-	if (g->finished && !g->index_lost && g->npts) {
+	if (!g->finished || g->index_lost || !g->npts)
+		return NULL;
+	if (!g->nmarks) {
 		v = g->pts;
 		*n = g->npts;
 		g->pts = NULL;
 		g->npts = g->cap_pts = 0;
+		return v;
 	}
+	/* both lists ascend: merge, one point per offset */
+	v = malloc((g->npts + g->nmarks) * sizeof *v);
+	if (!v)
+		return NULL;
+	while (i < g->npts || j < g->nmarks) {
+		const struct rf_gz_point *pt =
+			j == g->nmarks || (i < g->npts && g->pts[i].out_off <= g->marks[j].out_off)
+				? &g->pts[i++] : &g->marks[j++];
+		if (!k || v[k - 1].out_off < pt->out_off)
+			v[k++] = *pt;
+	}
+	*n = k;
 	return v;
 }
 
@@ -601,6 +672,8 @@ void rf_gzr_close(struct rf_gzr *g)
 	for (int i = 0; i < NOUT; i++)
 		free(g->out[i].buf);
 	free(g->pts);
+	free(g->recent);
+	free(g->marks);
 	pthread_mutex_destroy(&g->mu);
 	pthread_cond_destroy(&g->cv);
 	free(g);

@@ -59,6 +59,10 @@ const struct stat *rf_gzr_stat(const struct rf_gzr *g);
  * point every `step` bytes of output or so (never at a gzip member
  * boundary: the next possible place instead).  Ignored otherwise. */
 void rf_gzr_index_every(struct rf_gzr *g, uint64_t step);
+/* With an index: also keep a point at most ~1 MiB before uncompressed
+ * offset `out_off`, which the caller has just been handed (a tar header:
+ * seeking to that entry then inflates almost nothing in vain). */
+void rf_gzr_index_mark(struct rf_gzr *g, uint64_t out_off);
 /* After rf_gzr_finish: the points (ascending out_off, the first at 0),
  * the caller's to free; NULL and *n == 0 without an index. */
 struct rf_gz_point *rf_gzr_take_points(struct rf_gzr *g, size_t *n);

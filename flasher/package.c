@@ -407,6 +407,8 @@ static int walk(struct rf_package *p, const struct rf_pkg_opts *o, int zip)
 		}
 		/* where the header (its extension headers first) began */
 		f->tar_off = (uint64_t)archive_read_header_position(a);
+		if (!zip && o && o->gz_index)
+			rf_gzr_index_mark(st.g, f->tar_off);
 		const char *base = strrchr(path, '/');
 		base = base ? base + 1 : path;
 		if (zip) {

@@ -148,22 +148,15 @@ static unsigned char *inflate_all(const char *path, size_t *len,
 }
 
 /* Every point resumes the stream exactly: same bytes to the end. */
-static void check_points(const char *path, uint64_t step)
+static void resume_all(const char *path, const struct rf_gz_point *pts,
+		       size_t npts, const unsigned char *all, size_t len)
 {
-	struct rf_gz_point *pts;
-	size_t len, npts;
-	unsigned char *all = inflate_all(path, &len, &pts, &npts, step);
 	char err[RF_ERRLEN], md5[33];
-	ck_assert_ptr_nonnull(pts);
-	ck_assert_uint_ge(npts, 4);
-	ck_assert_uint_eq(pts[0].out_off, 0);
 	for (size_t i = 0; i < npts; i++) {
 		struct rf_gzr *g;
 		const void *p;
 		size_t n;
 		uint64_t off = pts[i].out_off;
-		if (i > 0) /* ascending, about `step` apart */
-			ck_assert_uint_ge(off, pts[i - 1].out_off + step);
 		ck_assert_int_eq(rf_gzr_open_at(&g, path, &pts[i], err), RF_OK);
 		for (;;) {
 			ck_assert_int_eq(rf_gzr_next(g, &p, &n), RF_OK);
@@ -180,6 +173,19 @@ static void check_points(const char *path, uint64_t step)
 		ck_assert_str_eq(md5, "");
 		rf_gzr_close(g);
 	}
+}
+
+static void check_points(const char *path, uint64_t step)
+{
+	struct rf_gz_point *pts;
+	size_t len, npts;
+	unsigned char *all = inflate_all(path, &len, &pts, &npts, step);
+	ck_assert_ptr_nonnull(pts);
+	ck_assert_uint_ge(npts, 4);
+	ck_assert_uint_eq(pts[0].out_off, 0);
+	for (size_t i = 1; i < npts; i++) /* ascending, about `step` apart */
+		ck_assert_uint_ge(pts[i].out_off, pts[i - 1].out_off + step);
+	resume_all(path, pts, npts, all, len);
 	free(pts);
 	free(all);
 }
@@ -198,6 +204,54 @@ START_TEST(test_points_multi)
 {
 	check_points(tgz[MULTI], 1);
 	check_points(tgz[MULTI], 300000);
+}
+END_TEST
+
+/* rf_gzr_index_mark: a point at most ~2 MiB (one recent-point step plus
+ * one inflate call) before every marked offset, even with a coarse step,
+ * and every point resumes exactly. */
+START_TEST(test_marks)
+{
+	struct rf_gzr *g;
+	char err[RF_ERRLEN], md5[33];
+	const void *p;
+	size_t n, len = 0, npts, nmark = 0;
+	uint64_t mark[64];
+	unsigned char *all = malloc(16u << 20);
+	ck_assert_ptr_nonnull(all);
+	ck_assert_int_eq(rf_gzr_open(&g, tgz[GNU], 1, err), RF_OK);
+	rf_gzr_index_every(g, 1ull << 40); /* only the point at 0 */
+	for (;;) {
+		ck_assert_int_eq(rf_gzr_next(g, &p, &n), RF_OK);
+		if (!n)
+			break;
+		ck_assert_uint_le(len + n, 16u << 20);
+		memcpy(all + len, p, n);
+		len += n;
+		/* the offset just handed out, as a tar header would be */
+		if (nmark < 64 && len > (2u << 20) * (nmark + 1)) {
+			mark[nmark++] = len;
+			rf_gzr_index_mark(g, len);
+		}
+	}
+	ck_assert_int_eq(rf_gzr_finish(g, md5), RF_OK);
+	struct rf_gz_point *pts = rf_gzr_take_points(g, &npts);
+	rf_gzr_close(g);
+	ck_assert_uint_ge(nmark, 2);
+	ck_assert_ptr_nonnull(pts);
+	ck_assert_uint_eq(pts[0].out_off, 0);
+	for (size_t i = 1; i < npts; i++)
+		ck_assert_uint_gt(pts[i].out_off, pts[i - 1].out_off);
+	for (size_t m = 0; m < nmark; m++) {
+		int near = 0;
+		for (size_t i = 0; i < npts; i++)
+			near |= pts[i].out_off <= mark[m] && mark[m] - pts[i].out_off <= (2u << 20);
+		ck_assert_msg(near, "no point near mark %zu at %llu", m,
+			      (unsigned long long)mark[m]);
+	}
+	resume_all(tgz[GNU], pts, npts, all, len);
+	free(pts);
+	free(all);
 }
 END_TEST
 
@@ -406,6 +460,7 @@ static Suite *gzindex_suite(void)
 	tcase_add_test(tc, test_points_single);
 	tcase_add_test(tc, test_points_multi);
 	tcase_add_test(tc, test_point_pass_through);
+	tcase_add_test(tc, test_marks);
 	tcase_add_test(tc, test_stream_reversed);
 	tcase_add_test(tc, test_stream_mixed);
 	tcase_add_test(tc, test_no_index);

@@ -169,34 +169,41 @@ rc=$?
 emu_stop E
 no_writes "$st"
 
-# Ctrl-C: SIGINT in the middle of a throttled flash -> 130, progress saved
+# interrupt NAME PKG DELAY: flash PKG into the emulator E on $st, SIGINT
+# DELAY seconds after flash:logo (a watchdog in case it hangs); expects 130,
+# saved progress and the resume command on stderr
+interrupt() {
+	"$ROMFLASH" -s "$E_DEV" flash "$2" --no-reboot >"$st.out" 2>"$st.err" &
+	pid=$!
+	i=0
+	while ! grep -q '^flash:logo' "$st/commands.log" 2>/dev/null && [ $i -lt 400 ] &&
+		kill -0 $pid 2>/dev/null; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	sleep "$3"
+	kill -INT $pid 2>/dev/null
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kill -0 $pid 2>/dev/null && { fail "$1: still running 10 s later"; kill -KILL $pid; }
+	wait $pid
+	rc=$?
+	[ $rc = 130 ] || fail "$1: exit $rc, want 130: $(cat "$st.err")"
+	ls "$ROMFLASH_STATE_DIR"/*.resume >/dev/null 2>&1 || fail "$1: no progress saved"
+	grep -q "to resume: romflash -s $E_DEV flash .* --resume" "$st.err" ||
+		fail "$1: no resume command on stderr: $(cat "$st.err")"
+}
+
+# Ctrl-C: SIGINT in the middle of a throttled flash -> 130, progress saved;
+# early in the system image's first 2 MiB piece (the throttle makes it take
+# 0.4 s)
 st="$T/st.sigint"
 rm -rf "$ROMFLASH_STATE_DIR"
 emu_start E "$st" --vars crc=1 --max-download 0x200000 --throttle 5
-"$ROMFLASH" -s "$E_DEV" flash "$MOD" --no-reboot >"$st.out" 2>"$st.err" &
-pid=$!
-# Ctrl-C early in the system image's first 2 MiB piece (the throttle makes
-# it take 0.4 s); a watchdog in case it hangs
-i=0
-while ! grep -q '^flash:logo' "$st/commands.log" 2>/dev/null && [ $i -lt 200 ] &&
-	kill -0 $pid 2>/dev/null; do
-	sleep 0.05
-	i=$((i + 1))
-done
-sleep 0.1
-kill -INT $pid 2>/dev/null
-i=0
-while kill -0 $pid 2>/dev/null && [ $i -lt 200 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-kill -0 $pid 2>/dev/null && { fail "SIGINT: still running 10 s later"; kill -KILL $pid; }
-wait $pid
-rc=$?
-[ $rc = 130 ] || fail "SIGINT: exit $rc, want 130: $(cat "$st.err")"
-ls "$ROMFLASH_STATE_DIR"/*.resume >/dev/null 2>&1 || fail "SIGINT: no progress saved"
-grep -q "to resume: romflash -s $E_DEV flash .* --resume" "$st.err" ||
-	fail "SIGINT: no resume command on stderr: $(cat "$st.err")"
+interrupt sigint "$MOD" 0.1
 run_resume sigint
 emu_stop E
 same_partitions "$T/ref.mod" "$st"
@@ -211,25 +218,7 @@ BIG=$(ls "$T"/big/*.tgz)
 st="$T/st.sigbig"
 rm -rf "$ROMFLASH_STATE_DIR"
 emu_start E "$st" --throttle 4
-"$ROMFLASH" -s "$E_DEV" flash "$BIG" --no-reboot >"$st.out" 2>"$st.err" &
-pid=$!
-i=0
-while ! grep -q '^flash:logo' "$st/commands.log" 2>/dev/null && [ $i -lt 400 ] &&
-	kill -0 $pid 2>/dev/null; do
-	sleep 0.05
-	i=$((i + 1))
-done
-sleep 0.3
-kill -INT $pid 2>/dev/null
-i=0
-while kill -0 $pid 2>/dev/null && [ $i -lt 200 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-kill -0 $pid 2>/dev/null && { fail "sigbig: still running 10 s later"; kill -KILL $pid; }
-wait $pid
-rc=$?
-[ $rc = 130 ] || fail "sigbig: exit $rc, want 130: $(cat "$st.err")"
+interrupt sigbig "$BIG" 0.3
 tail -n 1 "$st/commands.log" | grep -q '^download:' ||
 	fail "sigbig: the last command was not the system download: $(tail -n 2 "$st/commands.log")"
 ! grep -q 'flash:system' "$st/commands.log" || fail "sigbig: system was flashed"
