@@ -119,14 +119,29 @@ static uint32_t crc_combine(uint32_t ca, uint32_t cb, uint64_t lenb)
 	return gf_mul(x8n(lenb), ca) ^ cb;
 }
 
-/* A buffer full of the last FILL pattern seen, and the CRC of all of it:
- * consecutive FILLs (nearly always of zeros) reuse it untouched. */
+/* A buffer holding the last FILL pattern seen, as far as it was needed,
+ * and the CRC of all FILL_LEN bytes of it once a long FILL needed that:
+ * consecutive FILLs of one pattern (nearly always zeros) reuse it, and a
+ * new pattern costs only the bytes its chunk covers (img2simg writes
+ * thousands of one-block FILLs, not always of one pattern). */
 struct fill_cache {
 	uint8_t *buf;  /* FILL_LEN bytes */
 	uint32_t pat;
-	int valid;
+	size_t filled; /* bytes of buf holding pat */
+	int unit_valid;
 	uint32_t unit_crc;
 };
+
+static void fill_upto(struct fill_cache *fc, uint32_t pat, size_t n)
+{
+	if (fc->pat != pat) {
+		fc->filled = 0;
+		fc->unit_valid = 0;
+		fc->pat = pat;
+	}
+	for (; fc->filled < n; fc->filled += 4)
+		put32(fc->buf + fc->filled, pat);
+}
 
 /* crc continued over `len` bytes (a multiple of 4) of the pattern `fill`. */
 static uint32_t crc_fill(uint32_t crc, uint32_t fill, uint64_t len,
@@ -137,15 +152,15 @@ static uint32_t crc_fill(uint32_t crc, uint32_t fill, uint64_t len,
 
 	if (!len)
 		return crc;
-	if (!fc->valid || fc->pat != fill) {
-		for (size_t i = 0; i < FILL_LEN; i += 4)
-			put32(fc->buf + i, fill);
-		fc->unit_crc = crc32_gzip_refl(0, fc->buf, FILL_LEN);
-		fc->pat = fill;
-		fc->valid = 1;
-	}
-	if (len <= FILL_LEN)
+	if (len <= FILL_LEN) {
+		fill_upto(fc, fill, (size_t)len);
 		return crc32_gzip_refl(crc, fc->buf, len);
+	}
+	fill_upto(fc, fill, FILL_LEN);
+	if (!fc->unit_valid) {
+		fc->unit_crc = crc32_gzip_refl(0, fc->buf, FILL_LEN);
+		fc->unit_valid = 1;
+	}
 	/* crc(unit^q) by doubling, then the tail directly */
 	q = len / FILL_LEN;
 	rest = len % FILL_LEN;
