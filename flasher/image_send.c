@@ -220,6 +220,11 @@ int rf_image_flash(struct rf_fanout *fo, const char *partition,
 		goto out;
 	}
 	for (size_t i = 0; i < s.n; i++) {
+		/* and no new piece after Ctrl-C */
+		if (i > 0 && fo->stop && *fo->stop) {
+			rc = rf_fanout_fail_all(fo, rf_errf(err, RF_EINTR, "interrupted"), err);
+			goto out;
+		}
 		rc = begin(fo, s.piece[i].bytes, err);
 		if (rc)
 			goto out;

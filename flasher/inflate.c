@@ -137,18 +137,28 @@ static int read_full(struct rf_gzr *g, unsigned char *p, size_t len,
 	return RF_OK;
 }
 
+/* The next slot of a ring its producer may fill, once the consumer gave
+ * it back; NULL when told to stop. */
+static struct slot *free_slot(struct rf_gzr *g, struct slot *ring, int n,
+			      const uint64_t *prod, const uint64_t *cons)
+{
+	struct slot *s = NULL;
+	pthread_mutex_lock(&g->mu);
+	while (*prod - *cons >= (uint64_t)n && !g->stop)
+		pthread_cond_wait(&g->cv, &g->mu);
+	if (!g->stop)
+		s = &ring[*prod % (uint64_t)n];
+	pthread_mutex_unlock(&g->mu);
+	return s;
+}
+
 static void *reader_main(void *arg)
 {
 	struct rf_gzr *g = arg;
 	char err[RF_ERRLEN];
 	for (;;) {
-		pthread_mutex_lock(&g->mu);
-		while (g->in_prod - g->in_cons >= NIN && !g->stop)
-			pthread_cond_wait(&g->cv, &g->mu);
-		int stop = g->stop;
-		struct slot *s = &g->in[g->in_prod % NIN];
-		pthread_mutex_unlock(&g->mu);
-		if (stop)
+		struct slot *s = free_slot(g, g->in, NIN, &g->in_prod, &g->in_cons);
+		if (!s)
 			break;
 		if (g->cancel && *g->cancel) {
 			set_th_err(g, RF_EINTR, "interrupted");
@@ -345,13 +355,8 @@ static void *inflater_main(void *arg)
 	char err[RF_ERRLEN];
 	int rc = RF_OK, end = 0;
 	while (!end) {
-		pthread_mutex_lock(&g->mu);
-		while (g->out_prod - g->out_cons >= NOUT && !g->stop)
-			pthread_cond_wait(&g->cv, &g->mu);
-		int stop = g->stop;
-		struct slot *s = &g->out[g->out_prod % NOUT];
-		pthread_mutex_unlock(&g->mu);
-		if (stop)
+		struct slot *s = free_slot(g, g->out, NOUT, &g->out_prod, &g->out_cons);
+		if (!s)
 			break;
 		size_t fill = 0;
 		while (fill < OUT_SZ) {

@@ -320,7 +320,6 @@ struct stream {
 	struct rf_gzr *g;
 	int failed;
 	const struct rf_pkg_opts *o;
-	struct rf_package *p;
 };
 
 static la_ssize_t la_read(struct archive *a, void *ud, const void **buf)
@@ -356,7 +355,6 @@ static int walk(struct rf_package *p, const struct rf_pkg_opts *o, int zip)
 	char path[1100];
 
 	st.o = o;
-	st.p = p;
 	rc = rf_gzr_open(&st.g, p->path, !zip, p->err);
 	if (rc)
 		return rc;
