@@ -405,6 +405,9 @@ static int walk(struct rf_package *p, const struct rf_pkg_opts *o, int zip)
 		}
 		/* where the header (its extension headers first) began */
 		f->tar_off = (uint64_t)archive_read_header_position(a);
+		/* what the format reader consumed: every header of the entry,
+		 * so its data starts here (regular files are contiguous) */
+		f->data_off = (uint64_t)archive_filter_bytes(a, 0);
 		if (!zip && o && o->gz_index)
 			rf_gzr_index_mark(st.g, f->tar_off);
 		const char *base = strrchr(path, '/');

@@ -43,6 +43,8 @@ struct rf_pkg_file {
 	/* TGZ: offset of its first tar header (extension headers included)
 	 * in the uncompressed tar stream */
 	uint64_t tar_off;
+	/* TGZ: offset of its data in the uncompressed tar stream */
+	uint64_t data_off;
 };
 
 /* The file that was verified, as fstat saw the descriptor that was hashed:

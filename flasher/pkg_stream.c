@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "inflate.h"
+#include "par_inflate.h"
 
 /* Spool only while this much disk stays free besides the budget. */
 #define SPOOL_DISK_MARGIN (64ull << 20)
@@ -42,11 +43,12 @@ struct img {
 	char *rel;
 	uint64_t size;
 	uint64_t tar_off;    /* its tar header in the uncompressed stream */
+	uint64_t data_off;   /* its data there (0: unknown) */
 	int spool_fd;        /* complete copy in the spool, or -1 */
 	unsigned seen_pass;  /* the pass that last went past it (0: none) */
 };
 
-enum rkind { R_NONE, R_TAR, R_SPOOL, R_FILE, R_FAILED };
+enum rkind { R_NONE, R_TAR, R_SPOOL, R_FILE, R_PAR, R_FAILED };
 
 struct reader {
 	struct rf_pkg_stream *s;
@@ -61,13 +63,15 @@ struct reader {
 	uint64_t blk_off;
 	int tee_fd;          /* copy to the spool while reading, or -1 */
 	uint64_t tee_done;
-	/* R_SPOOL, R_FILE */
+	/* R_SPOOL, R_FILE; R_PAR: the verified file, held open */
 	int fd;
+	struct rf_pinf *par; /* R_PAR */
 };
 
 struct rf_pkg_stream {
 	const struct rf_package *pkg;
 	const volatile sig_atomic_t *cancel;
+	uint64_t par_min;    /* images this large go to par_inflate */
 	struct img *img;
 	size_t nimg, capimg;
 	size_t *ord;         /* order entry -> image */
@@ -140,6 +144,7 @@ static size_t img_index(struct rf_pkg_stream *s, const char *rel, int *nomem)
 	m->spool_fd = -1;
 	m->size = f->size;
 	m->tar_off = f->tar_off;
+	m->data_off = f->data_off;
 	if (!(m->rel = strdup(rel))) {
 		*nomem = 1;
 		return (size_t)-1;
@@ -653,6 +658,24 @@ static int file_fill(struct reader *r, unsigned char *buf, size_t want)
 	return RF_OK;
 }
 
+static int par_fill(struct reader *r, unsigned char *buf, size_t want)
+{
+	struct rf_pkg_stream *s = r->s;
+	size_t n = 0;
+	while (n < want) {
+		size_t got;
+		int rc = rf_pinf_read(r->par, buf + n, want - n, &got);
+		if (rc)
+			return rf_errf(s->err, rc, "%s: %s", s->pkg->path,
+				       rf_pinf_err(r->par));
+		if (!got)
+			return rf_errf(s->err, RF_EFORMAT, "%s: %s ends early",
+				       s->pkg->path, s->img[r->k].rel);
+		n += got;
+	}
+	return RF_OK;
+}
+
 static int reader_read(void *ctx, void *buf, size_t len, size_t *got)
 {
 	struct reader *r = ctx;
@@ -672,7 +695,8 @@ static int reader_read(void *ctx, void *buf, size_t len, size_t *got)
 	size_t want = left < len ? (size_t)left : len;
 	if (!want)
 		return RF_OK;
-	rc = r->kind == R_TAR ? tar_fill(r, buf, want) : file_fill(r, buf, want);
+	rc = r->kind == R_TAR ? tar_fill(r, buf, want) :
+	     r->kind == R_PAR ? par_fill(r, buf, want) : file_fill(r, buf, want);
 	if (rc)
 		return reader_fail(r, rc);
 	if (r->kind == R_TAR && r->tee_fd >= 0) {
@@ -691,7 +715,7 @@ static int reader_read(void *ctx, void *buf, size_t len, size_t *got)
 		}
 		/* The final bytes of the flash wait for the MD5 of the file
 		 * they came from. */
-		if (r->last && !s->mid && (rc = pass_drain(s)))
+		if (r->last && r->kind == R_TAR && !s->mid && (rc = pass_drain(s)))
 			return reader_fail(r, rc);
 	}
 	*got = want;
@@ -727,6 +751,10 @@ static int reader_end(struct rf_pkg_stream *s)
 		else
 			spool_abort(s, fd, size);
 	} else if (r->kind == R_FILE) {
+		close(r->fd);
+	} else if (r->kind == R_PAR) {
+		rf_pinf_close(r->par);
+		r->par = NULL;
 		close(r->fd);
 	}
 	r->kind = R_NONE;
@@ -844,11 +872,53 @@ static int seek_image(struct rf_pkg_stream *s, size_t k, int *miss)
 	return rc;
 }
 
+/* A large image: inflated by two threads from the index's points, through
+ * the very file that was verified (held open, reopened via /proc).  *used
+ * stays 0 where that cannot be done: the caller reads it the usual way. */
+static int par_image(struct rf_pkg_stream *s, size_t k, int *used)
+{
+	const struct img *m = &s->img[k];
+	struct stat sb;
+	char via[64];
+	int fd, rc;
+
+	*used = 0;
+	if (!m->data_off || m->size < s->par_min || m->spool_fd >= 0)
+		return RF_OK;
+	fd = open(s->pkg->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return rf_errf(s->err, RF_ESYS, "%s: %s", s->pkg->path, strerror(errno));
+	if (fstat(fd, &sb) < 0 || !same_file(s, &sb)) {
+		close(fd);
+		return changed(s);
+	}
+	snprintf(via, sizeof via, "/proc/self/fd/%d", fd);
+	if (access(via, R_OK) != 0) {
+		close(fd);
+		return RF_OK;
+	}
+	pass_close(s); /* the next image is found by the index */
+	rc = rf_pinf_open(&s->r.par, via, s->pkg->gz_points, s->pkg->ngz_points,
+			  m->data_off, m->size, s->err);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	s->r.fd = fd;
+	s->r.kind = R_PAR;
+	s->st.seeks++;
+	*used = 1;
+	return RF_OK;
+}
+
 static int tgz_image_indexed(struct rf_pkg_stream *s, size_t k)
 {
 	struct img *m = &s->img[k];
-	int rc, end, miss;
+	int rc, end, miss, used;
 	size_t e;
+
+	if ((rc = par_image(s, k, &used)) || used)
+		return rc;
 
 	if (s->a && !s->pass_end && m->seen_pass != s->pass &&
 	    m->tar_off >= s->here && m->tar_off - s->here <= WALK_MAX) {
@@ -930,6 +1000,7 @@ int rf_pkg_stream_open(struct rf_pkg_stream **out, const struct rf_package *pkg,
 	s->r.s = s;
 	s->r.fd = s->r.tee_fd = -1;
 	s->cancel = o ? o->cancel : NULL;
+	s->par_min = o && o->par_min ? o->par_min : RF_PKG_PAR_MIN;
 	const char *dir = o && o->spool_dir ? o->spool_dir : getenv("TMPDIR");
 	if (!dir || !*dir)
 		dir = "/tmp";
@@ -1071,9 +1142,7 @@ void rf_pkg_stream_close(struct rf_pkg_stream *s)
 		return;
 	if (s->r.kind == R_TAR && s->r.tee_fd >= 0)
 		spool_abort(s, s->r.tee_fd, s->r.size);
-	if (s->r.kind == R_FILE)
-		close(s->r.fd);
-	s->r.kind = R_NONE;
+	reader_end(s);
 	pass_close(s);
 	for (size_t k = 0; k < s->nimg; k++) {
 		spool_drop(s, k);

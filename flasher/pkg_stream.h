@@ -38,7 +38,12 @@ struct rf_pkg_stream_opts {
 	uint64_t spool_budget;   /* 0: 10% of pkg->content_size */
 	const char *spool_dir;   /* NULL: $TMPDIR or /tmp */
 	const volatile sig_atomic_t *cancel;
+	/* TGZ with an index: images of at least this size are inflated by
+	 * two threads (par_inflate.h).  0: RF_PKG_PAR_MIN; UINT64_MAX: never */
+	uint64_t par_min;
 };
+
+#define RF_PKG_PAR_MIN (64ull << 20)
 
 int rf_pkg_stream_open(struct rf_pkg_stream **s, const struct rf_package *pkg,
 		       const struct rf_pkg_stream_opts *o, char *err);

@@ -323,6 +323,19 @@ static void open_indexed(struct rf_package *p, const char *path)
 	ck_assert_uint_ge(p->ngz_points, 4);
 }
 
+/* par_min 0: the default (no image here is that large); 1: every image
+ * through par_inflate, over chunks of 1 MiB (the index step) */
+static struct rf_pkg_stream *open_stream_par(const struct rf_package *p,
+					     const char *const *order, size_t n,
+					     uint64_t par_min, char *err)
+{
+	struct rf_pkg_stream_opts o = { .order = order, .norder = n,
+					.spool_dir = root, .par_min = par_min };
+	struct rf_pkg_stream *s = NULL;
+	int rc = rf_pkg_stream_open(&s, p, &o, err);
+	return rc ? NULL : s;
+}
+
 static struct rf_pkg_stream *open_stream(const struct rf_package *p,
 					 const char *const *order, size_t n,
 					 char *err)
@@ -345,13 +358,13 @@ static const char *const mixed[] = {
 };
 
 static void stream_order(const char *path, const char *const *order,
-			 size_t n)
+			 size_t n, uint64_t par_min)
 {
 	struct rf_package p;
 	struct rf_pkg_stream_stats st;
 	char err[RF_ERRLEN];
 	open_indexed(&p, path);
-	struct rf_pkg_stream *s = open_stream(&p, order, n, err);
+	struct rf_pkg_stream *s = open_stream_par(&p, order, n, par_min, err);
 	ck_assert_msg(s != NULL, "%s", err);
 	for (size_t i = 0; i < n; i++) {
 		int rc = check_image(s, order[i]);
@@ -369,15 +382,19 @@ static void stream_order(const char *path, const char *const *order,
 
 START_TEST(test_stream_reversed)
 {
-	for (int k = 0; k < NPKG; k++)
-		stream_order(tgz[k], rev, NIMG);
+	for (int k = 0; k < NPKG; k++) {
+		stream_order(tgz[k], rev, NIMG, 0);
+		stream_order(tgz[k], rev, NIMG, 1);
+	}
 }
 END_TEST
 
 START_TEST(test_stream_mixed)
 {
-	for (int k = 0; k < NPKG; k++)
-		stream_order(tgz[k], mixed, sizeof mixed / sizeof *mixed);
+	for (int k = 0; k < NPKG; k++) {
+		stream_order(tgz[k], mixed, sizeof mixed / sizeof *mixed, 0);
+		stream_order(tgz[k], mixed, sizeof mixed / sizeof *mixed, 1);
+	}
 }
 END_TEST
 
