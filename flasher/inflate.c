@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "thread_stop.h"
 #include <sys/stat.h>
 #include <unistd.h>
 #include "md5.h"
@@ -390,10 +391,7 @@ static void *inflater_main(void *arg)
 
 static void stop_threads(struct rf_gzr *g)
 {
-	pthread_mutex_lock(&g->mu);
-	g->stop = 1;
-	pthread_cond_broadcast(&g->cv);
-	pthread_mutex_unlock(&g->mu);
+	rf_thread_stop(&g->mu, &g->cv, &g->stop);
 	if (g->inflater_on)
 		pthread_join(g->inflater, NULL);
 	if (g->reader_on)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "thread_stop.h"
 
 #define NWORK 2
 #define NSLOT 6
@@ -250,10 +251,7 @@ void rf_pinf_close(struct rf_pinf *p)
 {
 	if (!p)
 		return;
-	pthread_mutex_lock(&p->mu);
-	p->stop = 1;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
+	rf_thread_stop(&p->mu, &p->cv, &p->stop);
 	for (int w = 0; w < NWORK; w++) {
 		if (p->wk[w].on)
 			pthread_join(p->wk[w].th, NULL);

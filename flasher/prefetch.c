@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "thread_stop.h"
 
 #define NSLOT 16
 #define SLOT_SZ (1024 * 1024)
@@ -262,10 +263,7 @@ void rf_prefetch_stop(struct rf_prefetch *p)
 {
 	if (!p)
 		return;
-	pthread_mutex_lock(&p->mu);
-	p->stop = 1;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
+	rf_thread_stop(&p->mu, &p->cv, &p->stop);
 	pthread_join(p->th, NULL);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
