@@ -329,6 +329,34 @@ static int changed(struct rf_pkg_stream *s)
 		       "open it again", s->pkg->path);
 }
 
+/* Open the package and check it is the file that was verified.  `via`
+ * names that very descriptor through /proc, whatever is renamed over the
+ * path meanwhile ("" when /proc is not there); the caller closes *fd. */
+static int open_verified(struct rf_pkg_stream *s, int *fd, char via[64])
+{
+	struct stat sb;
+	int rc;
+
+	*fd = open(s->pkg->path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return rf_errf(s->err, RF_ESYS, "%s: %s", s->pkg->path,
+			       strerror(errno));
+	if (fstat(*fd, &sb) < 0) {
+		rc = rf_errf(s->err, RF_ESYS, "%s: %s", s->pkg->path,
+			     strerror(errno));
+		close(*fd);
+		return rc;
+	}
+	if (!same_file(s, &sb)) {
+		close(*fd);
+		return changed(s);
+	}
+	snprintf(via, 64, "/proc/self/fd/%d", *fd);
+	if (access(via, R_OK) != 0)
+		via[0] = 0;
+	return RF_OK;
+}
+
 /* A new pass: from the start of the file (pt NULL: read and hashed) or
  * resumed at index point pt, discarding output up to `skip_to`. */
 static int pass_open_at(struct rf_pkg_stream *s, const struct rf_gz_point *pt,
@@ -341,25 +369,9 @@ static int pass_open_at(struct rf_pkg_stream *s, const struct rf_gz_point *pt,
 	pass_close(s);
 	if (cancelled(s))
 		return rf_errf(s->err, RF_EINTR, "interrupted");
-	fd = open(s->pkg->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return rf_errf(s->err, RF_ESYS, "%s: %s", s->pkg->path,
-			       strerror(errno));
-	if (fstat(fd, &sb) < 0) {
-		rc = rf_errf(s->err, RF_ESYS, "%s: %s", s->pkg->path,
-			     strerror(errno));
-		close(fd);
+	if ((rc = open_verified(s, &fd, via)))
 		return rc;
-	}
-	if (!same_file(s, &sb)) {
-		close(fd);
-		return changed(s);
-	}
-	/* rf_gzr opens by name: through /proc it opens the very file just
-	 * checked, whatever is renamed over the path meanwhile. */
-	snprintf(via, sizeof via, "/proc/self/fd/%d", fd);
-	if (access(via, R_OK) != 0)
-		snprintf(via, sizeof via, "%s", "");
+	/* rf_gzr opens by name: `via` is the very file just checked */
 	rc = pt ? rf_gzr_open_at(&s->g, via[0] ? via : s->pkg->path, pt,
 				 s->err) :
 	     rf_gzr_open(&s->g, via[0] ? via : s->pkg->path, 1, s->err);
@@ -878,22 +890,15 @@ static int seek_image(struct rf_pkg_stream *s, size_t k, int *miss)
 static int par_image(struct rf_pkg_stream *s, size_t k, int *used)
 {
 	const struct img *m = &s->img[k];
-	struct stat sb;
 	char via[64];
 	int fd, rc;
 
 	*used = 0;
 	if (!m->data_off || m->size < s->par_min || m->spool_fd >= 0)
 		return RF_OK;
-	fd = open(s->pkg->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return rf_errf(s->err, RF_ESYS, "%s: %s", s->pkg->path, strerror(errno));
-	if (fstat(fd, &sb) < 0 || !same_file(s, &sb)) {
-		close(fd);
-		return changed(s);
-	}
-	snprintf(via, sizeof via, "/proc/self/fd/%d", fd);
-	if (access(via, R_OK) != 0) {
+	if ((rc = open_verified(s, &fd, via)))
+		return rc;
+	if (!via[0]) { /* the workers open by name: only through /proc */
 		close(fd);
 		return RF_OK;
 	}

@@ -195,6 +195,13 @@ static int open_part(struct emu *e, const struct part_def *d)
 	return fd;
 }
 
+static double mono_now(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
 static int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
@@ -267,7 +274,6 @@ static int sparse_walk(struct emu *e, const struct sparse_hdr *h,
 	uint64_t off = h->file_hdr_sz, out = 0;
 	uint64_t size = e->dl_size;
 	uint64_t limit = (uint64_t)h->total_blks * h->blk_sz;
-	unsigned char ch[12];
 
 	if (limit > part_size) {
 		*why = "size too large";
@@ -278,7 +284,7 @@ static int sparse_walk(struct emu *e, const struct sparse_hdr *h,
 			*why = "sparse image truncated";
 			return -1;
 		}
-		memcpy(ch, e->dl + off, sizeof(ch));
+		const unsigned char *ch = e->dl + off;
 		uint16_t type = le16(ch);
 		uint64_t blocks = le32(ch + 4);
 		uint64_t total = le32(ch + 8);
@@ -313,10 +319,8 @@ static int sparse_walk(struct emu *e, const struct sparse_hdr *h,
 			return -1;
 		}
 		if (fds && type == CH_FILL) {
-			unsigned char pat[4];
 			uint32_t p;
-			memcpy(pat, e->dl + data, 4);
-			memcpy(&p, pat, 4);
+			memcpy(&p, e->dl + data, 4); /* LE on the wire and in the file */
 			if (fill_out(e, fds, nt, p, out, bytes) < 0) {
 				*why = "flash write failure";
 				return -1;
@@ -344,7 +348,6 @@ static const char *flash_data(struct emu *e, const struct part_def **t, int nt)
 	const char *why = NULL;
 	int fds[MAX_TARGETS] = {-1, -1, -1, -1};
 	int opened = 0;
-	unsigned char head[28];
 	int sparse = 0;
 	struct sparse_hdr h = {0};
 	uint64_t min_part = UINT64_MAX;
@@ -359,7 +362,7 @@ static const char *flash_data(struct emu *e, const struct part_def **t, int nt)
 			why = "sparse image truncated";
 			goto out;
 		}
-		memcpy(head, e->dl, 28);
+		const unsigned char *head = e->dl;
 		h.file_hdr_sz = le16(head + 8);
 		h.chunk_hdr_sz = le16(head + 10);
 		h.blk_sz = le32(head + 12);
@@ -461,14 +464,10 @@ static void start_download(struct emu *e, const char *arg)
 		return;
 	}
 	e->in_download = 1;
-	{
-		/* the throttle's slack never carries over from idle time
-		 * before a download */
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		e->link_free = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-		e->link_idle = 0;
-	}
+	/* the throttle's slack never carries over from idle time before a
+	 * download */
+	e->link_free = mono_now();
+	e->link_idle = 0;
 }
 
 static void do_flash(struct emu *e, const char *arg)
@@ -483,14 +482,10 @@ static void do_flash(struct emu *e, const char *arg)
 		push(e, "FAILno data downloaded");
 		return;
 	}
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = mono_now();
 	const char *why = flash_data(e, t, nt);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (e->throttle_mbps > 0)
-		fprintf(stderr, "emu: flash:%s took %.3f s\n", arg,
-			(double)(t1.tv_sec - t0.tv_sec) +
-			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		fprintf(stderr, "emu: flash:%s took %.3f s\n", arg, mono_now() - t0);
 	if (why) {
 		push(e, "FAIL%s", why);
 		return;
@@ -627,9 +622,7 @@ static void throttle(struct emu *e, size_t len)
 {
 	if (e->throttle_mbps <= 0)
 		return;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	double t = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	double t = mono_now();
 	if (e->link_free < t - THROTTLE_SLACK) {
 		e->link_idle += t - THROTTLE_SLACK - e->link_free;
 		e->link_free = t - THROTTLE_SLACK;
