@@ -1,29 +1,49 @@
 # romflash -- one plain Makefile.
-#   make          build ./romflash (and the emulated phone tests/romflash-emu)
-#   make check    install missing deps, build, run every test
-#   make demo     install missing deps, build, flash a sample into the emulator
+#   make          build ./romflash
+#   make check    install missing deps, build (warnings are errors), run every test
+#   make demo     install missing deps, build, flash a sample into the emulated phone
 #   make asan     the same build with AddressSanitizer + UBSan, then its tests
 #   make bench    benchmarks (docs/benchmarks.md)
 #   make fuzz     fuzz the parsers (libFuzzer, clang)
-#   make install  PREFIX=/usr/local
+#   make install  PREFIX (default /usr/local), DESTDIR, UDEVDIR
+#
+# Variables a packager may set: CC, CPPFLAGS, CFLAGS, LDFLAGS, OPT (default
+# "-O2 -g"), PKG_CONFIG, PREFIX, DESTDIR, UDEVDIR.  WERROR=-Werror turns
+# warnings into errors; `make check`, `make asan` and CI set it, a user's
+# build with another compiler or -O level does not.
 
 PREFIX ?= /usr/local
+# udev reads packaged rules from /lib/udev/rules.d and local ones from
+# /etc/udev/rules.d (it never looks under /usr/local).
+UDEVDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/udev/rules.d,/etc/udev/rules.d)
 CC ?= cc
-PKGS := libusb-1.0 libarchive libcurl libcrypto
+PKG_CONFIG ?= pkg-config
+PKGS := libusb-1.0 libarchive libcurl libcrypto libisal
 TEST_PKGS := check umockdev-1.0
+WERROR ?=
 
 OPT ?= -O2 -g
-CFLAGS_BASE := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iprotocol -Iflasher
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lisal -lpthread -lm
-TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
-TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
-ALL_CFLAGS = $(CFLAGS_BASE) $(OPT) $(SAN) $(PKG_CFLAGS) $(CFLAGS)
+# Every folder of protocol/ and flasher/ holds headers included by bare name.
+SRC_DIRS := protocol $(sort $(dir $(wildcard flasher/*/*.h)))
+CFLAGS_BASE := -std=c11 -Wall -Wextra $(WERROR) -D_GNU_SOURCE $(addprefix -I,$(SRC_DIRS:%/=%))
+
+# pkg-config, asked once per make and loudly when a library is missing
+# (the variables are expanded only by targets that compile or link, so
+# `make deps` can install them first).
+pkg_need = $(if $(shell $(PKG_CONFIG) --exists $(1) && echo ok),,$(error \
+	$(PKG_CONFIG) cannot find: $(1) -- run `make deps` (Debian) or install them))
+once = $(eval $(1) := $(2))$($(1))
+PKG_CFLAGS = $(call once,PKG_CFLAGS,$(call pkg_need,$(PKGS))$(shell $(PKG_CONFIG) --cflags $(PKGS)))
+PKG_LIBS = $(call once,PKG_LIBS,$(call pkg_need,$(PKGS))$(shell $(PKG_CONFIG) --libs $(PKGS)) -lpthread -lm)
+TEST_CFLAGS = $(call once,TEST_CFLAGS,$(call pkg_need,$(TEST_PKGS))$(shell $(PKG_CONFIG) --cflags $(TEST_PKGS)))
+TEST_LIBS = $(call once,TEST_LIBS,$(call pkg_need,$(TEST_PKGS))$(shell $(PKG_CONFIG) --libs $(TEST_PKGS)))
+ALL_CFLAGS = $(CFLAGS_BASE) $(OPT) $(SAN) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 
 B ?= build
 PROTO_SRC := $(wildcard protocol/*.c)
-FLASHER_SRC := $(filter-out flasher/main.c,$(wildcard flasher/*.c))
+MAIN_SRC := flasher/cli/main.c
+FLASHER_SRC := $(filter-out $(MAIN_SRC),$(wildcard flasher/*/*.c))
 EMU_SRC := $(filter-out tests/emu/emu_main.c,$(wildcard tests/emu/*.c))
 TEST_SRC := $(wildcard tests/check_*.c)
 TEST_HELPERS := $(wildcard tests/helpers/*.c)
@@ -37,14 +57,14 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 all: romflash
 
 # The binaries live in $(B)/ (build/ or build-asan/); ./romflash is a copy.
-romflash: $(B)/romflash $(B)/romflash-emu
+romflash: $(B)/romflash
 	cp $(B)/romflash $@
 
-$(B)/romflash: $(B)/flasher/main.o $(B)/libflasher.a $(B)/libprotocol.a
+$(B)/romflash: $(B)/flasher/cli/main.o $(B)/libflasher.a $(B)/libprotocol.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/romflash-emu: $(B)/tests/emu/emu_main.o $(B)/libemu.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/libprotocol.a: $(PROTO_OBJ)
 	@rm -f $@; ar rcs $@ $^
@@ -55,7 +75,7 @@ $(B)/libemu.a: $(EMU_OBJ)
 
 $(B)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests -Itests/emu -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests -Itests/helpers -Itests/emu -MMD -MP -c -o $@ $<
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/emu -MMD -MP -c -o $@ $<
@@ -70,20 +90,20 @@ deps:
 tests: $(B)/romflash $(B)/romflash-emu $(TEST_BIN)
 
 check: deps
-	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory WERROR=-Werror tests
 	@B=$(B) ./tests/run-all
 
 asan:
-	@$(MAKE) --no-print-directory B=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	@$(MAKE) --no-print-directory B=build-asan WERROR=-Werror OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" tests
 	@B=build-asan ASAN=1 ./tests/run-all
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(B)/romflash $(B)/romflash-emu
 	@./tools/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(B)/romflash $(B)/romflash-emu
 	@./tools/bench.sh
 
 fuzz:
@@ -92,10 +112,10 @@ fuzz:
 install: romflash
 	install -D -m 0755 romflash $(DESTDIR)$(PREFIX)/bin/romflash
 	install -D -m 0644 docs/romflash.1 $(DESTDIR)$(PREFIX)/share/man/man1/romflash.1
-	install -D -m 0644 udev/51-romflash.rules $(DESTDIR)/etc/udev/rules.d/51-romflash.rules
+	install -D -m 0644 udev/51-romflash.rules $(DESTDIR)$(UDEVDIR)/51-romflash.rules
 
 clean:
-	rm -rf build build-asan romflash
+	rm -rf build build-asan build-fuzz romflash
 
 .PHONY: all deps tests check asan demo bench fuzz install clean
 .SECONDARY:

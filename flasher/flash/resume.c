@@ -1,5 +1,6 @@
 /* Saved flash progress.  See resume.h. */
 #include "resume.h"
+#include "rf_str.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -82,7 +83,7 @@ static void field(const char *line, const char *key, char *dst, size_t cap)
 {
 	size_t k = strlen(key);
 	if (!strncmp(line, key, k) && line[k] == '=') {
-		snprintf(dst, cap, "%s", line + k + 1);
+		rf_strlcpy(dst, line + k + 1, cap);
 		dst[strcspn(dst, "\n")] = 0;
 	}
 }

@@ -538,7 +538,7 @@ static int spool_rest(struct rf_pkg_stream *s, int fd, uint64_t done,
 {
 	const void *p;
 	size_t len;
-	uint64_t off;
+	uint64_t off = 0;
 	*ok = 1;
 	for (;;) {
 		if (cancelled(s)) {
@@ -613,7 +613,7 @@ static int tar_fill(struct reader *r, unsigned char *buf, size_t want)
 		if (!r->blk_len) {
 			const void *p;
 			size_t len;
-			uint64_t off;
+			uint64_t off = 0;
 			int rc = data_block(s, &p, &len, &off);
 			if (rc)
 				return rc;

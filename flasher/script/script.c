@@ -6,6 +6,7 @@
  * after a `getvar | grep` becomes a check and the `if` after a flash is
  * just the stop-on-failure romflash always does. */
 #include "script.h"
+#include "rf_str.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -614,7 +615,7 @@ static int fb_op(struct interp *ip, int line, const struct words *w, int k,
 		if (!is_partition(w->w[k + 1]) ||
 		    !image_path(w->w[k + 2], ip->d, s.image, sizeof s.image))
 			return unsupported(ip, line);
-		snprintf(s.partition, sizeof s.partition, "%s", w->w[k + 1]);
+		rf_strlcpy(s.partition, w->w[k + 1], sizeof s.partition);
 		s.op = RF_OP_FLASH;
 		if (in_crc) {
 			s.op = RF_OP_CRC_FLASH;
@@ -627,7 +628,7 @@ static int fb_op(struct interp *ip, int line, const struct words *w, int k,
 		if (!is_partition(w->w[k + 1]))
 			return unsupported(ip, line);
 		s.op = RF_OP_ERASE;
-		snprintf(s.partition, sizeof s.partition, "%s", w->w[k + 1]);
+		rf_strlcpy(s.partition, w->w[k + 1], sizeof s.partition);
 	} else if (!strcmp(op, "boot") && argc == 2) {
 		if (!image_path(w->w[k + 1], ip->d, s.image, sizeof s.image))
 			return unsupported(ip, line);
