@@ -41,5 +41,6 @@ int cmd_reboot(struct rf_cli *cli, int argc, char **argv);
 int cmd_info(struct rf_cli *cli, int argc, char **argv);
 int cmd_plan(struct rf_cli *cli, int argc, char **argv);
 int cmd_flash(struct rf_cli *cli, int argc, char **argv);
+int cmd_sideload(struct rf_cli *cli, int argc, char **argv);
 
 #endif

@@ -199,26 +199,29 @@ int rf_adb_phone_wait(struct rf_adb_phone *p, const struct rf_adb_phone_opts *o,
 	}
 }
 
-void rf_adb_phone_describe(const char *selector, char *mode, size_t mode_cap,
-			   char *product, size_t product_cap)
+int rf_adb_phone_describe(const char *selector, struct rf_adb_description *d)
 {
 	struct rf_adb_phone p;
 	struct rf_adb_phone_opts o = { .selector = selector, .no_prompt = 1,
 				       .timeout_ms = 2000 };
 	int rc = rf_adb_phone_open(&p, &o);
 
-	if (rc) {
-		rf_strlcpy(mode, p.unauthorized ? "unauthorized" : "adb",
-			   mode_cap);
-		return;
-	}
+	memset(d, 0, sizeof *d);
+	rf_strlcpy(d->mode, p.unauthorized ? "unauthorized" : "adb",
+		   sizeof d->mode);
+	if (rc && !p.unauthorized)
+		return rc;
+	rf_strlcpy(d->serial, p.id, sizeof d->serial);
+	rf_strlcpy(d->location, p.location, sizeof d->location);
+	if (rc)
+		return RF_OK; /* it answered, wanting a key */
 	const struct rf_adb_banner *b = &p.adb.banner;
-	rf_strlcpy(mode, b->mode != RF_ADB_MODE_UNKNOWN ?
-		   rf_adb_mode_name(b->mode) : (b->mode_name[0] ? b->mode_name
-							       : "adb"),
-		   mode_cap);
-	if (b->device[0] || b->name[0])
-		rf_strlcpy(product, b->device[0] ? b->device : b->name,
-			   product_cap);
+	if (b->mode != RF_ADB_MODE_UNKNOWN)
+		rf_strlcpy(d->mode, rf_adb_mode_name(b->mode), sizeof d->mode);
+	else if (b->mode_name[0])
+		rf_strlcpy(d->mode, b->mode_name, sizeof d->mode);
+	rf_strlcpy(d->product, b->device[0] ? b->device : b->name,
+		   sizeof d->product);
 	rf_adb_phone_close(&p);
+	return RF_OK;
 }

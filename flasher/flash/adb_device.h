@@ -67,11 +67,14 @@ int rf_adb_phone_wait(struct rf_adb_phone *p, const struct rf_adb_phone_opts *o,
 		      void (*tick)(void *user, int elapsed_s), void *user);
 
 /* What a listing shows for an adb phone: its mode ("device", "recovery",
- * "sideload", "unauthorized" when it wants a key it does not know, "adb"
- * when it cannot be asked -- busy with another program) and its product
- * (ro.product.device).  Quick: a short timeout, no prompt. */
-void rf_adb_phone_describe(const char *selector, char *mode, size_t mode_cap,
-			   char *product, size_t product_cap);
+ * "sideload", "unauthorized" when it wants a key it does not trust, "adb"
+ * when it cannot be asked -- busy with another program), its product
+ * (ro.product.device), its serial and location.  Quick: a short timeout,
+ * no prompt.  RF_OK when a phone answered in adb (even unauthorized). */
+struct rf_adb_description {
+	char mode[16], product[64], serial[64], location[64];
+};
+int rf_adb_phone_describe(const char *selector, struct rf_adb_description *d);
 
 /* "tcp:..." selectors are adb over TCP (and fastboot's TCP transport). */
 int rf_adb_selector_is_tcp(const char *selector);

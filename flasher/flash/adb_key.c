@@ -248,3 +248,20 @@ int rf_adb_key_sign(void *user, const unsigned char *token, size_t len,
 	*siglen = n;
 	return RF_OK;
 }
+
+int rf_adb_key_fingerprint(const struct rf_adb_key *k, char out[48], char *err)
+{
+	unsigned char raw[RF_ADB_PUBKEY_LEN], md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	int rc = rf_adb_key_encode_public(k->pkey, raw, err);
+
+	if (rc)
+		return rc;
+	if (!EVP_Digest(raw, sizeof raw, md, &n, EVP_md5(), NULL) || n != 16)
+		return ssl_err(err, RF_EINVAL, "fingerprint of", k->path);
+	size_t len = 0;
+	for (unsigned i = 0; i < 16; i++)
+		len += (size_t)snprintf(out + len, 48 - len, "%s%02X",
+					i ? ":" : "", md[i]);
+	return RF_OK;
+}

@@ -38,8 +38,11 @@ void rf_adb_key_free(struct rf_adb_key *k);
 int rf_adb_key_sign(void *user, const unsigned char *token, size_t len,
 		    unsigned char *sig, size_t cap, size_t *siglen, char *err);
 
-/* adb's public key structure of an RSA-2048 key, and its base64 form
- * (exposed for tests). */
+/* What Android shows in its "Allow USB debugging?" prompt: the MD5 of
+ * the public key structure, "AB:CD:..." (48 bytes with the NUL). */
+int rf_adb_key_fingerprint(const struct rf_adb_key *k, char out[48], char *err);
+
+/* adb's public key structure of an RSA-2048 key (exposed for tests). */
 int rf_adb_key_encode_public(void *pkey,
 			     unsigned char out[RF_ADB_PUBKEY_LEN], char *err);
 
