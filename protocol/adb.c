@@ -551,9 +551,12 @@ int rf_adb_read(struct rf_adb_stream *s, void *buf, size_t cap, size_t *got,
 	memcpy(buf, s->in + s->in_off, n);
 	s->in_off += n;
 	*got = n;
-	/* all of it consumed: the phone may send the next one */
+	/* all of it consumed: the phone may send the next one.  The data is
+	 * the caller's even if this acknowledgement cannot go out (a phone
+	 * that said its last word and left): that failure is sticky
+	 * (a->broken) and ends whatever comes next. */
 	if (s->in_off == s->in_len && !s->closed)
-		return send_msg(a, RF_ADB_OKAY, s->local, s->remote, NULL, 0);
+		send_msg(a, RF_ADB_OKAY, s->local, s->remote, NULL, 0);
 	return RF_OK;
 }
 

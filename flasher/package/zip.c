@@ -409,7 +409,7 @@ int rf_zip_read_entry(struct rf_zip *z, const struct rf_zip_entry *e,
 {
 	unsigned char *in = NULL;
 	char *buf = NULL;
-	int rc;
+	int deflated = e->method == METHOD_DEFLATE, rc;
 
 	*out = NULL;
 	*len = 0;
@@ -418,14 +418,14 @@ int rf_zip_read_entry(struct rf_zip *z, const struct rf_zip_entry *e,
 			       "the %zu expected", e->name,
 			       (unsigned long long)e->usize, max);
 	buf = malloc((size_t)e->usize + 1);
-	in = e->method == METHOD_DEFLATE ? malloc((size_t)e->csize + 1)
-					 : (unsigned char *)buf;
+	/* stored: read straight into the result */
+	in = deflated ? malloc((size_t)e->csize + 1) : (unsigned char *)buf;
 	if (!buf || !in) {
 		rc = rf_errf(z->err, RF_ENOMEM, "out of memory");
 		goto out;
 	}
 	rc = read_at(z, in, (size_t)e->csize, e->data_off, e->name);
-	if (!rc && e->method == METHOD_DEFLATE)
+	if (!rc && deflated)
 		rc = inflate_all(z, e, in, buf);
 	if (!rc && crc32_gzip_refl(0, (unsigned char *)buf, e->usize) != e->crc)
 		rc = rf_errf(z->err, RF_EFORMAT, "%s: CRC mismatch (damaged "
@@ -437,7 +437,7 @@ int rf_zip_read_entry(struct rf_zip *z, const struct rf_zip_entry *e,
 		buf = NULL;
 	}
 out:
-	if (in != (unsigned char *)buf)
+	if (deflated)
 		free(in);
 	free(buf);
 	return rc;
