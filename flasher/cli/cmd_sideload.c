@@ -349,7 +349,8 @@ static int serve(const struct sl_args *a, struct package *k,
 	step_event("step_start", &s.st, -1, NULL);
 	rc = rf_sideload_run(&s);
 	double secs = out_now() - w.t0;
-	progress_done(&w.bar, rc == RF_OK);
+	if (!out_is_json()) /* JSON progress is serve_progress's own */
+		progress_done(&w.bar, rc == RF_OK);
 	step_event(rc ? "step_failed" : "step_done", &s.st, secs, rc ? s.err : NULL);
 	if (rc) {
 		ex = failed(&s, rc);
