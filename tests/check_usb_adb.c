@@ -6,7 +6,7 @@
  * AUTH; a phone booted into Android is moved through recovery into
  * sideload; a pulled cable is a clear failure; devices and reboot see the
  * adb modes.  test_throughput prints the MB/s figure (SIDELOAD_BENCH_MB,
- * default 24).
+ * default 24; CK_RUN_CASE=throughput runs it alone).
  * Env: ROMFLASH (set by tests/run-all), ROOT. */
 #include <check.h>
 #include <stdarg.h>
@@ -326,8 +326,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_android_to_sideload);
 	tcase_add_test(tc, test_reboot_and_wrong_phone);
 	tcase_add_test(tc, test_cable_pulled);
-	tcase_add_test(tc, test_throughput);
 	suite_add_tcase(s, tc);
+	/* its own case: CK_RUN_CASE=throughput runs only the figure */
+	TCase *tp = tcase_create("throughput");
+	tcase_add_checked_fixture(tp, setup, teardown);
+	tcase_set_timeout(tp, 900);
+	tcase_add_test(tp, test_throughput);
+	suite_add_tcase(s, tp);
 	return s;
 }
 
