@@ -172,9 +172,10 @@ static int io_timeout(const struct rf_adb *a)
 	return a->timeout_ms > 0 ? a->timeout_ms : ADB_DEFAULT_TIMEOUT_MS;
 }
 
-/* Exactly `len` bytes.  The first read waits `first_ms`; once anything
- * arrived the rest of the message gets the normal timeout, and a failure
- * then leaves the stream out of step (a->broken). */
+/* Exactly `len` bytes, one read per transfer (USB: a header or a payload).
+ * The first read waits `first_ms`; once anything arrived the rest of the
+ * message gets the normal timeout, and a failure then leaves the stream
+ * out of step (a->broken). */
 static int read_exact(struct rf_adb *a, void *buf, size_t len, int first_ms)
 {
 	unsigned char *p = buf;
@@ -200,34 +201,102 @@ static int send_check(const struct rf_adb *a)
 	return !a->connected || a->version < RF_ADB_VERSION_SKIP_CHECKSUM;
 }
 
+static int write_failed(struct rf_adb *a, int rc, uint32_t cmd)
+{
+	char name[5];
+	a->broken = 1;
+	return rf_errf(a->err, rc, "adb: sending %s: %s",
+		       rf_adb_cmd_name(cmd, name), a->t->err);
+}
+
+/* A byte stream: an acknowledgement we owe goes out now, alone. */
+static int flush_ack(struct rf_adb *a)
+{
+	unsigned char h[RF_ADB_HEADER_LEN];
+	int rc;
+	if (!a->ack_pending)
+		return RF_OK;
+	a->ack_pending = 0;
+	rf_adb_header_pack(h, RF_ADB_OKAY, a->ack_local, a->ack_remote, NULL, 0,
+			   send_check(a));
+	rc = rf_transport_write(a->t, h, sizeof h, io_timeout(a));
+	return rc ? write_failed(a, rc, RF_ADB_OKAY) : RF_OK;
+}
+
 static int send_msg(struct rf_adb *a, uint32_t cmd, uint32_t arg0,
 		    uint32_t arg1, const void *payload, uint32_t len)
 {
 	unsigned char *h = a->tx;
+	size_t n = 0;
 	int rc;
-	char name[5];
 
 	if (a->broken)
 		return rf_errf(a->err, RF_EPROTO, "adb: connection unusable "
 			       "after an earlier error");
-	rf_adb_header_pack(h, cmd, arg0, arg1, payload, len, send_check(a));
-	if (a->coalesce && len) {
-		/* one write on a byte stream: header and payload together */
-		memcpy(h + RF_ADB_HEADER_LEN, payload, len);
-		rc = rf_transport_write(a->t, h, RF_ADB_HEADER_LEN + len,
-					io_timeout(a));
-	} else {
-		rc = rf_transport_write(a->t, h, RF_ADB_HEADER_LEN,
-					io_timeout(a));
+	if (!a->stream) {
+		/* USB: the header and the payload are two transfers */
+		rf_adb_header_pack(h, cmd, arg0, arg1, payload, len,
+				   send_check(a));
+		rc = rf_transport_write(a->t, h, RF_ADB_HEADER_LEN, io_timeout(a));
 		if (!rc && len)
-			rc = rf_transport_write(a->t, payload, len,
-						io_timeout(a));
+			rc = rf_transport_write(a->t, payload, len, io_timeout(a));
+		return rc ? write_failed(a, rc, cmd) : RF_OK;
 	}
-	if (rc) {
-		a->broken = 1;
-		return rf_errf(a->err, rc, "adb: sending %s: %s",
-			       rf_adb_cmd_name(cmd, name), a->t->err);
+	/* a byte stream: the acknowledgement we owe, the header and the
+	 * payload in one write */
+	if (a->ack_pending) {
+		rf_adb_header_pack(h, RF_ADB_OKAY, a->ack_local, a->ack_remote,
+				   NULL, 0, send_check(a));
+		n = RF_ADB_HEADER_LEN;
+		a->ack_pending = 0;
 	}
+	rf_adb_header_pack(h + n, cmd, arg0, arg1, payload, len, send_check(a));
+	n += RF_ADB_HEADER_LEN;
+	if (len)
+		memcpy(h + n, payload, len);
+	rc = rf_transport_write(a->t, h, n + len, io_timeout(a));
+	return rc ? write_failed(a, rc, cmd) : RF_OK;
+}
+
+/* A byte stream: at least `need` unparsed bytes in a->ib, reading as much
+ * as the transport has (often several messages at once). */
+static int fill(struct rf_adb *a, size_t need, int first_ms)
+{
+	while (a->ib_len - a->ib_pos < need) {
+		size_t got = 0;
+		int partial = a->ib_len > a->ib_pos, rc;
+		/* never wait for the phone while it waits for our OKAY */
+		if ((rc = flush_ack(a)))
+			return rc;
+		if (a->ib_pos + need > RF_ADB_IB_CAP) {
+			memmove(a->ib, a->ib + a->ib_pos, a->ib_len - a->ib_pos);
+			a->ib_len -= a->ib_pos;
+			a->ib_pos = 0;
+		}
+		rc = rf_transport_read(a->t, a->ib + a->ib_len,
+				       RF_ADB_IB_CAP - a->ib_len, &got,
+				       partial ? io_timeout(a) : first_ms);
+		if (rc) {
+			if (partial)
+				a->broken = 1;
+			return rf_errf(a->err, rc, "%s", a->t->err);
+		}
+		a->ib_len += got;
+	}
+	return RF_OK;
+}
+
+/* The next `len` bytes of the link into buf. */
+static int recv_bytes(struct rf_adb *a, void *buf, size_t len, int first_ms)
+{
+	int rc;
+	if (!a->stream)
+		return read_exact(a, buf, len, first_ms);
+	rc = fill(a, len, first_ms);
+	if (rc)
+		return rc;
+	memcpy(buf, a->ib + a->ib_pos, len);
+	a->ib_pos += len;
 	return RF_OK;
 }
 
@@ -242,7 +311,11 @@ static int recv_msg(struct rf_adb *a, int first_ms)
 	if (a->broken)
 		return rf_errf(a->err, RF_EPROTO, "adb: connection unusable "
 			       "after an earlier error");
-	rc = read_exact(a, h, sizeof h, first_ms);
+	/* a header cut by a timeout would put the stream out of step: wait
+	 * for the whole of it first */
+	if (a->stream && (rc = fill(a, sizeof h, first_ms)))
+		return rc;
+	rc = recv_bytes(a, h, sizeof h, first_ms);
 	if (rc)
 		return rc;
 	rc = rf_adb_header_unpack(h, &a->rxh, a->err);
@@ -256,7 +329,7 @@ static int recv_msg(struct rf_adb *a, int first_ms)
 			       "than the %u agreed", rf_adb_cmd_name(a->rxh.cmd,
 			       name), a->rxh.len, cap);
 	}
-	rc = read_exact(a, a->rx, a->rxh.len, io_timeout(a));
+	rc = recv_bytes(a, a->rx, a->rxh.len, io_timeout(a));
 	if (rc) {
 		a->broken = 1;
 		return rc;
@@ -370,9 +443,13 @@ int rf_adb_connect(struct rf_adb *a, struct rf_transport *t,
 	a->t = t;
 	a->connected = a->broken = a->auth_offered_key = 0;
 	a->next_id = 0;
+	a->ack_pending = 0;
+	a->ib_pos = a->ib_len = 0;
 	a->rx = malloc(RF_ADB_MAX_PAYLOAD);
-	a->tx = malloc(RF_ADB_HEADER_LEN + RF_ADB_MAX_PAYLOAD);
-	if (!a->rx || !a->tx)
+	/* an acknowledgement, a header and a payload */
+	a->tx = malloc(2 * RF_ADB_HEADER_LEN + RF_ADB_MAX_PAYLOAD);
+	a->ib = a->stream ? malloc(RF_ADB_IB_CAP) : NULL;
+	if (!a->rx || !a->tx || (a->stream && !a->ib))
 		return rf_errf(a->err, RF_ENOMEM, "out of memory");
 	/* the NUL is part of the classic host banner */
 	rc = send_msg(a, RF_ADB_CNXN, RF_ADB_VERSION, RF_ADB_MAX_PAYLOAD,
@@ -411,7 +488,8 @@ void rf_adb_free(struct rf_adb *a)
 {
 	free(a->rx);
 	free(a->tx);
-	a->rx = a->tx = NULL;
+	free(a->ib);
+	a->rx = a->tx = a->ib = NULL;
 	a->connected = 0;
 }
 
@@ -551,12 +629,21 @@ int rf_adb_read(struct rf_adb_stream *s, void *buf, size_t cap, size_t *got,
 	memcpy(buf, s->in + s->in_off, n);
 	s->in_off += n;
 	*got = n;
-	/* all of it consumed: the phone may send the next one.  The data is
-	 * the caller's even if this acknowledgement cannot go out (a phone
-	 * that said its last word and left): that failure is sticky
-	 * (a->broken) and ends whatever comes next. */
-	if (s->in_off == s->in_len && !s->closed)
-		send_msg(a, RF_ADB_OKAY, s->local, s->remote, NULL, 0);
+	/* all of it consumed: the phone may send the next one.  On a byte
+	 * stream the OKAY rides on our next message (or goes alone before we
+	 * wait).  The data is the caller's even if the acknowledgement
+	 * cannot go out (a phone that said its last word and left): that
+	 * failure is sticky (a->broken) and ends whatever comes next. */
+	if (s->in_off == s->in_len && !s->closed) {
+		if (a->stream) {
+			flush_ack(a); /* at most one owed at a time */
+			a->ack_pending = 1;
+			a->ack_local = s->local;
+			a->ack_remote = s->remote;
+		} else {
+			send_msg(a, RF_ADB_OKAY, s->local, s->remote, NULL, 0);
+		}
+	}
 	return RF_OK;
 }
 
@@ -589,6 +676,8 @@ void rf_adb_close(struct rf_adb_stream *s)
 {
 	if (!s->a)
 		return;
+	if (s->a->ack_pending && s->a->ack_local == s->local)
+		s->a->ack_pending = 0; /* CLSE says more than OKAY */
 	if (!s->closed && s->remote && !s->a->broken)
 		send_msg(s->a, RF_ADB_CLSE, s->local, s->remote, NULL, 0);
 	s->closed = 1;

@@ -137,10 +137,21 @@ struct rf_adb {
 	uint32_t next_id;
 	unsigned char *rx;    /* payload of the last message received */
 	struct rf_adb_header rxh;
-	unsigned char *tx;    /* header + payload of one message */
-	int coalesce;         /* send header and payload as one write (TCP) */
+	unsigned char *tx;    /* [OKAY +] header + payload of one message */
+	/* Set before rf_adb_connect for a byte stream (TCP): each message
+	 * goes out in one write, reads fill a buffer (several messages per
+	 * read), and the OKAY for the phone's data rides on our next message
+	 * (it goes alone before we wait for the phone).  Off (USB): a header
+	 * and a payload are two transfers each way. */
+	int stream;
+	unsigned char *ib;    /* stream: bytes read, not parsed yet */
+	size_t ib_pos, ib_len;
+	int ack_pending;      /* stream: an OKAY we owe, not sent yet */
+	uint32_t ack_local, ack_remote;
 	char err[RF_ERRLEN];
 };
+
+#define RF_ADB_IB_CAP (2 * (RF_ADB_HEADER_LEN + RF_ADB_MAX_PAYLOAD))
 
 /* Start the connection on transport `t` (not owned): CNXN, AUTH if the
  * phone asks.  On RF_OK a->banner says what the phone is.  Errors:

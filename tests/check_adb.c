@@ -224,6 +224,58 @@ START_TEST(flow_control)
 }
 END_TEST
 
+/* A byte stream (TCP): messages arrive cut anywhere and several per read;
+ * each message of ours is one write, the OKAY we owe riding on it. */
+START_TEST(stream_mode)
+{
+	unsigned char all[512];
+	size_t n = 0, len;
+	struct rf_adb_stream s;
+	char buf[8];
+	size_t got;
+
+	a.stream = 1;
+	/* the phone's CNXN, OKAY to our OPEN and its first request: cut in
+	 * the middle of a header and glued together */
+	rf_adb_header_pack(all, RF_ADB_CNXN, RF_ADB_VERSION, RF_ADB_MAX_PAYLOAD,
+			   BANNER, sizeof BANNER - 1, 0);
+	memcpy(all + 24, BANNER, sizeof BANNER - 1);
+	n = 24 + sizeof BANNER - 1;
+	rf_adb_header_pack(all + n, RF_ADB_OKAY, 6, 1, NULL, 0, 0);
+	n += 24;
+	rf_adb_header_pack(all + n, RF_ADB_WRTE, 6, 1, "00000003", 8, 0);
+	memcpy(all + n + 24, "00000003", 8);
+	n += 32;
+	fake_transport_reply_bytes(f, all, 10);
+	fake_transport_reply_bytes(f, all + 10, n - 10);
+	ck_assert_int_eq(rf_adb_connect(&a, &f->t, NULL), RF_OK);
+	ck_assert_str_eq(a.banner.device, "cancro");
+	/* CNXN: header and payload in one write */
+	const unsigned char *w = fake_transport_write(f, 0, &len);
+	ck_assert(len == 31 && !memcmp(w + 24, "host::", 7));
+	ck_assert_int_eq(rf_adb_open(&a, "sideload-host:1:65536", &s), RF_OK);
+	ck_assert_int_eq(rf_adb_read_full(&s, buf, 8, &got, 0), RF_OK);
+	ck_assert(!memcmp(buf, "00000003", 8));
+	ck_assert_uint_eq(f->nwrites, 2); /* the OKAY is owed, not sent */
+	phone(RF_ADB_OKAY, 6, 1, NULL, 0, 0);
+	ck_assert_int_eq(rf_adb_write(&s, "data", 4), RF_OK);
+	/* one write: OKAY for the request, then the WRTE and its payload */
+	w = fake_transport_write(f, 2, &len);
+	ck_assert_uint_eq(len, 24 + 24 + 4);
+	ck_assert_uint_eq(le32(w), RF_ADB_OKAY);
+	ck_assert_uint_eq(le32(w + 4), 1);
+	ck_assert_uint_eq(le32(w + 8), 6);
+	ck_assert_uint_eq(le32(w + 24), RF_ADB_WRTE);
+	ck_assert(!memcmp(w + 48, "data", 4));
+	/* an owed OKAY goes out alone before we wait for the phone */
+	phone(RF_ADB_WRTE, 6, 1, "00000004", 8, 0);
+	ck_assert_int_eq(rf_adb_read_full(&s, buf, 8, &got, 0), RF_OK);
+	ck_assert_int_eq(rf_adb_read(&s, buf, 8, &got, 20), RF_ETIMEDOUT);
+	expect_header(3, RF_ADB_OKAY, 1, 6, 0, 0);
+	rf_adb_close(&s);
+}
+END_TEST
+
 START_TEST(open_refused_and_closed)
 {
 	struct rf_adb_stream s;
@@ -479,6 +531,7 @@ static Suite *adb_suite(void)
 	tcase_add_test(tc, connect_wire_new_peer);
 	tcase_add_test(tc, old_peer_checksums_and_payload);
 	tcase_add_test(tc, flow_control);
+	tcase_add_test(tc, stream_mode);
 	tcase_add_test(tc, open_refused_and_closed);
 	tcase_add_test(tc, misbehaving_phones);
 	tcase_add_test(tc, stop_request);

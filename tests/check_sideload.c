@@ -312,7 +312,7 @@ static const char *mkzip(const char *name, const char *opts)
 static void verify_zip(const char *path, struct rf_zip *z, struct rf_zip_verified *v)
 {
 	ck_assert_msg(rf_zip_open(z, path) == RF_OK, "%s: %s", path, z->err);
-	ck_assert_msg(rf_zip_verify(z, NULL, v) == RF_OK, "%s", z->err);
+	ck_assert_msg(rf_zip_verify(z, path, NULL, v) == RF_OK, "%s", z->err);
 }
 
 START_TEST(signatures)

@@ -197,7 +197,7 @@ static int verify(const struct sl_args *a, struct package *k)
 	progress_start(&bar, "checking the package", NULL, k->z.size);
 	vo.progress = verify_progress;
 	vo.progress_user = &bar;
-	rc = rf_zip_verify(&k->z, &vo, &k->v);
+	rc = rf_zip_verify(&k->z, a->zip, &vo, &k->v);
 	progress_done(&bar, rc == RF_OK);
 	if (rc) {
 		out_error("%s: %s", a->zip, k->z.err);

@@ -104,7 +104,7 @@ int rf_adb_phone_open(struct rf_adb_phone *p, const struct rf_adb_phone_opts *o)
 		   sizeof p->id);
 	p->adb.timeout_ms = timeout;
 	p->adb.stop = o->stop;
-	p->adb.coalesce = p->tcp; /* one write per message on a byte stream */
+	p->adb.stream = p->tcp; /* whole messages, buffered reads */
 	rc = rf_adb_connect(&p->adb, p->t, &auth);
 	p->unauthorized = rc == RF_EACCESS;
 	if (rc) {

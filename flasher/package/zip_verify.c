@@ -13,11 +13,10 @@
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
-#include "md5.h"
+#include "inflate.h"
 #include "rf_str.h"
 
 #define FOOTER_LEN 6
-#define PASS_CHUNK (1u << 20) /* a multiple of RF_ZIP_BLOCK */
 #define MAX_OTACERT (64u << 10)
 
 /* The signature as found in the comment, ready to digest the file. */
@@ -179,72 +178,93 @@ static void sig_finish(struct sig_ctx *s, struct rf_zip_verified *v)
 	}
 }
 
-/* Feed [off, off+n) of the file to the digests and the block CRCs. */
-static int digest(struct sig_ctx *s, struct rf_md5 *md5,
-		  struct rf_zip_verified *v, const unsigned char *buf,
-		  size_t n, uint64_t off)
+/* Feed the next n bytes of the file (at `off`) to the signature digest
+ * and the block CRCs; pieces need not be block-aligned. */
+static int digest(struct sig_ctx *s, struct rf_zip_verified *v,
+		  const unsigned char *buf, size_t n, uint64_t off)
 {
-	rf_md5_update(md5, buf, n);
 	if (v->sig == RF_ZIP_SIGNED && off < s->signed_len) {
 		size_t k = s->signed_len - off < n ? (size_t)(s->signed_len - off) : n;
 		if (BIO_write(s->chain, buf, (int)k) != (int)k)
 			return -1;
 	}
-	for (size_t i = 0; i < n; i += RF_ZIP_BLOCK) {
-		size_t k = n - i < RF_ZIP_BLOCK ? n - i : RF_ZIP_BLOCK;
-		v->crc[(off + i) / RF_ZIP_BLOCK] = crc32_gzip_refl(0, buf + i,
-								   (uint64_t)k);
+	while (n > 0) {
+		uint64_t b = off / RF_ZIP_BLOCK;
+		size_t in = (size_t)(off % RF_ZIP_BLOCK);
+		size_t k = RF_ZIP_BLOCK - in < n ? RF_ZIP_BLOCK - in : n;
+		v->crc[b] = crc32_gzip_refl(in ? v->crc[b] : 0, buf, (uint64_t)k);
+		buf += k;
+		off += k;
+		n -= k;
 	}
 	return 0;
 }
 
-int rf_zip_verify(struct rf_zip *z, const struct rf_zip_verify_opts *o,
-		  struct rf_zip_verified *v)
+/* The file opened again by name must be the one rf_zip_open checked. */
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* One read of the file: inflate.c's reader (pass-through) reads and hashes
+ * MD5 on its own thread, ahead; here the signature digest and the block
+ * CRCs -- two cores, each about half the work. */
+int rf_zip_verify(struct rf_zip *z, const char *path,
+		  const struct rf_zip_verify_opts *o, struct rf_zip_verified *v)
 {
 	struct sig_ctx s;
-	struct rf_md5 md5 = { 0 };
-	unsigned char *buf = NULL;
+	struct rf_gzr *g = NULL;
+	uint64_t off = 0;
 	int rc;
 
 	memset(&s, 0, sizeof s);
 	memset(v, 0, sizeof *v);
 	v->nblocks = (z->size + RF_ZIP_BLOCK - 1) / RF_ZIP_BLOCK;
-	v->crc = calloc((size_t)v->nblocks, sizeof *v->crc);
-	buf = malloc(PASS_CHUNK);
-	if (!v->crc || !buf || rf_md5_init(&md5)) {
+	v->crc = calloc((size_t)v->nblocks + 1, sizeof *v->crc);
+	if (!v->crc) {
 		rc = rf_errf(z->err, RF_ENOMEM, "out of memory");
 		goto out;
 	}
 	rc = sig_open(z, &s, v);
-	for (uint64_t off = 0; !rc && off < z->size;) {
-		size_t n = z->size - off < PASS_CHUNK ? (size_t)(z->size - off)
-						      : PASS_CHUNK;
-		if (o && o->stop && *o->stop) {
-			rc = rf_errf(z->err, RF_EINTR, "interrupted");
+	if (!rc)
+		rc = rf_gzr_open(&g, path, 0, z->err);
+	if (!rc && !same_file(rf_gzr_stat(g), &z->st))
+		rc = rf_errf(z->err, RF_EFORMAT, "%s changed while it was being "
+			     "checked", path);
+	if (!rc && o && o->stop)
+		rf_gzr_set_cancel(g, o->stop);
+	while (!rc) {
+		const void *p;
+		size_t n;
+		rc = rf_gzr_next(g, &p, &n);
+		if (rc || n == 0)
 			break;
-		}
-		if (pread_all(z->fd, buf, n, off)) {
-			rc = rf_errf(z->err, RF_ESYS, "reading the zip at %llu: "
-				     "%s", (unsigned long long)off,
-				     errno ? strerror(errno) : "file shrank");
-			break;
-		}
-		if (digest(&s, &md5, v, buf, n, off)) {
-			rc = rf_errf(z->err, RF_ENOMEM, "digest failed");
+		if (off + n > z->size || digest(&s, v, p, n, off)) {
+			rc = rf_errf(z->err, RF_EFORMAT, "%s changed while it was "
+				     "being checked", path);
 			break;
 		}
 		off += n;
 		if (o && o->progress)
 			o->progress(o->progress_user, off, z->size);
 	}
-	if (!rc) {
-		rf_md5_final(&md5, v->md5);
+	if (rc && g && rf_gzr_err(g)[0])
+		rf_errf(z->err, rc, "%s", rf_gzr_err(g));
+	if (!rc && (rc = rf_gzr_finish(g, v->md5)))
+		rf_errf(z->err, rc, "%s", rf_gzr_err(g));
+	if (!rc && off != z->size)
+		rc = rf_errf(z->err, RF_EFORMAT, "%s changed while it was being "
+			     "checked", path);
+	if (!rc)
 		sig_finish(&s, v);
-	}
 out:
-	rf_md5_free(&md5);
+	rf_gzr_close(g);
 	sig_free(&s);
-	free(buf);
 	if (rc)
 		rf_zip_verified_free(v);
 	return rc;

@@ -41,11 +41,12 @@ struct rf_zip_verified {
 	uint64_t nblocks;
 };
 
-/* Read the whole file once (z must come from rf_zip_open).  RF_OK also
- * when the signature is broken or absent (see v->sig); errors are reading
- * errors, RF_EINTR, RF_ENOMEM (message in z->err). */
-int rf_zip_verify(struct rf_zip *z, const struct rf_zip_verify_opts *o,
-		  struct rf_zip_verified *v);
+/* Read the whole file once (z from rf_zip_open(path)): it must still be
+ * the file z holds open.  RF_OK also when the signature is broken or
+ * absent (see v->sig); errors are reading errors, a changed file
+ * (RF_EFORMAT), RF_EINTR, RF_ENOMEM (message in z->err). */
+int rf_zip_verify(struct rf_zip *z, const char *path,
+		  const struct rf_zip_verify_opts *o, struct rf_zip_verified *v);
 void rf_zip_verified_free(struct rf_zip_verified *v);
 
 /* A sideload source over the verified file: rf_sideload_src.read.  Reads
