@@ -300,43 +300,44 @@ START_TEST(open_refused_and_closed)
 }
 END_TEST
 
-START_TEST(misbehaving_phones)
+/* Each scripts a phone that breaks the rules while we connect. */
+static void oversize_payload(void)
 {
 	unsigned char h[RF_ADB_HEADER_LEN];
-
-	/* a payload larger than we offered */
 	rf_adb_header_pack(h, RF_ADB_CNXN, RF_ADB_VERSION, 4096, NULL,
 			   RF_ADB_MAX_PAYLOAD + 1, 0);
 	fake_transport_reply_bytes(f, h, sizeof h);
-	ck_assert_int_eq(rf_adb_connect(&a, &f->t, NULL), RF_EPROTO);
-	ck_assert(a.broken);
-	rf_adb_free(&a);
-	teardown();
-	setup();
-	/* anything but CNXN/AUTH first */
-	phone(RF_ADB_OKAY, 1, 1, NULL, 0, 0);
-	ck_assert_int_eq(rf_adb_connect(&a, &f->t, NULL), RF_EPROTO);
-	rf_adb_free(&a);
-	teardown();
-	setup();
-	/* silence */
-	ck_assert_int_eq(rf_adb_connect(&a, &f->t, NULL), RF_ETIMEDOUT);
-	rf_adb_free(&a);
-	teardown();
-	setup();
-	/* an unusable version */
-	phone(RF_ADB_CNXN, 0x00000001, 4096, BANNER, 4, 1);
-	ck_assert_int_eq(rf_adb_connect(&a, &f->t, NULL), RF_EPROTO);
-	rf_adb_free(&a);
-	teardown();
-	setup();
-	/* the link drops in the middle of a payload */
+}
+static void okay_first(void) { phone(RF_ADB_OKAY, 1, 1, NULL, 0, 0); }
+static void silence(void) { }
+static void ancient_version(void) { phone(RF_ADB_CNXN, 0x00000001, 4096, BANNER, 4, 1); }
+static void cut_in_payload(void)
+{
+	unsigned char h[RF_ADB_HEADER_LEN];
 	rf_adb_header_pack(h, RF_ADB_CNXN, RF_ADB_VERSION, 4096, BANNER, 30, 0);
 	fake_transport_reply_bytes(f, h, sizeof h);
 	fake_transport_reply_bytes(f, BANNER, 10);
 	fake_transport_reply_error(f, RF_EDISCONNECTED);
-	ck_assert_int_eq(rf_adb_connect(&a, &f->t, NULL), RF_EDISCONNECTED);
-	ck_assert(a.broken);
+}
+
+START_TEST(misbehaving_phones)
+{
+	static const struct { void (*script)(void); int rc, broken; } c[] = {
+		{ oversize_payload, RF_EPROTO, 1 },   /* more than we offered */
+		{ okay_first, RF_EPROTO, 1 },         /* not CNXN/AUTH first */
+		{ silence, RF_ETIMEDOUT, 0 },
+		{ ancient_version, RF_EPROTO, 0 },
+		{ cut_in_payload, RF_EDISCONNECTED, 1 }, /* out of step */
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		if (i) {
+			teardown();
+			setup();
+		}
+		c[i].script();
+		ck_assert_int_eq(rf_adb_connect(&a, &f->t, NULL), c[i].rc);
+		ck_assert_int_eq(a.broken, c[i].broken);
+	}
 }
 END_TEST
 

@@ -464,6 +464,17 @@ struct run {
 	const struct rf_adb_auth *auth;
 };
 
+/* A phone in sideload mode, `size` bytes to send, a source that works. */
+static struct run new_run(size_t size)
+{
+	struct run r;
+	memset(&r, 0, sizeof r);
+	r.size = size;
+	r.fail_at_block = -1;
+	r.o.mode = EMU_ADB_SIDELOAD;
+	return r;
+}
+
 /* Connect to a fresh emulated phone and sideload `r->size` bytes. */
 static void sideload_once(struct run *r, unsigned char *data)
 {
@@ -498,8 +509,7 @@ START_TEST(sideload_every_order_and_version)
 	for (int order = EMU_ORDER_SEQ; order <= EMU_ORDER_RANDOM; order++)
 		for (int old = 0; old <= 1; old++)
 			for (int passes = 1; passes <= 2; passes++) {
-				struct run r = { .size = size, .fail_at_block = -1 };
-				r.o.mode = EMU_ADB_SIDELOAD;
+				struct run r = new_run(size);
 				r.o.order = (enum emu_adb_order)order;
 				r.o.old_version = old;
 				r.o.passes = passes;
@@ -529,8 +539,7 @@ START_TEST(sideload_legacy_fail_cut)
 
 	/* a recovery older than KitKat: sideload:SIZE, streamed once */
 	for (int old = 0; old <= 1; old++) {
-		struct run r = { .size = size, .fail_at_block = -1 };
-		r.o.mode = EMU_ADB_SIDELOAD;
+		struct run r = new_run(size);
 		r.o.legacy = 1;
 		r.o.old_version = old;
 		sideload_once(&r, data);
@@ -540,8 +549,7 @@ START_TEST(sideload_legacy_fail_cut)
 	}
 	/* FAILFAIL, and the legacy FAIL */
 	for (int legacy = 0; legacy <= 1; legacy++) {
-		struct run r = { .size = size, .fail_at_block = -1 };
-		r.o.mode = EMU_ADB_SIDELOAD;
+		struct run r = new_run(size);
 		r.o.fail = 1;
 		r.o.legacy = legacy;
 		sideload_once(&r, data);
@@ -549,21 +557,19 @@ START_TEST(sideload_legacy_fail_cut)
 		ck_assert_ptr_nonnull(strstr(r.err, "refused the package"));
 	}
 	/* the cable is pulled half-way */
-	struct run r = { .size = size, .fail_at_block = -1 };
-	r.o.mode = EMU_ADB_SIDELOAD;
+	struct run r = new_run(size);
 	r.o.cut_after = RF_SIDELOAD_BLOCK + 5;
 	sideload_once(&r, data);
 	ck_assert_int_eq(r.rc, RF_EDISCONNECTED);
 	ck_assert_uint_lt(r.st.unique, size);
 	/* the package cannot be read: nothing more is sent */
-	struct run d = { .size = size, .fail_at_block = 2 };
-	d.o.mode = EMU_ADB_SIDELOAD;
+	struct run d = new_run(size);
+	d.fail_at_block = 2;
 	sideload_once(&d, data);
 	ck_assert_int_eq(d.rc, RF_ESYS);
 	ck_assert_uint_eq(d.st.blocks, 2);
 	/* a phone not in sideload mode refuses both services */
-	struct run n = { .size = size, .fail_at_block = -1 };
-	n.o.mode = EMU_ADB_SIDELOAD;
+	struct run n = new_run(size);
 	n.o.legacy = 1;
 	char state[300], e[256];
 	snprintf(state, sizeof state, "%s/phone", dir);
@@ -605,8 +611,8 @@ START_TEST(sideload_with_auth)
 	fclose(f);
 	/* unknown key, the user allows it: then it is trusted */
 	for (int i = 0; i < 2; i++) {
-		struct run r = { .size = size, .fail_at_block = -1, .auth = &auth };
-		r.o.mode = EMU_ADB_SIDELOAD;
+		struct run r = new_run(size);
+		r.auth = &auth;
 		r.o.auth_keys = keys;
 		r.o.auth_accept = i == 0;
 		r.o.old_version = i;

@@ -37,8 +37,7 @@ static uint32_t le32(const unsigned char *p)
 	       (uint32_t)p[3] << 24;
 }
 
-/* pread exactly n bytes at off; RF_EFORMAT when the file ends first. */
-static int read_at(struct rf_zip *z, void *buf, size_t n, uint64_t off,
+int rf_zip_read_at(struct rf_zip *z, void *buf, size_t n, uint64_t off,
 		   const char *what)
 {
 	size_t done = 0;
@@ -71,7 +70,7 @@ static int find_eocd(struct rf_zip *z)
 
 	if (!t)
 		return rf_errf(z->err, RF_ENOMEM, "out of memory");
-	rc = read_at(z, t, tail, base, "the end of the zip");
+	rc = rf_zip_read_at(z, t, tail, base, "the end of the zip");
 	for (size_t i = tail - EOCD_LEN + 1; !rc && i-- > 0;)
 		if (le32(t + i) == SIG_EOCD &&
 		    i + EOCD_LEN + le16(t + i + 20) == tail) {
@@ -183,7 +182,7 @@ static int read_cd(struct rf_zip *z)
 		return rf_errf(z->err, RF_ENOMEM, "out of memory");
 	}
 	np = z->names;
-	rc = read_at(z, cd, (size_t)z->cd_size, z->cd_off,
+	rc = rf_zip_read_at(z, cd, (size_t)z->cd_size, z->cd_off,
 		     "the central directory");
 	for (size_t i = 0; !rc && i < z->n; i++)
 		rc = parse_cdh(z, cd, &pos, &z->e[i], &np);
@@ -220,7 +219,7 @@ static int check_descriptor(struct rf_zip *z, const struct rf_zip_entry *e,
 	if (at + 12 > z->cd_off)
 		return rf_errf(z->err, RF_EFORMAT, "%s: no room for its data "
 			       "descriptor", e->name);
-	rc = read_at(z, d, at + 16 <= z->cd_off ? 16 : 12, at, e->name);
+	rc = rf_zip_read_at(z, d, at + 16 <= z->cd_off ? 16 : 12, at, e->name);
 	if (rc)
 		return rc;
 	*len = 12;
@@ -248,7 +247,7 @@ static int check_local(struct rf_zip *z, struct rf_zip_entry *e,
 
 	if (!name)
 		return rf_errf(z->err, RF_ENOMEM, "out of memory");
-	rc = read_at(z, h, LFH_LEN, e->local_off, e->name);
+	rc = rf_zip_read_at(z, h, LFH_LEN, e->local_off, e->name);
 	if (!rc && le32(h) != SIG_LFH)
 		rc = rf_errf(z->err, RF_EFORMAT, "%s: no local header at "
 			     "offset %llu", e->name,
@@ -258,7 +257,7 @@ static int check_local(struct rf_zip *z, struct rf_zip_entry *e,
 		rc = rf_errf(z->err, RF_EFORMAT, "%s: its local header "
 			     "disagrees with the central directory", e->name);
 	if (!rc)
-		rc = read_at(z, name, nl, e->local_off + LFH_LEN, e->name);
+		rc = rf_zip_read_at(z, name, nl, e->local_off + LFH_LEN, e->name);
 	if (!rc && memcmp(name, e->name, nl))
 		rc = rf_errf(z->err, RF_EFORMAT, "the entry at offset %llu is "
 			     "named differently in the central directory "
@@ -424,7 +423,7 @@ int rf_zip_read_entry(struct rf_zip *z, const struct rf_zip_entry *e,
 		rc = rf_errf(z->err, RF_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = read_at(z, in, (size_t)e->csize, e->data_off, e->name);
+	rc = rf_zip_read_at(z, in, (size_t)e->csize, e->data_off, e->name);
 	if (!rc && deflated)
 		rc = inflate_all(z, e, in, buf);
 	if (!rc && crc32_gzip_refl(0, (unsigned char *)buf, e->usize) != e->crc)

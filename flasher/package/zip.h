@@ -53,6 +53,11 @@ void rf_zip_close(struct rf_zip *z);
 const struct rf_zip_entry *rf_zip_find(const struct rf_zip *z,
 				       const char *name);
 
+/* Exactly n bytes at `off` of the open file.  RF_ESYS (read error) or
+ * RF_EFORMAT (the file ends first), naming `what`, in z->err. */
+int rf_zip_read_at(struct rf_zip *z, void *buf, size_t n, uint64_t off,
+		   const char *what);
+
 /* The entry's content, inflated and CRC-checked, NUL-terminated, at most
  * `max` bytes (larger is RF_EFORMAT); free() it. */
 int rf_zip_read_entry(struct rf_zip *z, const struct rf_zip_entry *e,

@@ -1,7 +1,6 @@
 /* One verification pass over a recovery zip.  See zip_verify.h. */
 #include "zip_verify.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,21 +33,6 @@ static void sig_free(struct sig_ctx *s)
 	PKCS7_free(s->p7);
 	X509_free(s->ota);
 	memset(s, 0, sizeof *s);
-}
-
-static int pread_all(int fd, void *buf, size_t n, uint64_t off)
-{
-	size_t done = 0;
-	while (done < n) {
-		ssize_t r = pread(fd, (char *)buf + done, n - done,
-				  (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += (size_t)r;
-	}
-	return 0;
 }
 
 static X509 *read_otacert(struct rf_zip *z)
@@ -104,9 +88,10 @@ static int sig_open(struct rf_zip *z, struct sig_ctx *s,
 	size_t start, comment;
 
 	v->sig = RF_ZIP_UNSIGNED;
-	if (z->comment_len < FOOTER_LEN ||
-	    pread_all(z->fd, f, FOOTER_LEN, z->size - FOOTER_LEN))
+	if (z->comment_len < FOOTER_LEN)
 		return RF_OK;
+	if (rf_zip_read_at(z, f, FOOTER_LEN, z->size - FOOTER_LEN, "the footer"))
+		return RF_ESYS;
 	if (f[2] != 0xff || f[3] != 0xff)
 		return RF_OK;
 	v->sig = RF_ZIP_SIG_BROKEN;
@@ -121,10 +106,10 @@ static int sig_open(struct rf_zip *z, struct sig_ctx *s,
 	der = malloc(start - FOOTER_LEN);
 	if (!der)
 		return rf_errf(z->err, RF_ENOMEM, "out of memory");
-	if (pread_all(z->fd, der, start - FOOTER_LEN, z->size - start)) {
+	if (rf_zip_read_at(z, der, start - FOOTER_LEN, z->size - start,
+			   "the signature")) {
 		free(der);
-		return rf_errf(z->err, RF_ESYS, "reading the signature: %s",
-			       strerror(errno));
+		return RF_ESYS;
 	}
 	p = der;
 	s->p7 = d2i_PKCS7(NULL, &p, (long)(start - FOOTER_LEN));
@@ -290,10 +275,8 @@ static int verified_block(struct rf_zip_blocks *r, uint64_t b, void *dst,
 	if (b >= r->v->nblocks)
 		return rf_errf(err, RF_EINVAL, "block %llu past the end",
 			       (unsigned long long)b);
-	if (pread_all(r->z->fd, dst, len, off))
-		return rf_errf(err, RF_ESYS, "reading the zip at %llu: %s",
-			       (unsigned long long)off,
-			       errno ? strerror(errno) : "file shrank");
+	if (rf_zip_read_at(r->z, dst, len, off, "a block of the zip"))
+		return rf_errf(err, RF_ESYS, "%s", r->z->err);
 	if (crc32_gzip_refl(0, dst, (uint64_t)len) != r->v->crc[b])
 		return rf_errf(err, RF_EFORMAT, "the zip changed since it was "
 			       "verified (block %llu differs): nothing more is "

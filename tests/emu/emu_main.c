@@ -72,28 +72,34 @@ static int parse_num(const char *s, long long *out)
 enum { O_ADB = 1000, O_ADB_DEVICE, O_ADB_OLD, O_ORDER, O_SEED, O_PASSES, O_AUTH,
        O_AUTH_ACCEPT, O_SL_FAIL, O_LEGACY, O_ROOT };
 
+/* The index of `arg` among the three `words`, or -1. */
+static int word3(const char *arg, const char *const words[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(arg, words[i]))
+			return i;
+	return -1;
+}
+
 /* One adb option into `ao`; 0 done, -1 bad value, 1 not an adb option. */
 static int adb_option(int c, const char *arg, struct emu_adb_opts *ao, int *adb)
 {
-	static const char *modes[] = { "device", "recovery", "sideload" };
-	static const char *orders[] = { "seq", "tail", "random" };
+	static const char *const modes[3] = { "device", "recovery", "sideload" };
+	static const char *const orders[3] = { "seq", "tail", "random" };
 	long long v;
+	int k;
 	switch (c) {
 	case O_ADB:
-		for (int i = 0; i < 3; i++)
-			if (!strcmp(arg, modes[i])) {
-				ao->mode = (enum emu_adb_mode)i;
-				*adb = 1;
-				return 0;
-			}
-		return -1;
+		if ((k = word3(arg, modes)) < 0)
+			return -1;
+		ao->mode = (enum emu_adb_mode)k;
+		*adb = 1;
+		return 0;
 	case O_ORDER:
-		for (int i = 0; i < 3; i++)
-			if (!strcmp(arg, orders[i])) {
-				ao->order = (enum emu_adb_order)i;
-				return 0;
-			}
-		return -1;
+		if ((k = word3(arg, orders)) < 0)
+			return -1;
+		ao->order = (enum emu_adb_order)k;
+		return 0;
 	case O_SEED:
 	case O_PASSES:
 		if (parse_num(arg, &v) < 0 || v < 0 || v > 1000000)
