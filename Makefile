@@ -80,6 +80,11 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/emu -MMD -MP -c -o $@ $<
 
+# data/catalog.txt is linked into the binary (flasher/download/catalog_data.c).
+CATALOG_OBJ := $(B)/flasher/download/catalog_data.o
+$(CATALOG_OBJ): data/catalog.txt
+$(CATALOG_OBJ): ALL_CFLAGS += -DRF_CATALOG_FILE='"$(CURDIR)/data/catalog.txt"'
+
 # Each tests/check_*.c is one Check suite binary.
 $(B)/tests/check_%: $(B)/tests/check_%.o $(HELPER_OBJ) $(B)/libflasher.a $(B)/libprotocol.a $(B)/libemu.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS)
