@@ -5,6 +5,7 @@
 #define RF_CLI_H
 
 #include <signal.h>
+#include "device.h"
 
 #include "resolve.h"
 
@@ -27,6 +28,9 @@ struct rf_cli {
 
 /* Set by the SIGINT/SIGTERM handler; long operations poll it. */
 extern volatile sig_atomic_t rf_interrupted;
+
+/* The device layer's view of the command line (cli_env.c). */
+void rf_cli_device_env(const struct rf_cli *cli, struct rf_device_env *env);
 
 /* Exit status for a protocol error code (RF_E*). */
 int rf_exit_for(int rf_err);

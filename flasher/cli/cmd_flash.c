@@ -117,15 +117,17 @@ static int open_targets(struct rf_cli *cli, const struct flash_args *a,
 			struct rf_flash_target *tg, size_t *n)
 {
 	char err[RF_ERRLEN] = "";
+	struct rf_device_env env;
 	int rc;
 	*n = 0;
+	rf_cli_device_env(cli, &env);
 	if (!a->all) {
-		rc = rf_device_open_fastboot(cli, &tg[0].t, &tg[0].fb, err);
+		rc = rf_device_open_fastboot(&env, &tg[0].t, &tg[0].fb, err);
 		if (rc == RF_ENODEV && a->resume) {
 			/* after a cut cable or a failed reboot the phone may
 			 * still be on its way back */
 			out_msg("Waiting up to %d s for the phone to be in fastboot mode ...", a->wait_s);
-			rc = rf_device_wait_fastboot(cli, cli->device, a->wait_s, NULL, NULL,
+			rc = rf_device_wait_fastboot(&env, cli->device, a->wait_s, NULL, NULL,
 						     &tg[0].t, &tg[0].fb, err);
 		}
 		if (rc) {
@@ -142,8 +144,8 @@ static int open_targets(struct rf_cli *cli, const struct flash_args *a,
 		snprintf(list, sizeof list, "%s", cli->device);
 		for (char *d = strtok_r(list, ",", &save); d && *n < MAX_PHONES;
 		     d = strtok_r(NULL, ",", &save)) {
-			struct rf_cli one = *cli;
-			one.device = d;
+			struct rf_device_env one = env;
+			one.selector = d;
 			rc = rf_device_open_fastboot(&one, &tg[*n].t, &tg[*n].fb, err);
 			if (rc) {
 				out_error("%s: %s", d, err);
@@ -336,7 +338,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 
 	/* 3. Every check of the script against the phone(s). */
 	memset(&run, 0, sizeof run);
-	run.cli = cli;
+	rf_cli_device_env(cli, &run.dev);
 	run.pkg = &pkg;
 	run.plan = &pl;
 	run.tg = tg;

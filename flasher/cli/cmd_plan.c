@@ -91,12 +91,14 @@ static int ask_phone(struct rf_cli *cli, struct rf_plan *pl,
 	uint32_t max_dl;
 	int rc, ex = RF_EXIT_OK;
 
-	rc = rf_device_open_fastboot(cli, &t, &fb, err);
+	struct rf_device_env env;
+	rf_cli_device_env(cli, &env);
+	rc = rf_device_open_fastboot(&env, &t, &fb, err);
 	if (rc) {
 		out_error("plan: %s", err);
 		return rf_exit_for(rc);
 	}
-	rc = rf_device_max_download(&fb, t->serial, &max_dl);
+	rc = rf_device_max_download(&env, &fb, t->serial, &max_dl);
 	if (rc) {
 		out_error("plan: getvar max-download-size: %s", fb.err);
 		ex = rf_exit_for(rc);
