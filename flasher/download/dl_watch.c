@@ -27,7 +27,15 @@ int rf_dl_watch_init(struct rf_dl_watch *w)
 		return RF_ENOMEM;
 	}
 	pthread_condattr_destroy(&ca);
+	w->wake_at = UINT64_MAX;
 	return RF_OK;
+}
+
+/* Under w->lock: a waiter wants to be woken at `want` bytes. */
+static void want_bytes(struct rf_dl_watch *w, uint64_t want)
+{
+	if (want < w->wake_at)
+		w->wake_at = want;
 }
 
 void rf_dl_watch_destroy(struct rf_dl_watch *w)
@@ -59,6 +67,7 @@ void rf_dl_watch_wait(struct rf_dl_watch *w, uint64_t have, unsigned gen,
 	}
 	pthread_mutex_lock(&w->lock);
 	while (w->written <= have && w->generation == gen && w->state == RF_DL_RUNNING) {
+		want_bytes(w, have + 1);
 		if (timeout_ms < 0)
 			pthread_cond_wait(&w->cond, &w->lock);
 		else if (pthread_cond_timedwait(&w->cond, &w->lock, &until) == ETIMEDOUT)
@@ -73,7 +82,10 @@ void dl_watch_set(struct rf_dl_watch *w, uint64_t written, uint64_t total)
 	pthread_mutex_lock(&w->lock);
 	w->written = written;
 	w->total = total;
-	pthread_cond_broadcast(&w->cond);
+	if (written >= w->wake_at) {
+		w->wake_at = UINT64_MAX; /* each waiter asks again */
+		pthread_cond_broadcast(&w->cond);
+	}
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -130,8 +142,12 @@ static void *hasher_main(void *arg)
 		int quit;
 
 		pthread_mutex_lock(&w->lock);
-		while (w->written <= h->hashed && w->generation == h->gen && !h->quit)
+		/* a chunk at a time: fewer wake-ups and reads */
+		while (w->written < h->hashed + HASH_CHUNK && w->generation == h->gen &&
+		       !h->quit) {
+			want_bytes(w, h->hashed + HASH_CHUNK);
 			pthread_cond_wait(&w->cond, &w->lock);
+		}
 		written = w->written;
 		gen = w->generation;
 		quit = h->quit;

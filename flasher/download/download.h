@@ -50,6 +50,9 @@ struct rf_dl_watch {
 	uint64_t total;        /* the file's size, 0 while unknown */
 	unsigned generation;
 	enum rf_dl_state state;
+	/* the writer wakes waiters only once this many bytes are written (the
+	 * least any waiter asked for), not on every write */
+	uint64_t wake_at;
 	char part[4096];       /* the file being written */
 	char path[4096];       /* DONE: the verified file */
 	char md5[33];          /* DONE: its MD5 */
