@@ -2,8 +2,9 @@
 # Download figures (docs/benchmarks.md), against Debian's nginx on 127.0.0.1:
 #   1. `romflash fetch` of a BENCH_FETCH_MB (1024) MiB file against `curl -o`
 #      then `md5sum`, alternating, BENCH_RUNS (3) times each: medians;
-#   2. nginx throttled to 50 MB/s: `flash URL` of a BENCH_PKG_MB (400) MiB
-#      package (mkpkg) into the emulated phone, the time from the last
+#   2. nginx throttled to 50 MB/s: `flash URL` of a package of BENCH_PKG_MB
+#      (1600) MiB of images (mkpkg --compressible: a ~1 GB .tgz)
+#      into the emulated phone, the time from the last
 #      downloaded byte (the `fetched` event) to the first write (the first
 #      `step_start` of a flash step);
 #   3. time to the first write of a second `flash URL` (the file cached)
@@ -20,7 +21,7 @@ lib_init bench-fetch
 need_tool nginx openssl curl md5sum
 RUNS=${BENCH_RUNS:-3}
 MB=${BENCH_FETCH_MB:-1024}
-PKG_MB=${BENCH_PKG_MB:-400}
+PKG_MB=${BENCH_PKG_MB:-1600}
 export XDG_CACHE_HOME="$T/cache" XDG_CONFIG_HOME="$T/config"
 unset ROMFLASH_CATALOG
 web_start 50m
@@ -58,7 +59,7 @@ echo "1. ${MB} MiB from nginx: romflash fetch $(tr '\n' ' ' <"$T/f.times")-> med
 	"curl -o + md5sum $(tr '\n' ' ' <"$T/c.times")-> median $c s; ratio $(echo "$f $c" | awk '{printf "%.2f", $1 / $2}')"
 
 # --- 2 and 3. flash URL at 50 MB/s; time to the first write -----------------------------
-"$MKPKG" --variant modern --order scripts-last --size-mb "$PKG_MB" --seed 5 --out "$T/pkg" >/dev/null ||
+"$MKPKG" --variant modern --order scripts-last --size-mb "$PKG_MB" --compressible --seed 5 --out "$T/pkg" >/dev/null ||
 	{ echo "mkpkg failed"; exit 1; }
 PKG=$(ls "$T"/pkg/*.tgz)
 PNAME=$(basename "$PKG")
