@@ -73,7 +73,7 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 	}
 	/* a URL or a catalog version: downloaded and verified first */
 	struct rf_cli_fetch fo = { .region = region, .md5 = md5, .retries = -1 };
-	rc = rf_cli_resolve(cli, &fo, argv[optind], RF_ROM_ANY, &src);
+	rc = rf_cli_resolve(cli, &fo, argv[optind], RF_ROM_FASTBOOT, &src);
 	if (rc)
 		return rc;
 	struct rf_pkg_opts po = { .md5 = md5 ? md5 : src.md5[0] ? src.md5 : NULL,
