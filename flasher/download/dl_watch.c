@@ -171,9 +171,14 @@ static void *hasher_main(void *arg)
 		size_t n = written - h->hashed > HASH_CHUNK ? HASH_CHUNK
 			   : (size_t)(written - h->hashed);
 		ssize_t r = pread_full(h->fd, buf, n, h->hashed);
+		if (r < 0) {
+			h->failed = 1;
+			break;
+		}
 		if (r != (ssize_t)n) {
-			/* shorter: truncated under us by a restart (the next
-			 * round sees the new generation), else a read error */
+			/* shorter: truncated by a restart, whose new generation
+			 * is published before the truncation (dl_truncate_part):
+			 * the next round sees it */
 			pthread_mutex_lock(&w->lock);
 			int restarted = w->generation != h->gen;
 			pthread_mutex_unlock(&w->lock);

@@ -109,13 +109,15 @@ static size_t on_header(char *h, size_t size, size_t nmemb, void *user)
 
 int dl_truncate_part(struct dl_xfer *x)
 {
+	/* the new generation first: a reader that then finds the file
+	 * shorter than it was told already sees why */
+	dl_watch_restart(x->w, 0);
+	x->have = 0;
+	x->meta_ok = 0;
 	if (ftruncate(x->fd, 0)) {
 		x->write_errno = errno;
 		return -1;
 	}
-	x->have = 0;
-	x->meta_ok = 0;
-	dl_watch_restart(x->w, 0);
 	return 0;
 }
 
