@@ -13,26 +13,26 @@
 # blocks the shell).  Keep the lists in step with flasher/cli/ (the install
 # test checks that every long option of the sources appears here).
 
-_romflash_commands="devices info plan flash sideload fetch catalog getvar
-flash-image erase boot oem flashing set_active continue reboot help"
-_romflash_globals="-s --wait -v -q --json --verbose --quiet --help --version"
+_romflash_commands=(devices info plan flash sideload fetch catalog getvar
+	flash-image erase boot oem flashing set_active continue reboot help)
+_romflash_globals=(-s --wait -v -q --json --verbose --quiet --help --version)
 # cancro's partitions (SPEC "Facts about the phone") and the GPT image name
-_romflash_partitions="sbl1 rpm tz DDR ssd dbi aboot misc logo modemst1
-modemst2 fsg persist modem system cache userdata boot recovery partition"
-_romflash_getvars="all product max-download-size serialno version
-version-bootloader version-baseband board_version soc-id anti crc unlocked
-secure variant"
+_romflash_partitions=(sbl1 rpm tz DDR ssd dbi aboot misc logo modemst1
+	modemst2 fsg persist modem system cache userdata boot recovery partition)
+_romflash_getvars=(all product max-download-size serialno version
+	version-bootloader version-baseband board_version soc-id anti crc unlocked
+	secure variant)
 
-# _romflash_opts CMD: the options of a command
+# _romflash_opts CMD: the options of a command, into opts[]
 _romflash_opts() {
 	case $1 in
-	info) echo "--md5 --region --help" ;;
-	plan) echo "--mode --md5 --region --help" ;;
-	flash) echo "--mode --yes --no-reboot --resume --md5 --region --all
-		--dry-run --skip --force-device --help" ;;
-	sideload) echo "--md5 --yes --help" ;;
-	fetch) echo "-o --region --type --cacert --help" ;;
-	*) echo "--help" ;;
+	info) opts=(--md5 --region) ;;
+	plan) opts=(--mode --md5 --region) ;;
+	flash) opts=(--mode --yes --no-reboot --resume --md5 --region --all
+		--dry-run --skip --force-device) ;;
+	sideload) opts=(--md5 --yes) ;;
+	fetch) opts=(-o --region --type --cacert) ;;
+	*) opts=() ;;
 	esac
 }
 
@@ -78,7 +78,7 @@ _romflash_words() {
 # word, so that much is cut from each; words are quoted for the shell
 # unless the user opened a quote (readline then closes it).
 _romflash_reply() {
-	local w pre= m=${cur//\\/} # "save\ us" matches "save user data"
+	local w pre='' m=${cur//\\/} # "save\ us" matches "save user data"
 	[[ $m == *[:=]* ]] && pre=${m%"${m##*[:=]}"}
 	for w in "$@"; do
 		[[ $w == "$m"* ]] || continue
@@ -91,13 +91,19 @@ _romflash_reply() {
 	done
 }
 
+# _romflash_add COMPGEN-ARGS...: compgen's words (file names), added to
+# COMPREPLY; readline quotes them (-o filenames)
+_romflash_add() {
+	compopt -o filenames 2>/dev/null
+	mapfile -t -O ${#COMPREPLY[@]} COMPREPLY < <(compgen "$@" -- "$cur")
+}
+
 # _romflash_files PATTERN...: folders and the files matching a pattern
 _romflash_files() {
-	local IFS=$'\n' p
-	compopt -o filenames 2>/dev/null
-	COMPREPLY+=($(compgen -d -- "$cur"))
+	local p
+	_romflash_add -d
 	for p in "$@"; do
-		COMPREPLY+=($(compgen -f -X "!$p" -- "$cur"))
+		_romflash_add -f -X "!$p"
 	done
 }
 
@@ -110,7 +116,7 @@ _romflash_phones() {
 	while IFS= read -r line; do
 		for f in serial location; do
 			[[ $line == *"\"$f\":\""* ]] || continue
-			v=${line#*\"$f\":\"}
+			v=${line#*\""$f"\":\"}
 			v=${v%%\"*}
 			[[ -n $v ]] && printf '%s\n' "$v"
 		done
@@ -119,10 +125,10 @@ _romflash_phones() {
 
 # _romflash_value OPTION: complete the value of an option
 _romflash_value() {
-	local IFS=$'\n' phones
+	local phones
 	case $1 in
 	-s)
-		phones=($(_romflash_phones "$rf"))
+		mapfile -t phones < <(_romflash_phones "$rf")
 		_romflash_reply "${phones[@]}" "tcp:"
 		[[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *: ]] &&
 			compopt -o nospace 2>/dev/null
@@ -131,7 +137,7 @@ _romflash_value() {
 		"clean all" "clean all and lock" ;;
 	--region) _romflash_reply global cn ;;
 	--type) _romflash_reply fastboot recovery ;;
-	-o) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")) ;;
+	-o) _romflash_add -d ;;
 	--cacert) _romflash_files '*.pem' '*.crt' ;;
 	esac
 }
@@ -144,28 +150,25 @@ _romflash_arg() {
 	sideload:0) _romflash_files '*.zip' ;;
 	catalog:0) _romflash_reply cancro ;;
 	getvar:0)
-		local p v=($_romflash_getvars)
-		for p in $_romflash_partitions; do
+		local p v=("${_romflash_getvars[@]}")
+		for p in "${_romflash_partitions[@]}"; do
 			v+=("partition-size:$p" "partition-type:$p")
 		done
 		_romflash_reply "${v[@]}"
 		;;
-	flash-image:0 | erase:0) _romflash_reply $_romflash_partitions ;;
-	flash-image:1 | boot:0)
-		compopt -o filenames 2>/dev/null
-		local IFS=$'\n'
-		COMPREPLY=($(compgen -f -- "$cur"))
-		;;
+	flash-image:0 | erase:0) _romflash_reply "${_romflash_partitions[@]}" ;;
+	flash-image:1 | boot:0) _romflash_add -f ;;
 	oem:0) _romflash_reply device-info lock unlock ;;
 	flashing:0) _romflash_reply lock unlock ;;
 	set_active:0) _romflash_reply a b ;;
 	reboot:0) _romflash_reply bootloader recovery sideload ;;
-	help:0) _romflash_reply $_romflash_commands ;;
+	help:0) _romflash_reply "${_romflash_commands[@]}" ;;
 	esac
 }
 
 _romflash() {
-	local words cword cur quote= rf=${1/#\~/$HOME} cmd= nargs=0 i w opt
+	local words cword cur quote='' rf=${1/#\~/$HOME} cmd='' nargs=0 i w opt
+	local opts
 	COMPREPLY=()
 	_romflash_words
 	cur=${words[cword]}
@@ -201,11 +204,12 @@ _romflash() {
 		return 0
 	fi
 	if [[ $cur == -* ]]; then
-		_romflash_reply $_romflash_globals $(_romflash_opts "$cmd")
+		_romflash_opts "$cmd"
+		_romflash_reply "${_romflash_globals[@]}" "${opts[@]}"
 		return 0
 	fi
 	if [[ -z $cmd ]]; then
-		_romflash_reply $_romflash_commands
+		_romflash_reply "${_romflash_commands[@]}"
 	else
 		_romflash_arg "$cmd" "$nargs"
 	fi
