@@ -10,7 +10,8 @@ CASES holds one case a line:  KIND<TAB>INPUT<TAB>EXPECTED
            all:  the words of the line (shell-split) after inserting every
                  match (bash: M-*; zsh: the _all_matches completer, bound
                  to ^Xa by SETUP) must equal EXPECTED's, in any order (a
-                 folder's trailing / aside: bash inserts none, zsh one)
+                 folder's trailing / and an option's trailing = aside:
+                 zsh inserts them, bash does not)
   INPUT    the keys, Python escapes allowed (\\t = TAB)
 Lines starting with # are ignored.  After each case's keys the line is
 written to a file by a key binding (^Xp, bound here) and then cleared, so
@@ -132,7 +133,7 @@ def main():
             ok = got == want
         else:
             def words(line):
-                return sorted(w.rstrip("/") for w in shlex.split(line))
+                return sorted(w.rstrip("/=") for w in shlex.split(line))
             try:
                 ok = words(got) == words(want)
             except ValueError:

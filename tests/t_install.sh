@@ -112,6 +112,7 @@ exec "$D/usr/bin/romflash" -s "$PH_DEV" "\$@"
 EOF
 chmod +x "$T/fake/romflash"
 : >"$T/cwd/a.tgz"; : >"$T/cwd/b.txt"; : >"$T/cwd/r.zip"; : >"$T/cwd/boot.img"
+: >"$T/cwd/my pkg.tgz"
 TAB=$(printf '\t')
 # KIND, INPUT, EXPECTED (complete_pty.py); both shells
 cat >"$T/cases" <<EOF
@@ -127,7 +128,10 @@ line${TAB}romflash -s E\\t${TAB}romflash -s EMU0001
 line${TAB}romflash -s ${PH_DEV%:*}\\t${TAB}romflash -s $PH_DEV 
 line${TAB}romflash flash x.tgz -s E\\t${TAB}romflash flash x.tgz -s EMU0001 
 line${TAB}romflash -q flash a\\t${TAB}romflash -q flash a.tgz 
-all${TAB}romflash flash ${TAB}romflash flash a.tgz sub/
+all${TAB}romflash flash ${TAB}romflash flash a.tgz 'my pkg.tgz' sub/
+line${TAB}romflash flash my\t${TAB}romflash flash my\ pkg.tgz 
+all${TAB}romflash plan x.tgz --m${TAB}romflash plan x.tgz --mode --md5
+all${TAB}romflash devices --${TAB}romflash devices --wait --json --verbose --quiet --help --version
 all${TAB}romflash sideload ${TAB}romflash sideload r.zip sub/
 line${TAB}romflash --json reboot rec\\t${TAB}romflash --json reboot recovery 
 all${TAB}romflash reboot ${TAB}romflash reboot bootloader recovery sideload
