@@ -31,7 +31,7 @@ _romflash_opts() {
 	flash) opts=(--mode --yes --no-reboot --resume --md5 --region --all
 		--dry-run --skip --force-device) ;;
 	sideload) opts=(--md5 --yes) ;;
-	fetch) opts=(-o --region --type --cacert) ;;
+	fetch) opts=(-o --output --region --type --md5 --cacert --stall-timeout --retries) ;;
 	*) opts=() ;;
 	esac
 }
@@ -39,8 +39,8 @@ _romflash_opts() {
 # Options that take a value (the next word, or after "=")
 _romflash_takes_value() {
 	case $1 in
-	-s | --wait | --mode | --md5 | --region | --type | -o | --cacert | --skip | \
-		--force-device) return 0 ;;
+	-s | --wait | --mode | --md5 | --region | --type | -o | --output | --cacert | --skip | \
+		--force-device | --stall-timeout | --retries) return 0 ;;
 	esac
 	return 1
 }
