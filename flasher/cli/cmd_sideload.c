@@ -28,7 +28,7 @@
 		      (1u << RF_ADB_MODE_SIDELOAD))
 
 struct sl_args {
-	const char *zip, *md5;
+	const char *zip, *md5, *region;
 	int yes, wait_s;
 };
 
@@ -43,8 +43,8 @@ struct package {
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: romflash [-s DEVICE] sideload ZIP [--md5 MD5] [--yes] "
-		"[--wait SECONDS]\n");
+	fprintf(stderr, "usage: romflash [-s DEVICE] sideload ZIP|URL|VERSION [--md5 MD5] "
+		"[--region R] [--yes] [--wait SECONDS]\n");
 	return RF_EXIT_USAGE;
 }
 
@@ -52,6 +52,7 @@ static int parse_args(int argc, char **argv, struct sl_args *a)
 {
 	static const struct option opts[] = {
 		{ "md5", required_argument, NULL, '5' },
+		{ "region", required_argument, NULL, 'r' },
 		{ "yes", no_argument, NULL, 'y' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
@@ -64,6 +65,7 @@ static int parse_args(int argc, char **argv, struct sl_args *a)
 	while ((c = getopt_long(argc, argv, "y", opts, NULL)) != -1) {
 		switch (c) {
 		case '5': a->md5 = optarg; break;
+		case 'r': a->region = optarg; break;
 		case 'y': a->yes = 1; break;
 		case 'w':
 			a->wait_s = (int)strtol(optarg, &end, 10);
@@ -405,6 +407,16 @@ int cmd_sideload(struct rf_cli *cli, int argc, char **argv)
 	memset(&k, 0, sizeof k);
 	if (parse_args(argc, argv, &a))
 		return usage();
+	/* a URL or a catalog version: downloaded (MD5-checked) first; the
+	 * MD5 the catalog knows is then the full one to check against */
+	struct rf_cli_fetch fo = { .region = a.region, .md5 = a.md5, .retries = -1 };
+	struct rf_resolved src;
+	ex = rf_cli_resolve(cli, &fo, a.zip, RF_ROM_RECOVERY, &src);
+	if (ex)
+		return ex;
+	a.zip = src.path;
+	if (!a.md5 && src.md5[0])
+		a.md5 = src.md5;
 	ex = check_structure(&a, &k);
 	if (!ex)
 		ex = adb_ui_open(cli, &p, a.wait_s, ANY_ADB_MODE);

@@ -65,7 +65,7 @@ static const struct {
 	{ "plan", cmd_plan, "PACKAGE [--mode MODE]", "dry run: the ordered steps" },
 	{ "flash", cmd_flash, "PACKAGE [--mode MODE] [--yes] [--no-reboot] [--resume]",
 	  "flash a fastboot ROM package" },
-	{ "sideload", cmd_sideload, "ZIP [--md5 MD5] [--yes]",
+	{ "sideload", cmd_sideload, "ZIP|URL|VERSION [--md5 MD5] [--yes]",
 	  "send a recovery zip to a phone in sideload mode" },
 	{ "fetch", cmd_fetch, "URL|VERSION [-o DIR]",
 	  "download a package into the cache, resumable, verified" },
