@@ -13,6 +13,7 @@
 #include "adb.h"
 #include "adb_key.h"
 #include "helpers/fake_transport.h"
+#include "helpers/scratch.h"
 
 static struct fake_transport *f;
 static struct rf_adb a;
@@ -30,13 +31,7 @@ static void teardown(void)
 	rf_adb_free(&a);
 	rf_transport_close(&f->t);
 	f = NULL;
-	if (home[0]) {
-		char cmd[300];
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", home);
-		home[0] = 0;
-	}
+	scratch_remove(home);
 }
 
 static uint32_t le32(const unsigned char *p)
@@ -408,8 +403,7 @@ static void on_prompt(void *user)
 static void load_key(void)
 {
 	char err[RF_ERRLEN];
-	snprintf(home, sizeof home, "/tmp/check_adb.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(home));
+	scratch_make(home, sizeof home, "check_adb");
 	setenv("ANDROID_USER_HOME", home, 1);
 	ck_assert_msg(rf_adb_key_load(&key, err) == RF_OK, "%s", err);
 	ck_assert(key.created);

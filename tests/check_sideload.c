@@ -13,22 +13,19 @@
 #include "emu_adb.h"
 #include "helpers/adb_loop.h"
 #include "helpers/fake_transport.h"
+#include "helpers/scratch.h"
 #include "sideload.h"
 
 static char dir[256];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/check_sideload.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	scratch_make(dir, sizeof dir, "check_sideload");
 }
 
 static void teardown(void)
 {
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
+	scratch_remove(dir);
 }
 
 /* ---- sideload against the emulated recovery (in memory) --------------------- */

@@ -19,6 +19,7 @@
 
 #include "emu_adb.h"
 #include "helpers/run_child.h"
+#include "helpers/scratch.h"
 #include "helpers/usb_emu.h"
 
 #define SAN_EXIT 86
@@ -32,24 +33,20 @@ static struct emu_adb *phone;
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/check_usb_adb.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	scratch_make(dir, sizeof dir, "check_usb_adb");
 	usb = NULL;
 	phone = NULL;
 }
 
 static void teardown(void)
 {
-	char cmd[300];
 	if (usb)
 		usb_emu_stop(usb);
 	emu_adb_free(phone);
 	free(out);
 	free(err);
 	out = err = NULL;
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
+	scratch_remove(dir);
 }
 
 static double now_s(void)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <isa-l/crc.h>
 
+#include "helpers/scratch.h"
 #include "zip.h"
 #include "zip_verify.h"
 
@@ -19,16 +20,12 @@ static char dir[256];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/check_zip.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	scratch_make(dir, sizeof dir, "check_zip");
 }
 
 static void teardown(void)
 {
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
+	scratch_remove(dir);
 }
 
 static void put16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
