@@ -90,6 +90,43 @@ $(CATALOG_OBJ): ALL_CFLAGS += -DRF_CATALOG_FILE='"$(CURDIR)/data/catalog.txt"'
 $(B)/tests/check_%: $(B)/tests/check_%.o $(HELPER_OBJ) $(B)/libflasher.a $(B)/libprotocol.a $(B)/libemu.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS)
 
+# ---- fuzzing (docs/fuzzing.md) ------------------------------------------
+# Each tests/fuzz/fuzz_NAME.c is one libFuzzer harness.  `make check` links
+# every harness's entry point (renamed rf_fuzz_NAME) into the Check suite
+# check_fuzz_replay, which runs tests/fuzz/corpus/NAME/* and
+# tests/fuzz/crashes/NAME/* through it with the compiler at hand; `make
+# fuzz` (tools/fuzz.sh) builds them with clang -fsanitize=fuzzer into
+# build-fuzz/fuzz/ and runs each for FUZZ_SECONDS.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(sort $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%))
+# tests/fuzz/*.c that are not harnesses: helpers shared by them
+FUZZ_HELPERS := $(patsubst %.c,$(B)/%.o,$(filter-out $(FUZZ_SRC),$(wildcard tests/fuzz/*.c)))
+FUZZ_BIN := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
+FUZZ_LIST := $(B)/tests/fuzz/targets.list
+
+$(B)/tests/fuzz/replay_%.o: tests/fuzz/fuzz_%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/helpers -DLLVMFuzzerTestOneInput=rf_fuzz_$* \
+		-MMD -MP -c -o $@ $<
+# the list of harnesses, rewritten only when it changes
+$(FUZZ_LIST): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(FUZZ_NAMES)' | cmp -s - $@ || echo '$(FUZZ_NAMES)' >$@
+$(B)/tests/check_fuzz_replay.o: $(FUZZ_LIST)
+$(B)/tests/check_fuzz_replay.o: ALL_CFLAGS += '-DRF_FUZZ_TARGETS=$(foreach n,$(FUZZ_NAMES),X($(n)))'
+$(B)/tests/check_fuzz_replay: $(B)/tests/check_fuzz_replay.o $(FUZZ_NAMES:%=$(B)/tests/fuzz/replay_%.o) \
+		$(FUZZ_HELPERS) $(HELPER_OBJ) $(B)/libflasher.a $(B)/libprotocol.a $(B)/libemu.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS)
+
+# libFuzzer binaries: B=build-fuzz CC=clang with SAN including fuzzer-no-link
+# (tools/fuzz.sh sets all that).
+$(B)/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(FUZZ_HELPERS) $(B)/tests/helpers/fake_transport.o \
+		$(B)/libflasher.a $(B)/libprotocol.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+fuzz-build: $(FUZZ_BIN)
+FORCE:
+
 deps:
 	@./tools/deps.sh
 
@@ -112,7 +149,7 @@ bench: deps
 	@$(MAKE) --no-print-directory $(B)/romflash $(B)/romflash-emu
 	@./tools/bench.sh
 
-fuzz:
+fuzz: deps
 	@./tools/fuzz.sh
 
 # ---- install, uninstall ------------------------------------------------
@@ -152,7 +189,7 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz romflash
 
-.PHONY: all deps tests check asan demo bench fuzz install uninstall clean
+.PHONY: all deps tests check asan demo bench fuzz fuzz-build install uninstall clean FORCE
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

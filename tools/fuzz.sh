@@ -1,61 +1,93 @@
 #!/bin/sh
-# Fuzz the parsers with libFuzzer (clang -fsanitize=fuzzer,address,undefined).
-# Each tests/fuzz/fuzz_NAME.c is one target, linked with protocol/NAME.c (or
-# flasher/*/NAME.c) and
-# protocol/rf_error.c.  Not part of `make check`.
-# Env: FUZZ_SECONDS (per target, default 60), FUZZ_TARGETS (names, default
-# all), B (build dir, default build; binaries go to $B/fuzz).
+# Fuzz the parsers of outside input with libFuzzer (docs/fuzzing.md).
+#
+#   tools/fuzz.sh            build every harness, run each FUZZ_SECONDS
+#   tools/fuzz.sh merge      also minimise the working corpora back into
+#                            tests/fuzz/corpus/NAME (-merge=1)
+#
+# Each tests/fuzz/fuzz_NAME.c is one harness, linked with the whole tool
+# built by clang with ASan + UBSan + coverage (build-fuzz/).  A run starts
+# from tests/fuzz/corpus/NAME (seeds: tests/fuzz/mkseeds) and
+# tests/fuzz/crashes/NAME, keeps what it learns in
+# build-fuzz/corpus/NAME, and writes a crashing input to
+# build-fuzz/crashes/NAME/.  Prints per harness: executions, coverage (cov:
+# and ft: of libFuzzer's last line), crashes.
+#
+# Env: FUZZ_SECONDS (per harness, default 60), FUZZ_TARGETS (names,
+# default all).  Harnesses run one after another, on one core.
 set -eu
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
-B=${B:-build}
-OUT=$B/fuzz
+B=build-fuzz
+MODE=${1:-run}
 
 if ! command -v clang >/dev/null 2>&1; then
 	echo "fuzz: installing clang"
 	SUDO=""
 	[ "$(id -u)" = 0 ] || SUDO=sudo
-	$SUDO apt-get install -y -qq clang >/dev/null
+	$SUDO apt-get install -y -qq --no-install-recommends clang >/dev/null
 fi
 
-targets=${FUZZ_TARGETS:-$(for f in tests/fuzz/fuzz_*.c; do
-	[ -f "$f" ] && basename "$f" .c | sed 's/^fuzz_//'; done)}
-[ -n "$targets" ] || { echo "fuzz: no targets" >&2; exit 1; }
-
-mkdir -p "$OUT"
+all=$(for f in tests/fuzz/fuzz_*.c; do basename "$f" .c | sed 's/^fuzz_//'; done)
+targets=${FUZZ_TARGETS:-$all}
 for t in $targets; do
-	bin=$OUT/fuzz_$t
-	corpus=$OUT/corpus_$t
-	mkdir -p "$corpus"
-	# Seed with the test fixtures of that kind, if any.
-	for s in tests/fixtures/*"$t"* tests/fuzz/seeds_"$t"/*; do
-		[ -f "$s" ] && cp "$s" "$corpus/" 2>/dev/null || true
-	done
-	libs="" defs=""
-	if [ "$t" = sparse ]; then
-		libs=-lisal
-		# Small buffers: faster runs, and buffer edges get exercised.
-		defs=-DSPARSE_BUF_LEN=4096
-		if command -v img2simg >/dev/null 2>&1; then
-			python3 -c 'import os,sys
-b = bytearray(os.urandom(3000)) + bytes(2048) + b"\x11\x22\x33\x44" * 600 + os.urandom(900)
-sys.stdout.buffer.write(b)' >"$OUT/seed.raw"
-			for bs in 512 1024 4096; do
-				img2simg "$OUT/seed.raw" "$corpus/seed_$bs" $bs \
-					>/dev/null 2>&1 || true
-			done
-			rm -f "$OUT/seed.raw"
-		fi
-	fi
-	echo "fuzz: building $bin"
-	# the parser under test: protocol/NAME.c or flasher/*/NAME.c
-	src=$(ls protocol/"$t".c flasher/*/"$t".c 2>/dev/null | head -n 1)
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iprotocol -I"$(dirname "$src")" \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		$defs -o "$bin" "tests/fuzz/fuzz_$t.c" "$src" \
-		protocol/rf_error.c $libs
-	echo "fuzz: running $t for ${FUZZ_SECONDS}s (corpus $corpus)"
-	"$bin" -max_total_time="$FUZZ_SECONDS" -max_len=65536 \
-		-artifact_prefix="$OUT/crash_${t}_" -print_final_stats=1 \
-		"$corpus"
+	[ -f "tests/fuzz/fuzz_$t.c" ] || { echo "fuzz: no harness tests/fuzz/fuzz_$t.c" >&2; exit 2; }
 done
+
+echo "fuzz: building (clang, ASan + UBSan + libFuzzer) into $B/"
+mkdir -p $B
+# SPARSE_BUF_LEN: small sparse buffers, so buffer edges get exercised
+make --no-print-directory -j2 B=$B CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+	SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all" \
+	CPPFLAGS="-DSPARSE_BUF_LEN=4096" \
+	$(for t in $targets; do printf '%s ' "$B/fuzz/fuzz_$t"; done) >$B/build.log 2>&1 ||
+	{ tail -n 30 $B/build.log; echo "fuzz: build failed (all of it in $B/build.log)" >&2; exit 1; }
+
+summary=""
+found=0
+for t in $targets; do
+	corpus=$B/corpus/$t crashes=$B/crashes/$t log=$B/fuzz-$t.log
+	mkdir -p "$corpus" "$crashes"
+	dict=""
+	[ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
+	before=$(ls "$crashes" | wc -l)
+	echo "fuzz: $t for ${FUZZ_SECONDS}s"
+	# corpus first (where new inputs go), then the read-only seeds
+	set +e
+	# shellcheck disable=SC2086 # $dict: empty or one word
+	"$B/fuzz/fuzz_$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/" \
+		$dict "$corpus" tests/fuzz/corpus/"$t" \
+		$(ls -d tests/fuzz/crashes/"$t" 2>/dev/null) \
+		>"$log" 2>&1
+	rc=$?
+	set -e
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	last=$(grep -E '^#[0-9]+' "$log" | grep -E 'cov: ' | tail -n 1)
+	cov=$(echo "$last" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
+	ft=$(echo "$last" | sed -n 's/.*ft: \([0-9]*\).*/\1/p')
+	new=$(( $(ls "$crashes" | wc -l) - before ))
+	line=$(printf '%-10s execs %-9s cov %-6s ft %-7s crashes %s' "$t" \
+		"${execs:-?}" "${cov:-?}" "${ft:-?}" "$new")
+	[ $rc -eq 0 ] || line="$line (exit $rc: $log)"
+	[ "$new" -eq 0 ] || found=1
+	echo "  $line"
+	summary="$summary$line
+"
+	if [ "$MODE" = merge ]; then
+		tmp=$B/merge-$t
+		rm -rf "$tmp"; mkdir -p "$tmp"
+		"$B/fuzz/fuzz_$t" -merge=1 -timeout=10 "$tmp" tests/fuzz/corpus/"$t" \
+			"$corpus" >"$B/merge-$t.log" 2>&1
+		rm -rf tests/fuzz/corpus/"$t"; mv "$tmp" tests/fuzz/corpus/"$t"
+		echo "  merged: $(ls tests/fuzz/corpus/"$t" | wc -l) inputs in tests/fuzz/corpus/$t"
+	fi
+done
+
+echo "fuzz: summary (${FUZZ_SECONDS}s each)"
+printf '%s' "$summary"
+if [ $found -ne 0 ]; then
+	echo "fuzz: crashes kept in $B/crashes/NAME/ (replay: $B/fuzz/fuzz_NAME FILE);" \
+		"once fixed, keep the input in tests/fuzz/crashes/NAME/"
+	exit 1
+fi

@@ -2,14 +2,11 @@
  * Whatever the bytes, parsing must not crash or read out of bounds; an
  * accepted text must give entries whose fields are terminated and valid,
  * and parsing it again must replace them one for one (same names). */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog.h"
-
-/* catalog.c's built-in catalog, which this target does not link */
-const char rf_catalog_builtin[1] = "", rf_catalog_builtin_end[1] = "";
+#include "harness.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {

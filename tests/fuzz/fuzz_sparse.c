@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
 #include "sparse.h"
 
 #define MAX_PIECES 64
@@ -87,8 +88,6 @@ static void split_and_emit(struct rf_sparse_layout *l, const uint8_t *data,
 	}
 	rf_sparse_split_free(&s);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
