@@ -138,8 +138,10 @@ static int sig_open(struct rf_zip *z, struct sig_ctx *s,
 	if (s->ota && X509_cmp(s->ota, s->signer))
 		snprintf(v->warning, sizeof v->warning, "%s is not the signer's "
 			 "certificate (a re-signed package?)", RF_ZIP_OTACERT);
-	s->chain = PKCS7_dataDecode(s->p7, NULL, BIO_new(BIO_s_null()), NULL);
+	BIO *sink = BIO_new(BIO_s_null());
+	s->chain = sink ? PKCS7_dataDecode(s->p7, NULL, sink, NULL) : NULL;
 	if (!s->chain) {
+		BIO_free(sink); /* a refusal leaves the sink to the caller */
 		snprintf(v->why, sizeof v->why, "its signature uses a digest "
 			 "this libcrypto does not know");
 		return RF_OK;
