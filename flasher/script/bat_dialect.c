@@ -317,6 +317,9 @@ static int bat_echo_findstr(struct rf_interp *ip, int line, const struct rf_word
 	const char *pat = w->w[5] + 3;
 	if (!ip->live)
 		return RF_OK;
+	/* never set to anything else (nothing to compare with): never stops */
+	if (v && v->kind == RF_V_CONST && rf_grep_match(pat, RF_RE_BASIC, v->val) == 1)
+		return RF_OK;
 	if (!v || v->kind != RF_V_CHOICE)
 		return rf_ip_unsupported(ip, line);
 	int pass = rf_grep_match(pat, RF_RE_BASIC, v->val),
@@ -341,15 +344,16 @@ static void unescape_caret(const char *s, char *o, size_t cap)
 	o[n] = 0;
 }
 
-/* for /f "OPTS" %%X in (SRC) do BODY, BODY setting V to %%X. */
-static int bat_for(struct rf_interp *ip, int line, const char *text)
+/* for /f "OPTS" %%X in (SRC) do BODY, BODY setting NAME to %%X: the parts.
+ * -1 when it is not that. */
+static int for_parts(const char *text, char *opts, char *src, size_t cap,
+		     char *name)
 {
-	char opts[64], var[8], src[RF_LEX_MAX_LINE], name[40], val[128];
-	char body[160], cmd[RF_LEX_MAX_LINE];
+	char var[8], body[160], want[32], *eq;
 	int n = 0;
 	if (sscanf(text, "for /f \"%63[^\"]\" %%%%%7s in (%n", opts, var, &n) != 2 || !n)
-		return rf_ip_unsupported(ip, line);
-	/* the source is one quoted string: 'command' or "file" */
+		return -1;
+	/* the source: 'command', "file" or file, up to ") do " */
 	const char *s = text + n, *q = NULL;
 	int quoted = *s == '\'' || *s == '"';
 	for (const char *p = s + 1; *p; p++) {
@@ -363,59 +367,55 @@ static int bat_for(struct rf_interp *ip, int line, const char *text)
 				break;
 		}
 	}
-	if (!q || (size_t)(q + 1 - s) >= sizeof src)
-		return rf_ip_unsupported(ip, line);
-	snprintf(src, sizeof src, "%.*s", (int)(q + 1 - s), s);
-	const char *b = q + 2;
+	if (!q || (size_t)(q + 1 - s) >= cap)
+		return -1;
+	snprintf(src, cap, "%.*s", (int)(q + 1 - s), s);
+	const char *b = strstr(q + 2, "do ") + 3;
 	while (*b == ' ')
 		b++;
-	if (strncmp(b, "do ", 3))
-		return rf_ip_unsupported(ip, line);
-	for (b += 3; *b == ' ';)
-		b++;
-	snprintf(body, sizeof body, "%s", b);
 	/* (set V=%%X), set "V=%%X", set V=%%X */
-	char want1[32], *eq;
-	snprintf(want1, sizeof want1, "=%%%%%s", var);
+	snprintf(body, sizeof body, "%s", b);
+	snprintf(want, sizeof want, "=%%%%%s", var);
 	size_t bl = strlen(body);
 	if (bl > 2 && body[0] == '(' && body[bl - 1] == ')')
 		memmove(body, body + 1, bl - 2), body[bl - 2] = 0;
 	bl = strlen(body);
 	if (bl > 6 && !strncasecmp(body, "set \"", 5) && body[bl - 1] == '"')
 		memmove(body + 4, body + 5, bl - 5), body[bl - 2] = 0;
-	if (strncasecmp(body, "set ", 4) || !(eq = strchr(body, '=')) || strcmp(eq, want1))
-		return rf_ip_unsupported(ip, line);
-	snprintf(name, sizeof name, "%.*s", (int)(eq - body - 4), body + 4);
-	if (!rf_is_name(name))
-		return rf_ip_unsupported(ip, line);
+	if (strncasecmp(body, "set ", 4) || !(eq = strchr(body, '=')) || strcmp(eq, want))
+		return -1;
+	snprintf(name, 40, "%.*s", (int)(eq - body - 4), body + 4);
+	return rf_is_name(name) ? 0 : -1;
+}
+
+/* for /f over a package file: "FILE" with usebackq, FILE without. */
+static int for_file(struct rf_interp *ip, int line, const char *opts,
+		    const char *src, const char *name)
+{
+	char path[300], rel[256];
 	size_t sl = strlen(src);
 	int backq = !strcmp(opts, "usebackq") || !strcmp(opts, "usebackq delims==");
-	/* a file: "FILE" with usebackq, FILE without; delims== keeps the line */
-	if ((backq && sl > 2 && src[0] == '"' && src[sl - 1] == '"') ||
-	    (!strcmp(opts, "delims==") && !strpbrk(src, "'\" "))) {
-		struct rf_var *v;
-		char path[300], rel[256];
-		rf_strlcpy(path, src + backq, sizeof path);
-		if (backq && strlen(path))
-			path[strlen(path) - 1] = 0;
-		if (!rf_ip_path(ip, path, rel, sizeof rel))
-			return rf_ip_unsupported(ip, line);
-		int rc = ip->live ? rf_ip_file_text(ip, line, rel, val, sizeof val) : 0;
-		if (rc < 0)
-			return rc;
-		if (!(v = rf_ip_set(ip, name, line)))
-			return RF_EFORMAT;
-		v->kind = RF_V_CONST;
-		rf_strlcpy(v->val, rc == 1 ? val : "", sizeof v->val);
-		rf_strlcpy(v->src, rel, sizeof v->src);
-		return RF_OK;
-	}
-	if (sl < 2 || src[0] != '\'' || src[sl - 1] != '\'')
+	if (backq && (sl < 3 || src[0] != '"' || src[sl - 1] != '"'))
 		return rf_ip_unsupported(ip, line);
-	snprintf(cmd, sizeof cmd, "%.*s", (int)sl - 2, src + 1);
+	if (!backq && (strcmp(opts, "delims==") || strpbrk(src, "'\" ")))
+		return rf_ip_unsupported(ip, line);
+	rf_strlcpy(path, src + backq, sizeof path);
+	if (backq)
+		path[strlen(path) - 1] = 0;
+	if (!rf_ip_path(ip, path, rel, sizeof rel))
+		return rf_ip_unsupported(ip, line);
+	return rf_ip_set_file(ip, line, name, rel);
+}
+
+/* for /f over a command: the phone's getvar, or Get-Date of a value. */
+static int for_command(struct rf_interp *ip, int line, const char *opts,
+		       const char *cmd, const char *name)
+{
+	struct rf_words w;
+	struct rf_test t;
+	char unesc[RF_LEX_MAX_LINE], want[80], of[48];
+	int m = 0;
 	if (!strcmp(opts, "delims=")) { /* Get-Date X: seconds since 1970 */
-		char of[48];
-		int m = 0;
 		if (sscanf(cmd, "powershell -Command \"$dateString = '%47[^']'; $date = "
 			   "Get-Date $dateString; ($date - (Get-Date '1970-01-01'))"
 			   ".TotalSeconds\"%n", of, &m) != 1 || !m || cmd[m])
@@ -423,9 +423,6 @@ static int bat_for(struct rf_interp *ip, int line, const char *text)
 		return rf_ip_date_of(ip, line, name, of);
 	}
 	/* fastboot %* getvar VAR 2^>^&1 ^| findstr /r /c:"VAR:" */
-	struct rf_words w;
-	struct rf_test t;
-	char unesc[RF_LEX_MAX_LINE], want[80];
 	unescape_caret(cmd, unesc, sizeof unesc);
 	if (strcmp(opts, "tokens=2 delims=: ") || rf_words_split(unesc, &w, 1) ||
 	    !w.n || strcasecmp(w.w[0], "fastboot"))
@@ -437,6 +434,18 @@ static int bat_for(struct rf_interp *ip, int line, const char *text)
 	if (strcmp(t.pat, want))
 		return rf_ip_unsupported(ip, line);
 	return rf_ip_phone_var(ip, line, name, t.var, 0);
+}
+
+static int bat_for(struct rf_interp *ip, int line, const char *text)
+{
+	char opts[64], src[RF_LEX_MAX_LINE], name[40];
+	if (for_parts(text, opts, src, sizeof src, name))
+		return rf_ip_unsupported(ip, line);
+	size_t sl = strlen(src);
+	if (sl < 2 || src[0] != '\'' || src[sl - 1] != '\'')
+		return for_file(ip, line, opts, src, name);
+	src[sl - 1] = 0;
+	return for_command(ip, line, opts, src + 1, name);
 }
 
 static int bat_set(struct rf_interp *ip, int line, const struct rf_words *w)

@@ -214,6 +214,22 @@ int rf_ip_file_text(struct rf_interp *ip, int line, const char *rel,
 	return 1;
 }
 
+int rf_ip_set_file(struct rf_interp *ip, int line, const char *name,
+		   const char *rel)
+{
+	char val[128] = "";
+	struct rf_var *v;
+	int rc = ip->live ? rf_ip_file_text(ip, line, rel, val, sizeof val) : 0;
+	if (rc < 0)
+		return rc;
+	if (!(v = rf_ip_set(ip, name, line)))
+		return RF_EFORMAT;
+	v->kind = RF_V_CONST;
+	rf_strlcpy(v->val, rc == 1 ? val : "", sizeof v->val);
+	rf_strlcpy(v->src, rel, sizeof v->src);
+	return RF_OK;
+}
+
 /* ------------------------------------------------------------- fastboot */
 
 static int is_getvar_name(const char *s)
@@ -449,7 +465,7 @@ int rf_ip_date_of(struct rf_interp *ip, int line, const char *name,
 {
 	struct rf_var so, *v;
 	const struct rf_var *o = rf_ip_value(ip, of, &so);
-	char getvar[64], src[96], date[16];
+	char getvar[64], src[96], date[48];
 	if (!o)
 		return rf_ip_unsupported(ip, line);
 	if (o->kind == RF_V_PHONE) {

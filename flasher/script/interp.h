@@ -110,6 +110,10 @@ int rf_ip_path(struct rf_interp *ip, const char *word, char *out, size_t cap);
  * RF_EFORMAT (message set) when it is not small text. */
 int rf_ip_file_text(struct rf_interp *ip, int line, const char *rel,
 		    char *val, size_t cap);
+/* NAME := the text of package file `rel` (cat, for /f): "" when absent
+ * (as the shell would have it); where it came from is `rel`. */
+int rf_ip_set_file(struct rf_interp *ip, int line, const char *name,
+		   const char *rel);
 /* Is this file in the package (an `if [ -e ... ]`, `if exist ...`)? */
 int rf_ip_exists(struct rf_interp *ip, const char *rel);
 

@@ -252,7 +252,7 @@ static int sh_assign_subst(struct rf_interp *ip, int line, const char *name,
 {
 	struct rf_words w;
 	struct rf_var *v;
-	char rel[256], val[128];
+	char rel[256];
 	if (rf_words_split(inner, &w, 0) || !w.n)
 		return rf_ip_unsupported(ip, line);
 	if (w.n == 2 && !strcmp(w.w[0], "dirname") && !strcmp(w.w[1], "$0")) {
@@ -264,15 +264,7 @@ static int sh_assign_subst(struct rf_interp *ip, int line, const char *name,
 	if (w.n == 2 && !strcmp(w.w[0], "cat")) {
 		if (!rf_ip_path(ip, w.w[1], rel, sizeof rel))
 			return rf_ip_unsupported(ip, line);
-		int rc = ip->live ? rf_ip_file_text(ip, line, rel, val, sizeof val) : 0;
-		if (rc < 0 || rc > 1)
-			return rc;
-		if (!(v = rf_ip_set(ip, name, line)))
-			return RF_EFORMAT;
-		v->kind = RF_V_CONST;
-		rf_strlcpy(v->val, rc == 1 ? val : "", sizeof v->val);
-		rf_strlcpy(v->src, rel, sizeof v->src);
-		return RF_OK;
+		return rf_ip_set_file(ip, line, name, rel);
 	}
 	if (w.n == 4 && !strcmp(w.w[0], "date") && !strcmp(w.w[1], "-d") &&
 	    !strcmp(w.w[3], "+%s"))
