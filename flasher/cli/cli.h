@@ -29,6 +29,10 @@ extern volatile sig_atomic_t rf_interrupted;
 /* Exit status for a protocol error code (RF_E*). */
 int rf_exit_for(int rf_err);
 
+/* What the package's file name says before it is read: a browser's copy
+ * (a warning), an unfinished download (an error: RF_EXIT_PACKAGE). */
+int rf_cli_name_check(const char *path);
+
 int cmd_devices(struct rf_cli *cli, int argc, char **argv);
 int cmd_getvar(struct rf_cli *cli, int argc, char **argv);
 int cmd_flash_image(struct rf_cli *cli, int argc, char **argv);

@@ -267,6 +267,8 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	if (a.dry_run)
 		return dry_run(cli, &a);
 
+	if ((ex = rf_cli_name_check(a.package)))
+		return ex;
 	/* 1. The phone(s): found first, so a missing phone is said at once,
 	 * not after reading a gigabyte. */
 	tg = calloc(MAX_PHONES, sizeof *tg);

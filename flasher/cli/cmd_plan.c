@@ -338,6 +338,8 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 	}
 	struct rf_pkg_opts po = { .md5 = md5, .refuse_zip = 1,
 				  .cancel = &rf_interrupted };
+	if ((ex = rf_cli_name_check(argv[optind])))
+		return ex;
 	rc = rf_pkg_open(&pkg, argv[optind], &po);
 	if (rc) {
 		out_error("plan: %s", pkg.err);
