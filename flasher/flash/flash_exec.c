@@ -485,6 +485,13 @@ static void report_failure(const struct rf_flash_run *r, const struct rf_flash_t
 	}
 	if (fs >= 0 && t->exit_status != RF_EXIT_NODEV && t->exit_status != RF_EXIT_PACKAGE)
 		report_line("  to resume: %s", hint);
+	/* a command the phone refused may be refused every time: --resume
+	 * would meet it again, so say how to go past it (never for a
+	 * bootloader write) */
+	if (fs >= 0 && t->rc == RF_EFAIL &&
+	    !(writes(pl->steps.v[fs].op) && is_boot_chain(pl->steps.v[fs].partition)))
+		report_line("  if the phone refuses this step every time: %s --skip %d", hint,
+			    fs + 1);
 	if (out_is_json()) {
 		struct jw j;
 		jw_begin(&j, "failure");
@@ -693,6 +700,8 @@ out:
 		jw_u64(&j, "phones", r->ntg);
 		jw_u64(&j, "phones_ok", done);
 		jw_u64(&j, "steps", pl->steps.n);
+		if (r->skipped > 0)
+			jw_u64(&j, "skipped", (uint64_t)r->skipped);
 		jw_u64(&j, "bytes", sent_total);
 		jw_double(&j, "seconds", out_now() - t0);
 		jw_end(&j);

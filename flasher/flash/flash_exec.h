@@ -36,7 +36,8 @@ struct rf_flash_run {
 	struct rf_flash_target *tg;
 	size_t ntg;
 	size_t start;         /* first step to run (resume) */
-	long skipped;         /* step skipped at the user's request (--skip), -1 */
+	long skipped;         /* 1-based step skipped at the user's request
+				 (--skip), 0 none */
 	int no_reboot;
 	int wait_timeout_s;   /* for the phone after reboot-bootloader */
 	/* how to resume, after "romflash -s ID": " flash PKG --mode M --resume" */
