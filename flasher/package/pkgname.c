@@ -1,6 +1,7 @@
 /* File-name identification (see pkgname.h).  Strict on purpose: a name
  * that is only almost right yields "unknown" rather than a guessed field. */
 #include "pkgname.h"
+#include "rf_str.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -278,13 +279,13 @@ int rf_pkgname_parse(const char *path, struct rf_pkgname *n)
 	b = b ? b + 1 : buf;
 	if (strlen(b) >= sizeof base)
 		return 0;
-	snprintf(base, sizeof base, "%s", b);
+	rf_strlcpy(base, b, sizeof base);
 	undo_browser(base, n);
 	int partial = n->partial;
-	snprintf(note, sizeof note, "%s", n->note);
+	rf_strlcpy(note, n->note, sizeof note);
 	if (parse_fastboot(base, n) || parse_recovery(base, n)) {
 		n->partial = partial;
-		snprintf(n->note, sizeof n->note, "%s", note);
+		rf_strlcpy(n->note, note, sizeof n->note);
 		return 1;
 	}
 	memset(n, 0, sizeof *n);
