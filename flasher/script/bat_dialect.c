@@ -115,7 +115,6 @@ static int bat_tail(const struct rf_interp *ip, const struct rf_words *w, int k,
 
 /* ------------------------------------------------------------- fastboot */
 
-static int bat_status(struct rf_interp *ip, int line, int last, int ne);
 
 static int bat_fastboot(struct rf_interp *ip, int line, const struct rf_words *w)
 {
@@ -135,7 +134,7 @@ static int bat_fastboot(struct rf_interp *ip, int line, const struct rf_words *w
 		    !strcasecmp(w->w[e + 2], "%errorlevel%") &&
 		    !strcasecmp(w->w[e + 3], "equ") && !strcmp(w->w[e + 4], "0") &&
 		    !strcmp(w->w[e + 5], "("))
-			return bat_status(ip, line, RF_LAST_GREP, 0);
+			return rf_ip_status(ip, line, RF_LAST_GREP, 0, ")", bat_branches);
 		if (!bat_tail(ip, w, e, &op, &fails, msg, sizeof msg))
 			return rf_ip_unsupported(ip, line);
 		int must = op == '|';
@@ -162,34 +161,6 @@ static int bat_fastboot(struct rf_interp *ip, int line, const struct rf_words *w
 }
 
 /* ----------------------------------------------------------------- if */
-
-static int bat_status(struct rf_interp *ip, int line, int last, int ne)
-{
-	char msg[160];
-	int rc;
-	if (last == RF_LAST_FB) {
-		if (!ne)
-			return rf_ip_unsupported(ip, line);
-		rc = rf_ip_echo_exit(ip, line, ")", msg, sizeof msg);
-		if (!rc)
-			rf_ip_checked(ip);
-		return rc;
-	}
-	if (last != RF_LAST_GREP)
-		return rf_ip_unsupported(ip, line);
-	if (rf_ip_is_echo_exit(ip, ")")) {
-		rc = rf_ip_echo_exit(ip, line, ")", msg, sizeof msg);
-		return rc ? rc : rf_ip_check(ip, &ip->grep, ne, msg);
-	}
-	if (ip->in_cond || ne)
-		return rf_ip_unsupported(ip, line);
-	ip->in_cond = 1;
-	ip->cond = ip->grep;
-	ip->cond_match = !ne;
-	rc = bat_branches(ip, line, 1, 1, 1);
-	ip->in_cond = 0;
-	return rc;
-}
 
 /* if [%P%] EQU [] (  set L=0  ) else (  for ... Get-Date ... set "L=%%a"  ) */
 static int bat_phone_empty_block(struct rf_interp *ip, int line,
@@ -229,7 +200,8 @@ static int bat_if(struct rf_interp *ip, int line, const char *text,
 	if (n == 5 && !strcasecmp(w->w[1], "%errorlevel%") && !strcmp(w->w[3], "0") &&
 	    !strcmp(w->w[4], "(") &&
 	    (!strcasecmp(w->w[2], "neq") || !strcasecmp(w->w[2], "equ")))
-		return bat_status(ip, line, last, !strcasecmp(w->w[2], "neq"));
+		return rf_ip_status(ip, line, last, !strcasecmp(w->w[2], "neq"), ")",
+				    bat_branches);
 	if (n >= 4 && !strcasecmp(w->w[1], "exist")) {
 		/* if exist "FILE" (ONE COMMAND): decided by the package */
 		const char *body = strchr(text, '(');
@@ -357,15 +329,16 @@ static int for_parts(const char *text, char *opts, char *src, size_t cap,
 	const char *s = text + n, *q = NULL;
 	int quoted = *s == '\'' || *s == '"';
 	for (const char *p = s + 1; *p; p++) {
+		if (p[1] != ')' || (quoted ? p[0] != *s : p[0] == ' '))
+			continue;
 		const char *d = p + 2;
 		while (*d == ' ')
 			d++;
-		if ((quoted ? p[0] == *s : p[1] != ' ') && p[1] == ')' &&
-		    !strncmp(d, "do ", 3)) {
-			q = p; /* the last one: the command may quote too */
-			if (!quoted)
-				break;
-		}
+		if (strncmp(d, "do ", 3))
+			continue;
+		q = p; /* the last one: the command may quote too */
+		if (!quoted)
+			break;
 	}
 	if (!q || (size_t)(q + 1 - s) >= cap)
 		return -1;

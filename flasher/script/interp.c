@@ -232,17 +232,6 @@ int rf_ip_set_file(struct rf_interp *ip, int line, const char *name,
 
 /* ------------------------------------------------------------- fastboot */
 
-static int is_getvar_name(const char *s)
-{
-	size_t n = strlen(s);
-	if (!n || n >= 64)
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("_-.:+", *s))
-			return 0;
-	return 1;
-}
-
 int rf_ip_fastboot_args(const struct rf_interp *ip, const struct rf_words *w)
 {
 	return w->n >= 2 && !strcmp(w->w[1], ip->bat ? "%*" : "$*") ? 2 : 1;
@@ -275,7 +264,7 @@ int rf_ip_getvar_grep(const struct rf_interp *ip, const struct rf_words *w,
 		pw = w->w[k + 6] + 3;
 		next = k + 7;
 	}
-	if (!is_getvar_name(w->w[k + 1]) || strlen(pw) >= sizeof t->pat ||
+	if (!rf_is_token(w->w[k + 1], "_-.:+", 64) || strlen(pw) >= sizeof t->pat ||
 	    !rf_re_valid(pw, t->flavor))
 		return -1;
 	rf_strlcpy(t->var, w->w[k + 1], sizeof t->var);
@@ -484,6 +473,43 @@ int rf_ip_date_of(struct rf_interp *ip, int line, const char *name,
 		rf_strlcpy(v->val, date, sizeof v->val);
 	rf_strlcpy(v->src, src, sizeof v->src);
 	return RF_OK;
+}
+
+int rf_ip_status(struct rf_interp *ip, int line, int last, int ne,
+		 const char *closer, rf_branches_fn branches)
+{
+	char msg[160];
+	int rc;
+	if (last == RF_LAST_FB) { /* stop when that command failed */
+		if (!ne)
+			return rf_ip_unsupported(ip, line);
+		rc = rf_ip_echo_exit(ip, line, closer, msg, sizeof msg);
+		if (!rc)
+			rf_ip_checked(ip);
+		return rc;
+	}
+	if (last != RF_LAST_GREP)
+		return rf_ip_unsupported(ip, line);
+	if (ip->errexit) /* a grep that found nothing ended the script */
+		return branches(ip, line, !ne, ne, 0);
+	if (rf_ip_is_echo_exit(ip, closer)) {
+		rc = rf_ip_echo_exit(ip, line, closer, msg, sizeof msg);
+		return rc ? rc : rf_ip_check(ip, &ip->grep, ne, msg);
+	}
+	/* steps that depend on the phone's answer (crc lists, partition types):
+	 * written `if [ $? -eq 0 ]` in real scripts, nothing else is taken */
+	if (ne)
+		return rf_ip_unsupported(ip, line);
+	if (ip->in_cond)
+		return rf_ip_fail(ip, line, "a block that depends on getvar %s inside "
+				  "one that depends on getvar %s", ip->grep.var,
+				  ip->cond.var);
+	ip->in_cond = 1;
+	ip->cond = ip->grep;
+	ip->cond_match = 1;
+	rc = branches(ip, line, 1, 1, 1);
+	ip->in_cond = 0;
+	return rc;
 }
 
 /* --------------------------------------------------------------- delays */

@@ -157,6 +157,17 @@ int rf_ip_echo_exit(struct rf_interp *ip, int if_line, const char *closer,
 /* Would rf_ip_echo_exit accept what follows? */
 int rf_ip_is_echo_exit(const struct rf_interp *ip, const char *closer);
 
+/* The branches of an if, read in the dialect's syntax: `then_live`,
+ * `else_live` say which takes effect; `flip`: the if made the steps depend
+ * on the phone's answer and the else branch runs on the other one. */
+typedef int (*rf_branches_fn)(struct rf_interp *ip, int line, int then_live,
+			      int else_live, int flip);
+/* `if [ $? -ne|-eq 0 ]` (sh) / `if %errorlevel% neq|equ 0 (` (bat) after
+ * the command `last`: a fastboot command's failure checked, a check on the
+ * getvar test, or steps depending on it.  The body ends at `closer`. */
+int rf_ip_status(struct rf_interp *ip, int line, int last, int ne,
+		 const char *closer, rf_branches_fn branches);
+
 /* The dialects: interpret ip->lx from ip->i to the end. */
 int rf_sh_run(struct rf_interp *ip);
 int rf_bat_run(struct rf_interp *ip);

@@ -290,15 +290,20 @@ int rf_is_uint(const char *s, unsigned *v)
 	return 1;
 }
 
-int rf_is_partition(const char *s)
+int rf_is_token(const char *s, const char *extra, size_t max)
 {
 	size_t n = strlen(s);
-	if (!n || n >= 64)
+	if (!n || n >= max)
 		return 0;
 	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("_-+.", *s))
+		if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
 			return 0;
 	return 1;
+}
+
+int rf_is_partition(const char *s)
+{
+	return rf_is_token(s, "_-+.", 64);
 }
 
 int rf_is_name(const char *s)

@@ -51,6 +51,7 @@ int rf_words_find(const struct rf_words *w, int from, const char *const *ops);
 
 /* Small word tests shared by the dialects. */
 int rf_is_uint(const char *s, unsigned *v);  /* 1..9 digits */
+int rf_is_token(const char *s, const char *extra, size_t max); /* [A-Za-z0-9 extra]{1,max-1} */
 int rf_is_partition(const char *s);          /* [A-Za-z0-9_.+-]{1,63} */
 int rf_is_name(const char *s);               /* a shell variable name */
 

@@ -79,42 +79,6 @@ static int sh_branches(struct rf_interp *ip, int line, int then_live,
 
 /* ---------------------------------------------------------------- if */
 
-static int sh_if_status(struct rf_interp *ip, int line, int last, int ne)
-{
-	char msg[160];
-	int rc;
-	if (last == RF_LAST_FB) { /* stop when that command failed */
-		if (!ne)
-			return rf_ip_unsupported(ip, line);
-		rc = rf_ip_echo_exit(ip, line, "fi", msg, sizeof msg);
-		if (!rc)
-			rf_ip_checked(ip);
-		return rc;
-	}
-	if (last != RF_LAST_GREP)
-		return rf_ip_unsupported(ip, line);
-	if (ip->errexit) /* a grep that found nothing ended the script */
-		return sh_branches(ip, line, !ne, ne, 0);
-	if (rf_ip_is_echo_exit(ip, "fi")) {
-		rc = rf_ip_echo_exit(ip, line, "fi", msg, sizeof msg);
-		return rc ? rc : rf_ip_check(ip, &ip->grep, ne, msg);
-	}
-	/* steps that depend on the phone's answer (crc lists, partition types):
-	 * written `if [ $? -eq 0 ]` in real scripts, nothing else is taken */
-	if (ne)
-		return rf_ip_unsupported(ip, line);
-	if (ip->in_cond)
-		return rf_ip_fail(ip, line, "a block that depends on getvar %s inside "
-				  "one that depends on getvar %s", ip->grep.var,
-				  ip->cond.var);
-	ip->in_cond = 1;
-	ip->cond = ip->grep;
-	ip->cond_match = !ne;
-	rc = sh_branches(ip, line, 1, 1, 1);
-	ip->in_cond = 0;
-	return rc;
-}
-
 /* if [ -z "$P" ]; then V=0; [else V=$(date -d "$P" +%s);] fi, P from the
  * phone: V is P (an empty answer counts as 0), maybe read as a date. */
 static int sh_if_phone_empty(struct rf_interp *ip, int line, const char *p)
@@ -190,7 +154,7 @@ static int sh_if(struct rf_interp *ip, int line, const struct rf_words *w)
 	ip->last = RF_LAST_NONE;
 	if (na == 3 && !strcmp(a[0], "$?") && !strcmp(a[2], "0") &&
 	    (!strcmp(a[1], "-ne") || !strcmp(a[1], "-eq")))
-		return sh_if_status(ip, line, last, a[1][1] == 'n');
+		return rf_ip_status(ip, line, last, a[1][1] == 'n', "fi", sh_branches);
 	if (na == 2 && (!strcmp(a[0], "-e") || !strcmp(a[0], "-f"))) {
 		if (!rf_ip_path(ip, a[1], rel, sizeof rel))
 			return rf_ip_unsupported(ip, line);
