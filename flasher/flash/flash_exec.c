@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h" /* still upward: exit statuses and rf_interrupted (being moved out) */
 #include "device.h"
 #include "image_send.h"
 #include "output.h"
@@ -111,7 +112,7 @@ static int preflight_one(struct rf_flash_run *r, struct rf_flash_target *t)
 	char msg[RF_ERRLEN];
 	int rc;
 
-	rc = rf_device_max_download(&t->fb, t->id, &t->max_dl);
+	rc = rf_device_max_download(&r->dev, &t->fb, t->id, &t->max_dl);
 	if (rc) {
 		drop_target(t, rc, rf_exit_for(rc), "max-download-size: %s", t->fb.err);
 		return rc;
@@ -321,10 +322,10 @@ static void step_reboot_bootloader(struct rf_flash_run *r, const struct rf_step 
 		char e[RF_ERRLEN];
 		if (t->rc)
 			continue;
-		rc = rf_device_wait_fastboot(r->cli, t->id, r->wait_timeout_s,
+		rc = rf_device_wait_fastboot(&r->dev, t->id, r->wait_timeout_s,
 					     on_wait_tick, &w, &t->t, &t->fb, e);
 		if (!rc)
-			rc = rf_device_max_download(&t->fb, t->id, &t->max_dl);
+			rc = rf_device_max_download(&r->dev, &t->fb, t->id, &t->max_dl);
 		if (rc) {
 			drop_target(t, rc, rc == RF_EINTR ? RF_EXIT_INTERRUPTED : RF_EXIT_DEVICE,
 				    "%s", e);
