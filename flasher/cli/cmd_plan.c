@@ -184,6 +184,8 @@ static void print_json(const struct rf_package *pkg, const struct rf_plan *pl,
 			jw_str(&j, "arg", s->arg);
 		if (s->unchecked)
 			jw_bool(&j, "unchecked", 1);
+		if (ph->on && rf_step_query(s) && rf_answers_get(&ph->ans, s->var))
+			jw_str(&j, "phone_value", rf_answers_get(&ph->ans, s->var));
 		if (ph->on && i < 256 && ph->result[i][0])
 			jw_str(&j, "phone", ph->result[i][0] == 'F' ? "fail"
 					    : ph->result[i]);
@@ -272,8 +274,10 @@ static void print_human(const struct rf_package *pkg, const struct rf_plan *pl,
 	for (size_t i = 0; i < pl->steps.n; i++) {
 		const struct rf_step *s = &pl->steps.v[i];
 		if (rf_step_is_check(s)) {
+			const char *val = ph->on ? rf_answers_get(&ph->ans, s->var) : NULL;
 			step_detail(s, d, sizeof d);
-			out_msg("  - %s (%s)", d, s->src);
+			out_msg("  - %s (%s)%s%s%s%s", d, s->src, val ? ": the phone says \"" : "",
+				val ? val : "", val ? "\", " : "", val && i < 256 ? ph->result[i] : "");
 		} else if (s->cond && (i == 0 || !pl->steps.v[i - 1].cond ||
 				       strcmp(pl->steps.v[i - 1].var, s->var) ||
 				       strcmp(pl->steps.v[i - 1].pattern, s->pattern))) {
