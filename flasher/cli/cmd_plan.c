@@ -217,6 +217,13 @@ static void print_json(const struct rf_package *pkg, const struct rf_plan *pl,
 	jw_end(&j);
 }
 
+/* Two steps that depend on the same answer the same way (a block). */
+static int same_cond(const struct rf_step *a, const struct rf_step *b)
+{
+	return a->cond && b->cond && a->must_match == b->must_match &&
+	       !strcmp(a->var, b->var) && !strcmp(a->pattern, b->pattern);
+}
+
 static void print_human(const struct rf_package *pkg, const struct rf_plan *pl,
 			const struct phone *ph)
 {
@@ -278,12 +285,16 @@ static void print_human(const struct rf_package *pkg, const struct rf_plan *pl,
 			step_detail(s, d, sizeof d);
 			out_msg("  - %s (%s)%s%s%s%s", d, s->src, val ? ": the phone says \"" : "",
 				val ? val : "", val ? "\", " : "", val && i < 256 ? ph->result[i] : "");
-		} else if (s->cond && (i == 0 || !pl->steps.v[i - 1].cond ||
-				       strcmp(pl->steps.v[i - 1].var, s->var) ||
-				       strcmp(pl->steps.v[i - 1].pattern, s->pattern))) {
-			out_msg("  - getvar %s \"%s\" decides step %zu%s", s->var,
-				s->pattern, i + 1, i + 1 < pl->steps.n &&
-				pl->steps.v[i + 1].cond ? " and the next ones" : "");
+		} else if (s->cond && (i == 0 || !same_cond(&pl->steps.v[i - 1], s))) {
+			size_t last = i;
+			while (last + 1 < pl->steps.n && same_cond(&pl->steps.v[last + 1], s))
+				last++;
+			if (last > i)
+				out_msg("  - getvar %s \"%s\" decides steps %zu-%zu", s->var,
+					s->pattern, i + 1, last + 1);
+			else
+				out_msg("  - getvar %s \"%s\" decides step %zu", s->var,
+					s->pattern, i + 1);
 		}
 	}
 	out_msg("  - every image present, readable%s", pkg->md5_state ==
