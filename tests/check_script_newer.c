@@ -450,6 +450,8 @@ START_TEST(test_bat_forms)
 	refused("f.bat", "fastboot %* erase a\r\ngoto x\r\n", ":2: unsupported");
 	refused("f.bat", "ping 10.0.0.1 -n 5\r\n", ":1: unsupported");
 	refused("f.bat", "set /p x=Continue?\r\n", ":1: unsupported");
+	/* a for /f cut short (found by fuzzing: it read past the line) */
+	refused("f.bat", "for /f \"tokens=2 delims=: \" %%i in (\r\n", ":1: unsupported");
 }
 END_TEST
 

@@ -328,6 +328,8 @@ static int for_parts(const char *text, char *opts, char *src, size_t cap,
 	/* the source: 'command', "file" or file, up to ") do " */
 	const char *s = text + n, *q = NULL;
 	int quoted = *s == '\'' || *s == '"';
+	if (!*s)
+		return -1;
 	for (const char *p = s + 1; *p; p++) {
 		if (p[1] != ')' || (quoted ? p[0] != *s : p[0] == ' '))
 			continue;
