@@ -269,17 +269,20 @@ static int parse_recovery(const char *base, struct rf_pkgname *n)
 
 int rf_pkgname_parse(const char *path, struct rf_pkgname *n)
 {
-	char buf[512], base[256], note[128];
+	char base[256], note[128];
+	const char *p = path ? path : "", *b;
 	memset(n, 0, sizeof *n);
-	snprintf(buf, sizeof buf, "%s", path ? path : "");
-	size_t l = strlen(buf);
-	while (l > 1 && buf[l - 1] == '/')
-		buf[--l] = 0;
-	const char *b = strrchr(buf, '/');
-	b = b ? b + 1 : buf;
-	if (strlen(b) >= sizeof base)
+	/* the last component, from the whole path (a copy of a long path
+	 * cut short would name something else) */
+	size_t l = strlen(p);
+	while (l > 1 && p[l - 1] == '/')
+		l--;
+	for (b = p + l; b > p && b[-1] != '/'; b--)
+		;
+	if ((size_t)(p + l - b) >= sizeof base)
 		return 0;
-	rf_strlcpy(base, b, sizeof base);
+	memcpy(base, b, (size_t)(p + l - b));
+	base[p + l - b] = 0;
 	undo_browser(base, n);
 	int partial = n->partial;
 	rf_strlcpy(note, n->note, sizeof note);

@@ -1,0 +1,147 @@
+/* libFuzzer harness: the bootloader's replies (protocol/fastboot.c).
+ *
+ * Input: a byte choosing which commands of a flash session the host sends
+ * (bit i: command i of the list in `session`, all when 0), then the
+ * phone's replies, each a length byte and that many bytes (240: a read
+ * that times out, 241: the cable pulled; a reply longer than a read takes
+ * is refused by the transport, as USB's is).  After the last reply the
+ * cable is pulled.
+ *
+ * Whatever the phone says: no crash; getvar values are terminated and
+ * trimmed, a max-download-size is usable, a FAIL's text and every message
+ * are terminated; and on the wire every command is a protocol command (at
+ * most 64 printable bytes) and image bytes go out only after a download
+ * the phone accepted (DATA of exactly the size asked), never more than
+ * announced, with no command before all of them went. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_transport.h"
+#include "fastboot.h"
+#include "harness.h"
+
+#define DATA_BYTE 0xee /* image bytes: never in a command */
+#define IMAGE_LEN 3000
+
+static void info(void *user, const char *kind, const char *text)
+{
+	(void)user;
+	if (strcmp(kind, "INFO") && strcmp(kind, "TEXT"))
+		abort();
+	fz_check_str(text, RF_FB_RESP_MAX + 1);
+}
+
+static void getvar(struct rf_fastboot *fb, const char *name, size_t cap)
+{
+	char v[RF_FB_RESP_MAX + 1];
+	if (rf_fb_getvar(fb, name, v, cap))
+		return;
+	size_t n = strlen(v);
+	if (n >= cap || (n && strchr(" \t\r\n\v\f", v[0])) ||
+	    (n && strchr(" \t\r\n\v\f", v[n - 1])))
+		abort();
+}
+
+static void download(struct rf_fastboot *fb)
+{
+	static unsigned char image[IMAGE_LEN];
+	uint32_t max;
+
+	memset(image, DATA_BYTE, sizeof image);
+	if (!rf_fb_max_download_size(fb, &max) && max == 0)
+		abort();
+	if (rf_fb_download_begin(fb, IMAGE_LEN))
+		return;
+	if (!fb->dl_active || fb->dl_size != IMAGE_LEN)
+		abort();
+	if (rf_fb_download_write(fb, image, 1000) ||
+	    rf_fb_download_write(fb, image + 1000, IMAGE_LEN - 1000))
+		return;
+	if (rf_fb_download_write(fb, image, 1) == RF_OK)
+		abort(); /* more than announced */
+	rf_fb_download_end(fb);
+}
+
+static void session(struct rf_fastboot *fb, uint8_t which)
+{
+	for (int i = 0; i < 8; i++) {
+		if (which && !(which & (1u << i)))
+			continue;
+		switch (i) {
+		case 0: getvar(fb, "product", RF_FB_RESP_MAX + 1); break;
+		case 1: getvar(fb, "anti", 4); break;
+		case 2: download(fb); break;
+		case 3: rf_fb_flash(fb, "boot"); break;
+		case 4: rf_fb_erase(fb, "cache"); break;
+		case 5: rf_fb_oem(fb, "lock"); break;
+		case 6: rf_fb_command(fb, "getvar:all", NULL); break;
+		default: rf_fb_reboot_bootloader(fb); break;
+		}
+		fz_check_str(fb->err, sizeof fb->err);
+		fz_check_str(fb->fail, sizeof fb->fail);
+	}
+}
+
+/* What the host wrote: commands and image bytes, in a legal order. */
+static void check_wire(const struct fake_transport *f)
+{
+	unsigned announced = 0, sent = 0;
+	int after_download = 0;
+
+	for (size_t i = 0; i < f->nwrites; i++) {
+		size_t len;
+		const unsigned char *w = fake_transport_write(f, i, &len);
+		if (len && w[0] == DATA_BYTE) {
+			for (size_t k = 0; k < len; k++)
+				if (w[k] != DATA_BYTE)
+					abort();
+			if (!after_download || sent + len > announced)
+				abort();
+			sent += (unsigned)len;
+			continue;
+		}
+		/* no command once data went out and before all of it did (a
+		 * refused download sends none) */
+		if ((sent && sent != announced) || len == 0 || len > RF_FB_CMD_MAX)
+			abort();
+		for (size_t k = 0; k < len; k++)
+			if (w[k] < 0x20 || w[k] >= 0x7f)
+				abort();
+		char cmd[RF_FB_CMD_MAX + 1];
+		memcpy(cmd, w, len);
+		cmd[len] = 0;
+		after_download = sscanf(cmd, "download:%8x", &announced) == 1;
+		sent = 0;
+		if (!after_download)
+			announced = 0;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	struct fz_in in = { data, len, 0 };
+	struct fake_transport *f = fake_transport_new();
+	uint8_t which = fz_u8(&in);
+	struct rf_fastboot fb;
+
+	while (in.off < in.len) {
+		uint8_t n = fz_u8(&in);
+		const uint8_t *p;
+		if (n == 240) {
+			fake_transport_reply_error(f, RF_ETIMEDOUT);
+		} else if (n == 241) {
+			fake_transport_reply_error(f, RF_EDISCONNECTED);
+		} else {
+			size_t k = fz_take(&in, n, &p);
+			fake_transport_reply_bytes(f, p, k);
+		}
+	}
+	fake_transport_reply_error(f, RF_EDISCONNECTED);
+	rf_fb_init(&fb, &f->t);
+	fb.on_info = info;
+	session(&fb, which);
+	check_wire(f);
+	rf_transport_close(&f->t);
+	return 0;
+}
