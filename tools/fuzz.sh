@@ -21,11 +21,26 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 B=build-fuzz
 MODE=${1:-run}
 
-if ! command -v clang >/dev/null 2>&1; then
-	echo "fuzz: installing clang"
+# clang, and its runtimes (libFuzzer, the sanitizers): Debian ships those
+# in libclang-rt-dev, only recommended by clang
+missing=""
+if command -v dpkg-query >/dev/null 2>&1; then
+	for p in clang libclang-rt-dev; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $p"
+	done
+elif ! command -v clang >/dev/null 2>&1; then
+	echo "fuzz: needs clang with libFuzzer (compiler-rt)" >&2
+	exit 1
+fi
+if [ -n "$missing" ]; then
+	echo "fuzz: installing$missing"
 	SUDO=""
 	[ "$(id -u)" = 0 ] || SUDO=sudo
-	$SUDO apt-get install -y -qq --no-install-recommends clang >/dev/null
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	# shellcheck disable=SC2086 # a list
+	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
 all=$(for f in tests/fuzz/fuzz_*.c; do basename "$f" .c | sed 's/^fuzz_//'; done)
@@ -34,13 +49,17 @@ for t in $targets; do
 	[ -f "tests/fuzz/fuzz_$t.c" ] || { echo "fuzz: no harness tests/fuzz/fuzz_$t.c" >&2; exit 2; }
 done
 
+count() { find "$1" -type f | wc -l; }
+
+bins=""
+for t in $targets; do bins="$bins $B/fuzz/fuzz_$t"; done
 echo "fuzz: building (clang, ASan + UBSan + libFuzzer) into $B/"
 mkdir -p $B
 # SPARSE_BUF_LEN: small sparse buffers, so buffer edges get exercised
+# shellcheck disable=SC2086 # $bins: a list
 make --no-print-directory -j2 B=$B CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
 	SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all" \
-	CPPFLAGS="-DSPARSE_BUF_LEN=4096" \
-	$(for t in $targets; do printf '%s ' "$B/fuzz/fuzz_$t"; done) >$B/build.log 2>&1 ||
+	CPPFLAGS="-DSPARSE_BUF_LEN=4096" $bins >$B/build.log 2>&1 ||
 	{ tail -n 30 $B/build.log; echo "fuzz: build failed (all of it in $B/build.log)" >&2; exit 1; }
 
 summary=""
@@ -48,25 +67,25 @@ found=0
 for t in $targets; do
 	corpus=$B/corpus/$t crashes=$B/crashes/$t log=$B/fuzz-$t.log
 	mkdir -p "$corpus" "$crashes"
-	dict=""
-	[ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
-	before=$(ls "$crashes" | wc -l)
+	# more inputs to start from (read only): the kept crashes, a dictionary
+	extra=""
+	[ -d "tests/fuzz/crashes/$t" ] && extra="tests/fuzz/crashes/$t"
+	[ -f "tests/fuzz/$t.dict" ] && extra="$extra -dict=tests/fuzz/$t.dict"
+	before=$(count "$crashes")
 	echo "fuzz: $t for ${FUZZ_SECONDS}s"
-	# corpus first (where new inputs go), then the read-only seeds
+	# the first folder is where libFuzzer adds what it finds
 	set +e
-	# shellcheck disable=SC2086 # $dict: empty or one word
+	# shellcheck disable=SC2086 # $extra: a list
 	"$B/fuzz/fuzz_$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/" \
-		$dict "$corpus" tests/fuzz/corpus/"$t" \
-		$(ls -d tests/fuzz/crashes/"$t" 2>/dev/null) \
-		>"$log" 2>&1
+		"$corpus" "tests/fuzz/corpus/$t" $extra >"$log" 2>&1
 	rc=$?
 	set -e
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-	last=$(grep -E '^#[0-9]+' "$log" | grep -E 'cov: ' | tail -n 1)
-	cov=$(echo "$last" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
-	ft=$(echo "$last" | sed -n 's/.*ft: \([0-9]*\).*/\1/p')
-	new=$(( $(ls "$crashes" | wc -l) - before ))
+	last=$(grep -E '^#[0-9]+.* cov: ' "$log" | tail -n 1)
+	cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
+	ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
+	new=$(( $(count "$crashes") - before ))
 	line=$(printf '%-10s execs %-9s cov %-6s ft %-7s crashes %s' "$t" \
 		"${execs:-?}" "${cov:-?}" "${ft:-?}" "$new")
 	[ $rc -eq 0 ] || line="$line (exit $rc: $log)"
@@ -77,10 +96,10 @@ for t in $targets; do
 	if [ "$MODE" = merge ]; then
 		tmp=$B/merge-$t
 		rm -rf "$tmp"; mkdir -p "$tmp"
-		"$B/fuzz/fuzz_$t" -merge=1 -timeout=10 "$tmp" tests/fuzz/corpus/"$t" \
+		"$B/fuzz/fuzz_$t" -merge=1 -timeout=10 "$tmp" "tests/fuzz/corpus/$t" \
 			"$corpus" >"$B/merge-$t.log" 2>&1
-		rm -rf tests/fuzz/corpus/"$t"; mv "$tmp" tests/fuzz/corpus/"$t"
-		echo "  merged: $(ls tests/fuzz/corpus/"$t" | wc -l) inputs in tests/fuzz/corpus/$t"
+		rm -rf "tests/fuzz/corpus/$t"; mv "$tmp" "tests/fuzz/corpus/$t"
+		echo "  merged: $(count "tests/fuzz/corpus/$t") inputs in tests/fuzz/corpus/$t"
 	fi
 done
 
