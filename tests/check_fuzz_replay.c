@@ -62,16 +62,16 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-/* Run every file of DIR through t; returns how many. */
-static size_t replay_dir(const struct target *t, const char *kind)
+/* Run every file under `dir` (sub-folders too, a few levels) through t;
+ * returns how many. */
+static size_t replay_tree(const struct target *t, const char *dir, int depth)
 {
-	char dir[512], path[1024];
+	char path[1024];
 	struct dirent *e;
 	size_t count = 0;
-	DIR *d;
+	struct stat st;
+	DIR *d = opendir(dir);
 
-	snprintf(dir, sizeof dir, "%s/tests/fuzz/%s/%s", root(), kind, t->name);
-	d = opendir(dir);
 	if (!d)
 		return 0;
 	while ((e = readdir(d))) {
@@ -80,6 +80,12 @@ static size_t replay_dir(const struct target *t, const char *kind)
 		if (skip_name(e->d_name))
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		ck_assert(stat(path, &st) == 0);
+		if (S_ISDIR(st.st_mode)) {
+			if (depth < 3)
+				count += replay_tree(t, path, depth + 1);
+			continue;
+		}
 		/* the name goes to the log first: a crash then says which */
 		fprintf(stderr, "replay %s\n", path);
 		buf = slurp(path, &len);
@@ -91,11 +97,42 @@ static size_t replay_dir(const struct target *t, const char *kind)
 	return count;
 }
 
+static size_t replay_kind(const struct target *t, const char *kind)
+{
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s/tests/fuzz/%s/%s", root(), kind, t->name);
+	return replay_tree(t, dir, 0);
+}
+
+/* The folders of real inputs tests/fuzz/seed-dirs names for t. */
+static size_t replay_seed_dirs(const struct target *t)
+{
+	char path[512], line[512], name[64], dir[400];
+	size_t count = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/tests/fuzz/seed-dirs", root());
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f)) {
+		if (line[0] == '#' || sscanf(line, "%63s %399s", name, dir) != 2 ||
+		    strcmp(name, t->name))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", root(), dir);
+		size_t n = replay_tree(t, path, 0);
+		ck_assert_msg(n > 0, "tests/fuzz/seed-dirs: %s holds nothing", dir);
+		count += n;
+	}
+	fclose(f);
+	return count;
+}
+
 START_TEST(replay)
 {
 	const struct target *t = &targets[_i];
-	size_t seeds = replay_dir(t, "corpus");
-	size_t crashes = replay_dir(t, "crashes");
+	size_t seeds = replay_kind(t, "corpus") + replay_seed_dirs(t);
+	size_t crashes = replay_kind(t, "crashes");
 
 	fprintf(stderr, "%s: %zu corpus inputs, %zu crash inputs replayed\n",
 		t->name, seeds, crashes);

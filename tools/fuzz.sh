@@ -7,8 +7,8 @@
 #
 # Each tests/fuzz/fuzz_NAME.c is one harness, linked with the whole tool
 # built by clang with ASan + UBSan + coverage (build-fuzz/).  A run starts
-# from tests/fuzz/corpus/NAME (seeds: tests/fuzz/mkseeds) and
-# tests/fuzz/crashes/NAME, keeps what it learns in
+# from tests/fuzz/corpus/NAME (seeds: tests/fuzz/mkseeds), the folders
+# tests/fuzz/seed-dirs names and tests/fuzz/crashes/NAME, keeps what it learns in
 # build-fuzz/corpus/NAME, and writes a crashing input to
 # build-fuzz/crashes/NAME/.  Prints per harness: executions, coverage (cov:
 # and ft: of libFuzzer's last line), crashes.
@@ -70,6 +70,7 @@ for t in $targets; do
 	# more inputs to start from (read only): the kept crashes, a dictionary
 	extra=""
 	[ -d "tests/fuzz/crashes/$t" ] && extra="tests/fuzz/crashes/$t"
+	extra="$extra $(awk -v t="$t" '$1 == t { print $2 }' tests/fuzz/seed-dirs)"
 	[ -f "tests/fuzz/$t.dict" ] && extra="$extra -dict=tests/fuzz/$t.dict"
 	before=$(count "$crashes")
 	echo "fuzz: $t for ${FUZZ_SECONDS}s"

@@ -215,6 +215,15 @@ int rf_adb_key_load(struct rf_adb_key *k, char *err)
 			     "PEM form", k->path);
 		goto out;
 	}
+	/* a damaged key parses but cannot sign: say so now, not at AUTH */
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(k->pkey, NULL);
+	int whole = c && EVP_PKEY_pairwise_check(c) == 1;
+	EVP_PKEY_CTX_free(c);
+	if (!whole) {
+		rc = rf_errf(err, RF_EFORMAT, "%s: a damaged RSA key (its parts "
+			     "do not fit together)", k->path);
+		goto out;
+	}
 	rc = public_line(k, err);
 out:
 	if (rc)
