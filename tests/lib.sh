@@ -3,8 +3,9 @@
 #   . "$ROOT/tests/lib.sh"; lib_init t_name
 #
 # lib_init makes a private temporary folder $T, points ROMFLASH_STATE_DIR
-# into it (saved flash progress never touches the user's), and installs a
-# trap that stops every emulator this test started and removes $T.
+# and ROMFLASH_LOCK_DIR into it (saved flash progress and phone locks never
+# touch the user's or another test's), and installs a trap that stops every
+# emulator this test started and removes $T.
 #
 #   emu_start NAME STATEDIR [romflash-emu options]   NAME_PORT, NAME_PID, NAME_DEV
 #                     (a --port N among the options overrides the free port)
@@ -59,7 +60,10 @@ lib_init() {
 	done
 	T=$(mktemp -d "/tmp/$1.XXXXXX") || exit 1
 	ROMFLASH_STATE_DIR="$T/progress"
-	export ROMFLASH_STATE_DIR
+	# phone locks of this test only: every emulated phone is EMU0001 unless
+	# told otherwise, and other test runs may be flashing theirs right now
+	ROMFLASH_LOCK_DIR="$T/locks"
+	export ROMFLASH_STATE_DIR ROMFLASH_LOCK_DIR
 	trap lib_cleanup EXIT
 	trap 'exit 143' INT TERM
 }
@@ -139,6 +143,7 @@ job() {
 		LIB_PIDS=""
 		# saved progress of its own: the jobs and the main flow run at once
 		ROMFLASH_STATE_DIR="$T/progress.job.$_j"
+		ROMFLASH_LOCK_DIR="$T/locks.job.$_j"
 		"$@"
 	) >"$T/job.$_j.log" 2>&1 &
 	JOBS="$JOBS $!:$_j"

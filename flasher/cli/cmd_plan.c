@@ -14,7 +14,9 @@
 #include "fastboot.h"
 #include "output.h"
 #include "package.h"
+#include "phone_id.h"
 #include "plan.h"
+#include "rf_str.h"
 #include "script.h"
 
 static int pkg_exit(int rc)
@@ -63,23 +65,64 @@ static void step_detail(const struct rf_step *s, char *buf, size_t cap)
 	}
 }
 
-/* With -s: the phone's answers to the checks (getvar only). */
+/* With -s: the phone's answers to the checks (getvar only), per step. */
 struct phone {
 	int on;
-	char result[256][8]; /* per step: "pass" "FAIL" "yes" "no" */
-	char value[256][132]; /* per step: [0] 2 once asked, then the answer */
+	char (*result)[8];    /* "pass" "FAIL" "yes" "no" */
+	char (*value)[RF_FB_RESP_MAX + 2]; /* [0] 2 once asked, then the answer */
 	int failed;
 };
 
-static int getvar_or_empty(struct rf_fastboot *fb, const char *var, char *val,
-			   size_t cap)
+static const char *check_var(const struct rf_step *s)
 {
-	int rc = rf_fb_getvar(fb, var, val, cap);
-	if (rc == RF_EFAIL) { /* unknown variable: the script's grep sees "" */
-		val[0] = 0;
-		return RF_OK;
-	}
+	return s->op == RF_OP_ANTI_CHECK ? "anti" : s->var;
+}
+
+/* One getvar per variable: crc decides several steps. */
+static int answer(struct rf_fastboot *fb, const struct rf_plan *pl, struct phone *ph,
+		  size_t i, char *val, size_t cap)
+{
+	const char *var = check_var(&pl->steps.v[i]);
+	int rc = RF_OK;
+	size_t k;
+	for (k = 0; k < i; k++)
+		if (ph->value[k][0] == 2 && !strcmp(check_var(&pl->steps.v[k]), var))
+			break;
+	if (k < i)
+		rf_strlcpy(val, ph->value[k] + 1, cap);
+	else
+		rc = rf_phone_getvar_opt(fb, var, val, cap);
+	ph->value[i][0] = 2; /* asked; [1..] holds the answer */
+	rf_strlcpy(ph->value[i] + 1, val, sizeof ph->value[i] - 1);
 	return rc;
+}
+
+static int ask_checks(struct rf_fastboot *fb, const struct rf_plan *pl, struct phone *ph)
+{
+	char val[RF_FB_RESP_MAX + 1];
+	for (size_t i = 0; i < pl->steps.n; i++) {
+		const struct rf_step *s = &pl->steps.v[i];
+		int rc, v;
+		if (s->op != RF_OP_GETVAR_CHECK && s->op != RF_OP_ANTI_CHECK &&
+		    s->op != RF_OP_CRC_FLASH)
+			continue;
+		if ((rc = answer(fb, pl, ph, i, val, sizeof val))) {
+			out_error("plan: getvar %s: %s", check_var(s), fb->err);
+			return rf_exit_for(rc);
+		}
+		v = rf_step_eval(s, val);
+		if (s->op == RF_OP_CRC_FLASH) {
+			rf_strlcpy(ph->result[i], v == 1 ? "yes" : "no", sizeof ph->result[i]);
+			continue;
+		}
+		rf_strlcpy(ph->result[i], v == 1 ? "pass" : "FAIL", sizeof ph->result[i]);
+		if (v != 1) {
+			ph->failed++;
+			out_warn("%s: check fails on this phone: %s = \"%s\"%s%s", s->src,
+				 check_var(s), val, s->message[0] ? ": " : "", s->message);
+		}
+	}
+	return RF_EXIT_OK;
 }
 
 static int ask_phone(struct rf_cli *cli, struct rf_plan *pl,
@@ -87,11 +130,17 @@ static int ask_phone(struct rf_cli *cli, struct rf_plan *pl,
 {
 	struct rf_transport *t = NULL;
 	struct rf_fastboot fb;
-	char err[RF_ERRLEN] = "", val[128];
+	struct rf_device_env env;
+	char err[RF_ERRLEN] = "";
 	uint32_t max_dl;
 	int rc, ex = RF_EXIT_OK;
 
-	struct rf_device_env env;
+	ph->result = calloc(pl->steps.n + 1, sizeof *ph->result);
+	ph->value = calloc(pl->steps.n + 1, sizeof *ph->value);
+	if (!ph->result || !ph->value) {
+		out_error("out of memory");
+		return RF_EXIT_DEVICE;
+	}
 	rf_cli_device_env(cli, &env);
 	rc = rf_device_open_fastboot(&env, &t, &fb, err);
 	if (rc) {
@@ -102,55 +151,13 @@ static int ask_phone(struct rf_cli *cli, struct rf_plan *pl,
 	if (rc) {
 		out_error("plan: getvar max-download-size: %s", fb.err);
 		ex = rf_exit_for(rc);
-		goto out;
-	}
-	rc = rf_plan_set_max_dl(pl, pkg, max_dl);
-	if (rc) {
+	} else if ((rc = rf_plan_set_max_dl(pl, pkg, max_dl))) {
 		out_error("plan: %s", pl->err);
 		ex = pkg_exit(rc);
-		goto out;
+	} else {
+		ph->on = 1;
+		ex = ask_checks(&fb, pl, ph);
 	}
-	ph->on = 1;
-	for (size_t i = 0; i < pl->steps.n && i < 256; i++) {
-		struct rf_step *s = &pl->steps.v[i];
-		const char *var = s->op == RF_OP_ANTI_CHECK ? "anti" : s->var;
-		if (s->op != RF_OP_GETVAR_CHECK && s->op != RF_OP_ANTI_CHECK &&
-		    s->op != RF_OP_CRC_FLASH)
-			continue;
-		/* one getvar per variable: crc decides several steps */
-		size_t k;
-		for (k = 0; k < i; k++) {
-			const struct rf_step *o = &pl->steps.v[k];
-			if (ph->value[k][0] == 2 && !strcmp(o->op == RF_OP_ANTI_CHECK
-							  ? "anti" : o->var, var))
-				break;
-		}
-		rc = RF_OK;
-		if (k < i)
-			snprintf(val, sizeof val, "%s", ph->value[k] + 1);
-		else
-			rc = getvar_or_empty(&fb, var, val, sizeof val);
-		ph->value[i][0] = 2; /* asked; [1..] holds the answer */
-		snprintf(ph->value[i] + 1, sizeof ph->value[i] - 1, "%s", val);
-		if (rc) {
-			out_error("plan: getvar %s: %s", var, fb.err);
-			ex = rf_exit_for(rc);
-			goto out;
-		}
-		int v = rf_step_eval(s, val);
-		if (s->op == RF_OP_CRC_FLASH) {
-			snprintf(ph->result[i], 8, "%s", v == 1 ? "yes" : "no");
-		} else {
-			snprintf(ph->result[i], 8, "%s", v == 1 ? "pass" : "FAIL");
-			if (v != 1) {
-				ph->failed++;
-				out_warn("%s: check fails on this phone: %s = \"%s\"%s%s",
-					 s->src, var, val, s->message[0] ? ": " : "",
-					 s->message);
-			}
-		}
-	}
-out:
 	rf_transport_close(t);
 	return ex;
 }
@@ -187,7 +194,7 @@ static void print_json(const struct rf_package *pkg, const struct rf_plan *pl,
 			jw_u64(&j, "sleep", s->sleep_s);
 		if (s->arg[0])
 			jw_str(&j, "arg", s->arg);
-		if (ph->on && i < 256 && ph->result[i][0])
+		if (ph->on && ph->result[i][0])
 			jw_str(&j, "phone", ph->result[i][0] == 'F' ? "fail"
 					    : ph->result[i]);
 		jw_str(&j, "source", s->src);
@@ -264,19 +271,17 @@ static void print_human(const struct rf_package *pkg, const struct rf_plan *pl,
 			rf_op_name(s->op), s->partition, d,
 			s->image[0] ? out_size(s->size, a, sizeof a) : "",
 			step_format(s, b, sizeof b), dl,
-			ph->on && i < 256 && ph->result[i][0] ? "  " : "",
-			ph->on && i < 256 ? ph->result[i] : "");
+			ph->on && ph->result[i][0] ? "  " : "",
+			ph->on ? ph->result[i] : "");
 	}
 	out_msg("%s", "");
 	out_msg("Checks before the first write (the preflight runs all of "
 		"them first):");
-	int nc = 0;
 	for (size_t i = 0; i < pl->steps.n; i++) {
 		const struct rf_step *s = &pl->steps.v[i];
 		if (s->op == RF_OP_GETVAR_CHECK || s->op == RF_OP_ANTI_CHECK) {
 			step_detail(s, d, sizeof d);
 			out_msg("  - %s (%s)", d, s->src);
-			nc++;
 		} else if (s->op == RF_OP_CRC_FLASH && (i == 0 ||
 			   pl->steps.v[i - 1].op != RF_OP_CRC_FLASH)) {
 			out_msg("  - getvar %s \"%s\" decides the crc-flash steps",
@@ -286,7 +291,6 @@ static void print_human(const struct rf_package *pkg, const struct rf_plan *pl,
 	out_msg("  - every image present, readable%s", pkg->md5_state ==
 		RF_MD5_FULL || pkg->md5_state == RF_MD5_PREFIX
 		? ", package MD5 verified" : "");
-	(void)nc;
 	out_msg("%s", "");
 	out_msg("Total: %zu steps, %u writes, %u checks; %s in %u downloads",
 		pl->steps.n, pl->n_writes, pl->n_checks,
@@ -324,14 +328,14 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 		case '5': md5 = optarg; break;
 		case 'r': break; /* catalog versions: resolved by the caller */
 		case 'h':
-			printf("usage: romflash plan PACKAGE [--mode keep-data|"
-			       "clean|lock] [--md5 HEX]\n");
+			out_usage("usage: romflash plan PACKAGE [--mode keep-data|clean|lock] "
+				  "[--md5 HEX]");
 			return RF_EXIT_OK;
 		default: return RF_EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc) {
-		out_error("usage: romflash plan PACKAGE [--mode MODE] [--md5 HEX]");
+		out_usage("usage: romflash plan PACKAGE [--mode MODE] [--md5 HEX]");
 		return RF_EXIT_USAGE;
 	}
 	if (md5 && !(strlen(md5) == 32 && strspn(md5, "0123456789abcdefABCDEF") == 32)) {
@@ -375,6 +379,8 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 		ex = RF_EXIT_NODEV;
 	}
 out:
+	free(ph.result);
+	free(ph.value);
 	rf_plan_free(&pl);
 	rf_pkg_close(&pkg);
 	return ex;
