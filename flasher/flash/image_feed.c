@@ -137,9 +137,11 @@ static struct slot *free_slot(struct rf_feed *f)
 				deadline_in(&until, f->o.grace_ms);
 				timing = 1;
 			}
-			if (pthread_cond_timedwait(&f->room, &f->mu, &until) == ETIMEDOUT &&
-			    f->head_seq - f->tail_seq >= f->nslots && someone_waiting(f))
-				detach_laggards(f);
+			if (pthread_cond_timedwait(&f->room, &f->mu, &until) == ETIMEDOUT) {
+				timing = 0; /* a new grace period after this one */
+				if (f->head_seq - f->tail_seq >= f->nslots && someone_waiting(f))
+					detach_laggards(f);
+			}
 			continue;
 		}
 		timing = 0;
