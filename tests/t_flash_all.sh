@@ -12,6 +12,7 @@ set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$ROOT/tests/lib.sh"
 lib_init t_flash_all
+need_tool img2simg simg2img
 
 PKG=$("$MKPKG" --variant modern --order scripts-last --size-mb 10 --seed 5 --out "$T/p" \
 	--keep-folder) || { echo "mkpkg failed"; exit 1; }

@@ -15,6 +15,7 @@ set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$ROOT/tests/lib.sh"
 lib_init t_flash_faults
+need_tool img2simg simg2img
 
 "$MKPKG" --variant modern --order shuffled --size-mb 8 --seed 3 --out "$T/mod" \
 	--keep-folder >/dev/null &
