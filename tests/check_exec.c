@@ -815,7 +815,7 @@ START_TEST(test_feed_far_ahead)
 	o.n = 2;
 	o.window = 1 << 20; /* boot starts 3 MiB in: beyond the window */
 	ck_assert_int_eq(rf_feed_start(&f, &o, err), RF_OK);
-	struct rf_feed_rd *r = rf_feed_reader(f);
+	struct rf_feed_rd *r = rf_feed_reader(f, 1);
 	ck_assert_int_eq(rf_feed_image(r, 1, &size, err), RF_OK);
 	ck_assert_int_eq(size, 200000);
 	while (rf_feed_read(r, buf, sizeof buf, &got) == RF_OK && got)

@@ -101,6 +101,10 @@ static void json_summary(struct jw *j, const struct rf_ev_summary *s)
 	jw_u64(j, "steps", s->steps);
 	jw_u64(j, "sent", s->sent);
 	jw_double(j, "seconds", s->seconds);
+	if (s->phones > 1) {
+		jw_u64(j, "detached", s->detached);
+		jw_u64(j, "reread", s->reread);
+	}
 }
 
 static void json_event(const struct rf_event *ev)

@@ -9,6 +9,7 @@
  * `ver=0`: a bootloader without the variable has no anti-rollback fuse).
  * Anything else that stays odd refuses the phone and says why. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,33 +240,70 @@ static int package_gpt(const struct rf_flash_run *r, struct rf_part_table *tab,
 	return rc;
 }
 
+struct one_check {
+	struct rf_flash_run *r;
+	struct rf_flash_target *t;
+	const struct rf_pkg_target *pt;
+	const struct sizes *z;
+	int rc;             /* the package's own failure, for every phone */
+	const char *err;
+	pthread_t th;
+	int started;
+};
+
+static void *check_phone(void *arg)
+{
+	struct one_check *c = arg;
+	struct rf_phone_run p = { .r = c->r, .t = c->t };
+	c->t->failed_step = -1;
+	if (c->rc) {
+		c->t->rc = c->rc;
+		rf_strlcpy(c->t->err, c->err, sizeof c->t->err);
+	} else if (preflight_one(c->r, c->t, c->pt, c->z) == RF_OK) {
+		return NULL;
+	}
+	rf_flash_report(&p);
+	return NULL;
+}
+
 size_t rf_flash_preflight(struct rf_flash_run *r)
 {
 	struct rf_part_table tab;
 	struct rf_pkg_target pt;
 	struct sizes z = { NULL, NULL };
-	char err[RF_ERRLEN];
+	struct one_check *c = calloc(r->ntg + 1, sizeof *c);
+	char err[RF_ERRLEN] = "out of memory";
 	size_t ok = 0;
-	int rc;
+	int rc = c ? rf_pkg_target(r->pkg, &pt, err) : RF_ENOMEM;
 
-	rc = rf_pkg_target(r->pkg, &pt, err);
-	z.known = pt.layout; /* the layout of the phone the package is for */
-	if (!rc)
-		rc = package_gpt(r, &tab, &z.gpt, err);
-	for (size_t k = 0; k < r->ntg; k++) {
-		struct rf_flash_target *t = &r->tg[k];
-		struct rf_phone_run p = { .r = r, .t = t };
-		if (t->rc)
-			continue;
-		t->failed_step = -1;
-		if (rc) {
-			t->rc = rc;
-			rf_strlcpy(t->err, err, sizeof t->err);
-		} else if (preflight_one(r, t, &pt, &z) == RF_OK) {
-			ok++;
-			continue;
-		}
-		rf_flash_report(&p);
+	if (!c) {
+		for (size_t k = 0; k < r->ntg; k++)
+			if (!r->tg[k].rc) {
+				r->tg[k].rc = RF_ENOMEM;
+				rf_strlcpy(r->tg[k].err, err, sizeof r->tg[k].err);
+			}
+		return 0;
 	}
+	if (!rc) {
+		z.known = pt.layout; /* the layout of the phone the package is for */
+		rc = package_gpt(r, &tab, &z.gpt, err);
+	}
+	/* each phone in a thread of its own: the checks of eight phones
+	 * take the time of one */
+	for (size_t k = 0; k < r->ntg; k++) {
+		c[k] = (struct one_check){ r, &r->tg[k], &pt, &z, rc, err, 0, 0 };
+		if (r->tg[k].rc)
+			continue;
+		if (r->ntg > 1 && !pthread_create(&c[k].th, NULL, check_phone, &c[k]))
+			c[k].started = 1;
+		else
+			check_phone(&c[k]);
+	}
+	for (size_t k = 0; k < r->ntg; k++) {
+		if (c[k].started)
+			pthread_join(c[k].th, NULL);
+		ok += !r->tg[k].rc;
+	}
+	free(c);
 	return ok;
 }

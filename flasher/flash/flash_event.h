@@ -46,6 +46,10 @@ struct rf_ev_summary {
 	uint64_t sent;       /* bytes the phones took, all phones */
 	double seconds;
 	int interrupted;
+	/* the shared read of the package: phones that fell behind the window
+	 * and read on their own, and the bytes they read so */
+	unsigned detached;
+	uint64_t reread;
 };
 
 struct rf_event {

@@ -442,11 +442,17 @@ static size_t image_order(const struct rf_flash_run *r, const char **order, size
 	return n;
 }
 
-static void summary(const struct rf_flash_run *r, size_t ok, double t0)
+static void summary(const struct rf_flash_run *r, struct rf_feed *feed, size_t ok, double t0)
 {
 	struct rf_ev_summary sum;
+	struct rf_feed_stats st;
 	struct rf_event ev;
 	memset(&sum, 0, sizeof sum);
+	if (feed) {
+		rf_feed_stats(feed, &st);
+		sum.detached = st.detaches;
+		sum.reread = st.private_bytes;
+	}
 	sum.phones = r->ntg;
 	sum.phones_ok = ok;
 	sum.steps = r->plan->steps.n;
@@ -479,6 +485,18 @@ static void phone_init(struct rf_phone_run *p, struct rf_flash_run *r,
 		if (needs_image(r, s, i) && !skip_reason(p, s))
 			p->all_total += s->size;
 	}
+}
+
+/* The first image this phone will read (SIZE_MAX: none). */
+static size_t first_image(const struct rf_phone_run *p)
+{
+	const struct rf_flash_run *r = p->r;
+	for (size_t i = p->t->start; i < r->plan->steps.n; i++) {
+		const struct rf_step *s = &r->plan->steps.v[i];
+		if (needs_image(r, s, i) && !skip_reason(p, s))
+			return p->image_at[i];
+	}
+	return SIZE_MAX;
 }
 
 /* Every phone that passed, each in a thread of its own (one runs here). */
@@ -552,14 +570,14 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 		if (r->tg[k].rc)
 			continue;
 		phone_init(&ph[k], r, &r->tg[k], feed, image_at, outcome + k * (n + 1));
-		if (!(ph[k].rd = rf_feed_reader(feed)))
+		if (!(ph[k].rd = rf_feed_reader(feed, first_image(&ph[k]))))
 			rc = RF_ENOMEM;
 	}
 	if (rc)
 		fail_all(r, ph, rc, err);
 	else
 		done = run_phones(r, ph);
-	summary(r, done, t0);
+	summary(r, feed, done, t0);
 	rf_feed_stop(feed);
 	free(order);
 	free(image_at);

@@ -321,7 +321,7 @@ int rf_feed_start(struct rf_feed **out, const struct rf_feed_opts *o, char *err)
 	return RF_OK;
 }
 
-struct rf_feed_rd *rf_feed_reader(struct rf_feed *f)
+struct rf_feed_rd *rf_feed_reader(struct rf_feed *f, size_t first)
 {
 	struct rf_feed_rd *r = calloc(1, sizeof *r);
 	if (!r)
@@ -329,6 +329,10 @@ struct rf_feed_rd *rf_feed_reader(struct rf_feed *f)
 	r->f = f;
 	r->k = NONE;
 	pthread_mutex_lock(&f->mu);
+	if (first < f->o.n) {
+		r->pos = f->base[first];
+		r->attached = r->pos >= tail_off(f) && r->pos < f->head_off + f->o.window;
+	}
 	r->next = f->readers;
 	f->readers = r;
 	pthread_mutex_unlock(&f->mu);

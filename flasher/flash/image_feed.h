@@ -17,7 +17,7 @@
  *
  *   rf_feed_start(&f, &opts, err);
  *   per phone (each in its own thread):
- *       r = rf_feed_reader(f);
+ *       r = rf_feed_reader(f, first);     // its first image
  *       rf_feed_image(r, k, &size, err);   // k ascending
  *       rf_feed_read(r, buf, len, &got)... // an rf_read_fn
  *       rf_feed_leave(r);
@@ -47,8 +47,10 @@ struct rf_feed;
 struct rf_feed_rd;
 
 int rf_feed_start(struct rf_feed **f, const struct rf_feed_opts *o, char *err);
-/* A reader, attached to the window until it leaves; NULL: out of memory. */
-struct rf_feed_rd *rf_feed_reader(struct rf_feed *f);
+/* A reader whose first image will be `first` (>= n: it reads none),
+ * holding the window there from now on (a phone still busy with its
+ * first steps must not find its image gone); NULL: out of memory. */
+struct rf_feed_rd *rf_feed_reader(struct rf_feed *f, size_t first);
 /* Go to image k (greater than the reader's previous one): its size. */
 int rf_feed_image(struct rf_feed_rd *r, size_t k, uint64_t *size, char *err);
 /* rf_read_fn over the current image: 0 bytes at its end. */
