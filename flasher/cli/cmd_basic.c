@@ -27,7 +27,7 @@ static int fail(int rc, const char *what, const char *msg)
 static int want_args(int argc, char **argv, int n, const char *usage)
 {
 	if (argc - 1 != n) {
-		out_usage("usage: romflash %s %s", argv[0], usage);
+		out_stderr("usage: romflash %s %s", argv[0], usage);
 		return 0;
 	}
 	return 1;
@@ -345,7 +345,7 @@ int cmd_reboot(struct rf_cli *cli, int argc, char **argv)
 {
 	const char *to = argc > 1 ? argv[1] : "";
 	if (argc > 2) {
-		out_usage("usage: romflash reboot [bootloader|recovery]");
+		out_stderr("usage: romflash reboot [bootloader|recovery]");
 		return RF_EXIT_USAGE;
 	}
 	if (!*to || !strcmp(to, "system"))

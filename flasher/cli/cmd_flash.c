@@ -30,7 +30,7 @@ struct flash_args {
 
 static int usage(void)
 {
-	out_usage("usage: romflash [-s DEVICE] flash PACKAGE [--mode keep-data|clean|lock] [--yes]\n"
+	out_stderr("usage: romflash [-s DEVICE] flash PACKAGE [--mode keep-data|clean|lock] [--yes]\n"
 		  "                [--no-reboot] [--resume [--confirm-phone]] [--no-resume]\n"
 		  "                [--md5 MD5] [--all] [--dry-run] [--wait SECONDS]\n"
 		  "                [--force-device CODENAME]");

@@ -134,7 +134,7 @@ static void print_human(const struct rf_package *p, const struct rf_pkg_target *
 
 static int usage(void)
 {
-	out_usage("usage: romflash info PACKAGE [--md5 HEX]");
+	out_stderr("usage: romflash info PACKAGE [--md5 HEX]");
 	return RF_EXIT_USAGE;
 }
 

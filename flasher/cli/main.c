@@ -74,17 +74,18 @@ static const struct {
 	{ "reboot", cmd_reboot, "[bootloader|recovery]", "reboot the phone" },
 };
 
-static void usage(FILE *f)
+/* Usage goes to stderr, always (output.h). */
+static void usage(void)
 {
-	fprintf(f, "usage: romflash [-s DEVICE] [-v|-q] [--json] COMMAND [ARGS]\n\n");
+	out_stderr("usage: romflash [-s DEVICE] [-v|-q] [--json] COMMAND [ARGS]\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(f, "  %-12s %-28s %s\n", commands[i].name, commands[i].args,
-			commands[i].help);
-	fprintf(f, "\nDEVICE: a USB serial number, usb:BUS-PORT[.PORT...], or tcp:HOST[:PORT]\n"
-		   "MODE: keep-data (default), clean (wipes data), lock (wipes, relocks)\n"
-		   "Exit status: 0 done, 1 device/protocol failure, 2 usage, 3 package invalid,\n"
-		   "4 no/several/wrong device, 5 download failed, 130 interrupted.\n"
-		   "See romflash(1).\n");
+		out_stderr("  %-12s %-28s %s", commands[i].name, commands[i].args,
+			  commands[i].help);
+	out_stderr("\nDEVICE: a USB serial number, usb:BUS-PORT[.PORT...], or tcp:HOST[:PORT]\n"
+		  "MODE: keep-data (default), clean (wipes data), lock (wipes, relocks)\n"
+		  "Exit status: 0 done, 1 device/protocol failure, 2 usage, 3 package invalid,\n"
+		  "4 no/several/wrong device, 5 download failed, 130 interrupted.\n"
+		  "See romflash(1).");
 }
 
 int main(int argc, char **argv)
@@ -108,18 +109,18 @@ int main(int argc, char **argv)
 		case 'v': cli.verbose = 1; break;
 		case 'q': cli.quiet = 1; break;
 		case 'j': cli.json = 1; break;
-		case 'h': usage(stdout); return RF_EXIT_OK;
-		case 'V': printf("romflash %s\n", RF_VERSION); return RF_EXIT_OK;
-		default: usage(stderr); return RF_EXIT_USAGE;
+		case 'h': usage(); return RF_EXIT_OK;
+		case 'V': out_value("romflash %s", RF_VERSION); return RF_EXIT_OK;
+		default: usage(); return RF_EXIT_USAGE;
 		}
 	}
 	if (cli.verbose && cli.quiet) {
-		fprintf(stderr, "romflash: -v and -q exclude each other\n");
+		out_error("-v and -q exclude each other");
 		return RF_EXIT_USAGE;
 	}
 	out_init(cli.json, cli.verbose, cli.quiet);
 	if (optind >= argc) {
-		usage(stderr);
+		usage();
 		return RF_EXIT_USAGE;
 	}
 
@@ -142,7 +143,7 @@ int main(int argc, char **argv)
 			return rc;
 		}
 	}
-	fprintf(stderr, "romflash: unknown command '%s'\n", argv[optind]);
-	usage(stderr);
+	out_error("unknown command '%s'", argv[optind]);
+	usage();
 	return RF_EXIT_USAGE;
 }

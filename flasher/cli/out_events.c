@@ -228,7 +228,7 @@ static void text_failure(const struct rf_event *ev)
 	out_error("%s: step %d/%zu (%s%s%s) failed: %s", ev->phone, rep->step + 1, rep->steps,
 		  rf_op_name(s->op), what[0] ? " " : "", what, ev->text);
 	if (!rep->completed) {
-		out_detail("  completed: none");
+		out_stderr("  completed: none");
 	} else {
 		char done[1800];
 		int n = snprintf(done, sizeof done, "steps 1-%zu", rep->completed);
@@ -239,11 +239,11 @@ static void text_failure(const struct rf_event *ev)
 		if (rep->erased[0] && n > 0 && (size_t)n < sizeof done)
 			snprintf(done + n, sizeof done - (size_t)n, "; erased%s: %s", run,
 				 rep->erased);
-		out_detail("  completed: %s", done);
+		out_stderr("  completed: %s", done);
 	}
-	out_detail("  phone: %s", rep->state);
+	out_stderr("  phone: %s", rep->state);
 	if (rep->resume)
-		out_detail("  to resume: %s", rep->resume);
+		out_stderr("  to resume: %s", rep->resume);
 }
 
 static void text_event(const struct rf_event *ev, struct view *v)

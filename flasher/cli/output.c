@@ -104,15 +104,7 @@ void out_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-void out_detail(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	line_to(stderr, "", fmt, ap);
-	va_end(ap);
-}
-
-void out_usage(const char *fmt, ...)
+void out_stderr(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

@@ -29,11 +29,11 @@ void out_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "romflash: error: ..." on stderr; in JSON mode also an "error" event. */
 void out_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* A line that belongs to the error above it (on stderr, so it survives -q,
- * --json and a redirected stdout): "  to resume: ...". */
-void out_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* "usage: romflash ..." (and any help text): always on stderr. */
-void out_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A line on stderr as it is: usage and help ("usage: romflash ...",
+ * always on stderr), and the lines that belong to the error above them
+ * ("  to resume: ...": on stderr so they survive -q, --json and a
+ * redirected stdout). */
+void out_stderr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* What the command was asked for ("product: MSM8974"): on stdout, even
  * with -q (it is the result), not in JSON mode (the command emits it). */
 void out_value(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
