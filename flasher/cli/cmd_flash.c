@@ -22,7 +22,7 @@
 #define MAX_PHONES 64
 
 struct flash_args {
-	const char *package, *md5, *mode_name, *force_device;
+	const char *package, *md5, *mode_name, *force_device, *region;
 	enum rf_mode mode;
 	int yes, no_reboot, resume, all, dry_run, wait_s, no_resume, confirm_phone;
 	char cmdline[512]; /* for the lock file: who holds the phone */
@@ -31,9 +31,10 @@ struct flash_args {
 static int usage(void)
 {
 	out_stderr("usage: romflash [-s DEVICE] flash PACKAGE [--mode keep-data|clean|lock] [--yes]\n"
-		  "                [--no-reboot] [--resume [--confirm-phone]] [--no-resume]\n"
-		  "                [--md5 MD5] [--all] [--dry-run] [--wait SECONDS]\n"
-		  "                [--force-device CODENAME]");
+		   "                [--no-reboot] [--resume [--confirm-phone]] [--no-resume]\n"
+		   "                [--md5 MD5] [--all] [--dry-run] [--wait SECONDS]\n"
+		   "                [--force-device CODENAME] [--region REGION]\n"
+		   "  (PACKAGE: file, folder, URL or catalog version)");
 	return RF_EXIT_USAGE;
 }
 
@@ -58,6 +59,7 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "force-device", required_argument, NULL, 'f' },
+		{ "region", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -78,6 +80,7 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 		case 'd': a->dry_run = 1; break;
 		case 'w': a->wait_s = atoi(optarg); break;
 		case 'f': a->force_device = optarg; break;
+		case 'g': a->region = optarg; break;
 		default: return -1;
 		}
 	}
@@ -94,7 +97,7 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 /* The dry run is `plan` with the same package, mode and MD5. */
 static int dry_run(struct rf_cli *cli, const struct flash_args *a)
 {
-	char *av[8];
+	char *av[10];
 	int ac = 0;
 	av[ac++] = "plan";
 	av[ac++] = (char *)a->package;
@@ -103,6 +106,10 @@ static int dry_run(struct rf_cli *cli, const struct flash_args *a)
 	if (a->md5) {
 		av[ac++] = "--md5";
 		av[ac++] = (char *)a->md5;
+	}
+	if (a->region) {
+		av[ac++] = "--region";
+		av[ac++] = (char *)a->region;
 	}
 	av[ac] = NULL;
 	optind = 0;
@@ -244,8 +251,8 @@ static void verify_progress(void *user, uint64_t done, uint64_t total)
 	out_bar_update(b, done);
 }
 
-static int open_package(const struct flash_args *a, struct rf_package *pkg,
-			struct rf_plan *pl)
+static int open_package(const struct flash_args *a, const struct rf_resolved *src,
+			struct rf_package *pkg, struct rf_plan *pl)
 {
 	struct rf_pkg_opts po;
 	struct out_bar bar;
@@ -253,15 +260,15 @@ static int open_package(const struct flash_args *a, struct rf_package *pkg,
 	int rc;
 
 	memset(&po, 0, sizeof po);
-	po.md5 = a->md5;
+	po.md5 = a->md5 ? a->md5 : src->md5[0] ? src->md5 : NULL;
 	po.refuse_zip = 1;
 	po.gz_index = 1; /* images in script order without re-reading the file */
 	po.cancel = &rf_interrupted;
 	po.progress = verify_progress;
 	po.progress_user = &bar;
 	out_bar_start(&bar, "checking the package", 0);
-	out_msg("Checking %s", a->package);
-	rc = rf_pkg_open(pkg, a->package, &po);
+	out_msg("Checking %s", src->path);
+	rc = rf_pkg_open(pkg, src->path, &po);
 	if (bar.total)
 		out_bar_done(&bar, rc == RF_OK);
 	if (rc) {
@@ -425,7 +432,8 @@ static void run_init(struct rf_flash_run *run, struct rf_cli *cli, const struct 
 	run->force_device = a->force_device;
 	run->on_event = out_flash_event;
 	shell_quote(a->package, qpkg, sizeof qpkg);
-	snprintf(resume_args, cap, " flash %s%s%s%s%s%s%s --resume", qpkg,
+	snprintf(resume_args, cap, " flash %s%s%s%s%s%s%s%s%s --resume", qpkg,
+		 a->region ? " --region " : "", a->region ? a->region : "",
 		 a->mode != RF_MODE_KEEP_DATA ? " --mode " : "",
 		 a->mode != RF_MODE_KEEP_DATA ? a->mode_name : "",
 		 a->mode != RF_MODE_KEEP_DATA ? " --yes" : "", a->no_reboot ? " --no-reboot" : "",
@@ -483,6 +491,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	struct rf_flash_target *tg = calloc(MAX_PHONES, sizeof *tg);
 	struct rf_phone_lock *locks[MAX_PHONES] = { 0 };
 	struct rf_flash_run run;
+	struct rf_resolved src;
 	char resume_args[4600];
 	size_t n = 0, ok;
 	int ex;
@@ -501,6 +510,14 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 		out_error("out of memory");
 		return RF_EXIT_DEVICE;
 	}
+	/* a URL or a catalog version: downloaded and verified first (before
+	 * the phones are locked: a download may take long) */
+	struct rf_cli_fetch fo = { .region = a.region, .md5 = a.md5, .retries = -1 };
+	ex = rf_cli_resolve(cli, &fo, a.package, RF_ROM_FASTBOOT, &src);
+	if (ex) {
+		free(tg);
+		return ex;
+	}
 	/* the phones first, so a missing one is said at once, not after
 	 * reading a gigabyte; the wipe confirmed before the package is read */
 	ex = a.all ? open_all(cli, tg, &n) : open_one(cli, &a, tg, &n);
@@ -509,7 +526,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	if (!ex && !confirm_wipe(&a, tg, n))
 		ex = RF_EXIT_USAGE;
 	if (!ex)
-		ex = open_package(&a, &pkg, &pl);
+		ex = open_package(&a, &src, &pkg, &pl);
 	if (!ex)
 		ex = start_points(&a, &pkg, &pl, tg, n);
 	if (ex)
