@@ -7,6 +7,8 @@
 #   2. one phone FAILs flash:system: the other still completes, exit 1, the
 #      JSON has a failure event for that phone and a summary with
 #      phones_ok 1; the failed one then resumes alone and ends up identical.
+#   3. one phone writes slowly: the other finishes every step before the
+#      slow one has written its system image (no lockstep).
 # Env (tests/run-all): ROMFLASH, ROMFLASH_EMU, ROOT, B.
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -82,5 +84,30 @@ rf -s "$D_DEV" flash "$PKG" --resume --no-reboot >"$T/res.out" 2>"$T/res.err" ||
 	fail "resume of the failed phone: $(cat "$T/res.err")"
 emu_stop D
 same_partitions "$T/c" "$T/d"
+
+# --- 3. each phone at its own pace ----------------------------------------------
+# F writes at 2 MB/s (an old eMMC: seconds of silence after each download),
+# E at once: E is done with every step before F has written its system
+# image.  In lockstep E would wait for F at every step.
+emu_start E "$T/e" --reboot-delay 100 --serial EMUE
+emu_start F "$T/f" --reboot-delay 100 --serial EMUF --write-rate 2
+rf --json -s "$E_DEV" plan "$PKG" >"$T/plan.e" || fail "plan E"
+rf --json -s "$E_DEV,$F_DEV" flash "$PKG" --all --no-reboot >"$T/pace.out" 2>"$T/pace.err" ||
+	fail "--all at two paces: $(cat "$T/pace.err")"
+python3 - "$T/pace.out" "$E_DEV" "$F_DEV" <<'EOF' || fail "--all: the fast phone waited for the slow one"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+fast, slow = sys.argv[2], sys.argv[3]
+fast_last = max(i for i, e in enumerate(ev) if e.get("event") in ("step_done", "step_skipped")
+                and e.get("device") == fast)
+slow_system = [i for i, e in enumerate(ev) if e.get("event") == "step_done"
+               and e.get("device") == slow and e.get("partition") == "system"]
+assert slow_system, "no step_done of system for the slow phone"
+assert fast_last < slow_system[0], (fast_last, slow_system[0])
+EOF
+emu_stop E
+emu_stop F
+check_flash "$T/e" "$DIR" "$T/plan.e" --no-reboot
+same_partitions "$T/e" "$T/f"
 
 lib_finish

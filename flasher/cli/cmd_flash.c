@@ -494,6 +494,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	struct rf_resolved src;
 	char resume_args[4600];
 	size_t n = 0, ok;
+	double t0;
 	int ex;
 
 	memset(&pkg, 0, sizeof pkg);
@@ -537,12 +538,14 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	if (!ok || ex)
 		goto out;
 	announce(&pl, tg, n, ok);
+	t0 = out_now();
 	ok = rf_flash_execute(&run);
 	results(tg, n, pl.steps.n);
 	ex = run_status(tg, n);
 	if (ok == n && !ex)
-		out_msg("%sDone%s: %zu phone%s flashed with %s%s", out_c("green"), out_c("reset"),
-			ok, ok > 1 ? "s" : "", pkg.name.version[0] ? pkg.name.version : a.package,
+		out_msg("%sDone%s: %zu phone%s flashed with %s in %.1f s%s", out_c("green"),
+			out_c("reset"), ok, ok > 1 ? "s" : "",
+			pkg.name.version[0] ? pkg.name.version : a.package, out_now() - t0,
 			a.no_reboot ? " (not rebooted: --no-reboot)" : "");
 out:
 	for (size_t i = 0; i < n; i++) {
