@@ -29,6 +29,7 @@ struct fake_phone {
 	int fail_times;
 	long long cut_after, dl_total;
 	int no_return, reboots;
+	char maxdl_text[32];
 	fake_phone_hook hook;
 	void *hook_user;
 };
@@ -212,7 +213,6 @@ static void reply(struct conn *c, const char *kind, const char *text)
 
 static const char *var_of(struct fake_phone *p, const char *name)
 {
-	static char num[32];
 	for (int i = p->nvars - 1; i >= 0; i--)
 		if (!strcmp(p->var[i][0], name))
 			return p->var[i][1];
@@ -223,8 +223,8 @@ static const char *var_of(struct fake_phone *p, const char *name)
 	if (!strcmp(name, "version-bootloader"))
 		return "fake-LK-1.0";
 	if (!strcmp(name, "max-download-size")) {
-		snprintf(num, sizeof num, "\t0x%08x", p->max_dl);
-		return num;
+		snprintf(p->maxdl_text, sizeof p->maxdl_text, "\t0x%08x", p->max_dl);
+		return p->maxdl_text;
 	}
 	if (!strncmp(name, "partition-size:", 15) || !strncmp(name, "partition-type:", 15))
 		return "";
