@@ -36,8 +36,9 @@ static int says_unknown(const char *fail)
 	return 0;
 }
 
-int rf_flash_getvar(const struct rf_flash_run *r, struct rf_fastboot *fb,
-		    const char *var, char *val, size_t cap, int *unknown)
+/* getvar, retried while the answer looks transient. */
+static int getvar_retried(const struct rf_flash_run *r, struct rf_fastboot *fb,
+			  const char *var, char *val, size_t cap, int *unknown)
 {
 	char first[RF_FB_RESP_MAX + 1] = "";
 	int same = 1, rc = RF_OK;
@@ -92,7 +93,7 @@ static int check_step(struct rf_flash_run *r, struct rf_flash_target *t,
 {
 	const char *var = s->op == RF_OP_ANTI_CHECK ? "anti" : s->var;
 	char val[RF_FB_RESP_MAX + 1];
-	int unknown, rc = rf_flash_getvar(r, &t->fb, var, val, sizeof val, &unknown);
+	int unknown, rc = getvar_retried(r, &t->fb, var, val, sizeof val, &unknown);
 
 	if (rc == RF_EFAIL)
 		return drop(t, RF_EWRONGDEV, "%s: %s: cannot tell what the phone's %s is; refusing",
@@ -156,11 +157,11 @@ static int preflight_one(struct rf_flash_run *r, struct rf_flash_target *t,
 	rc = rf_device_max_download(&r->dev, &t->fb, t->id, &t->max_dl);
 	if (rc)
 		return drop(t, rc, "max-download-size: %s", t->fb.err);
-	rc = rf_flash_getvar(r, &t->fb, "crc", t->crc, sizeof t->crc, &unknown);
+	rc = getvar_retried(r, &t->fb, "crc", t->crc, sizeof t->crc, &unknown);
 	if (rc)
 		return drop(t, rc, "getvar crc: %s", t->fb.err);
 	/* the package is for this phone, whatever its script checks */
-	rc = rf_flash_getvar(r, &t->fb, "product", product, sizeof product, &unknown);
+	rc = getvar_retried(r, &t->fb, "product", product, sizeof product, &unknown);
 	if (rc && rc != RF_EFAIL)
 		return drop(t, rc, "getvar product: %s", t->fb.err);
 	if (rc)

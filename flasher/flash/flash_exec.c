@@ -32,7 +32,7 @@ const char *rf_phase_name(enum rf_send_phase p)
 	return p == RF_PHASE_SENDING ? "sending" : p == RF_PHASE_WRITING ? "writing" : "";
 }
 
-double rf_flash_now(void)
+static double now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -60,8 +60,8 @@ static void event_for(struct rf_phone_run *p, struct rf_event *ev, enum rf_ev_ty
 	ev->eta = -1;
 }
 
-void rf_flash_emit_step(struct rf_phone_run *p, enum rf_ev_type type, size_t i,
-			const char *text, double elapsed)
+static void emit_step(struct rf_phone_run *p, enum rf_ev_type type, size_t i,
+		      const char *text, double elapsed)
 {
 	struct rf_event ev;
 	event_for(p, &ev, type, i);
@@ -144,7 +144,7 @@ static void on_send(void *user, enum rf_send_phase phase, uint64_t done, uint64_
 {
 	struct image_step *is = user;
 	struct rf_phone_run *p = is->p;
-	double now = rf_flash_now(), el = now - is->t_send;
+	double now = now_s(), el = now - is->t_send;
 	struct rf_event ev;
 
 	if (phase == RF_PHASE_SENDING && done < total && now - p->last_progress < 0.1)
@@ -172,7 +172,7 @@ static int step_image(struct rf_phone_run *p, size_t i, const struct rf_step *s)
 	struct rf_flash_target *t = p->t;
 	const struct rf_pkg_file *pf = rf_pkg_find(p->r->pkg, s->image);
 	struct rf_sparse_layout raw;
-	struct image_step is = { p, i, rf_flash_now(), 0, s->size };
+	struct image_step is = { p, i, now_s(), 0, s->size };
 	struct rf_send snd;
 	struct rf_image img;
 	char err[RF_ERRLEN];
@@ -204,7 +204,7 @@ static int step_image(struct rf_phone_run *p, size_t i, const struct rf_step *s)
 	rf_sparse_layout_free(&raw);
 	t->sent += snd.sent;
 	p->all_done += s->size;
-	p->busy += rf_flash_now() - is.t_send;
+	p->busy += now_s() - is.t_send;
 	if (!rc)
 		return RF_OK;
 	return fail(p, rc, snd.read_failed ? RF_FK_PACKAGE
@@ -377,11 +377,11 @@ static void *run_phone(void *arg)
 	const struct rf_plan *pl = p->r->plan;
 	struct rf_flash_target *t = p->t;
 
-	p->t0 = rf_flash_now();
+	p->t0 = now_s();
 	for (size_t i = t->start; i < pl->steps.n; i++) {
 		const struct rf_step *s = &pl->steps.v[i];
 		const char *why = skip_reason(p, s);
-		double ts = rf_flash_now();
+		double ts = now_s();
 		if (stopped(p->r)) {
 			t->failed_step = (int)i;
 			fail(p, RF_EINTR, RF_FK_NOT_STARTED, "interrupted before this step");
@@ -390,20 +390,20 @@ static void *run_phone(void *arg)
 		}
 		if (why) {
 			p->outcome[i] = RF_SKIPPED;
-			rf_flash_emit_step(p, RF_EV_STEP_SKIPPED, i, why, 0);
+			emit_step(p, RF_EV_STEP_SKIPPED, i, why, 0);
 		} else {
-			rf_flash_emit_step(p, RF_EV_STEP_START, i, NULL, 0);
+			emit_step(p, RF_EV_STEP_START, i, NULL, 0);
 			if (run_step(p, i)) {
 				p->outcome[i] = RF_FAILED;
 				t->failed_step = (int)i;
-				rf_flash_emit_step(p, RF_EV_STEP_FAILED, i, t->err, rf_flash_now() - ts);
+				emit_step(p, RF_EV_STEP_FAILED, i, t->err, now_s() - ts);
 				save_progress(p, i, t->err);
 				break;
 			}
 			p->outcome[i] = RF_RAN;
-			rf_flash_emit_step(p, RF_EV_STEP_DONE, i, s->op == RF_OP_GETVAR_CHECK ||
+			emit_step(p, RF_EV_STEP_DONE, i, s->op == RF_OP_GETVAR_CHECK ||
 					   s->op == RF_OP_ANTI_CHECK ? "checked before the first write"
-					   : NULL, rf_flash_now() - ts);
+					   : NULL, now_s() - ts);
 		}
 		t->next = i + 1;
 		save_progress(p, i + 1, NULL);
@@ -458,7 +458,7 @@ static void summary(const struct rf_flash_run *r, struct rf_feed *feed, size_t o
 	sum.steps = r->plan->steps.n;
 	for (size_t k = 0; k < r->ntg; k++)
 		sum.sent += r->tg[k].sent;
-	sum.seconds = rf_flash_now() - t0;
+	sum.seconds = now_s() - t0;
 	sum.interrupted = stopped(r);
 	memset(&ev, 0, sizeof ev);
 	ev.type = RF_EV_SUMMARY;
@@ -554,7 +554,7 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 	struct rf_feed *feed = NULL;
 	struct rf_feed_opts fo;
 	char err[RF_ERRLEN] = "out of memory";
-	double t0 = rf_flash_now();
+	double t0 = now_s();
 	int rc = RF_ENOMEM;
 
 	if (order && image_at && outcome && ph) {

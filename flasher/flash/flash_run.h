@@ -44,21 +44,11 @@ struct rf_phone_run {
 	int saved_warned;
 };
 
-/* Monotonic seconds. */
-double rf_flash_now(void);
-
 /* Send an event (thread-safe if the callback is). */
 void rf_flash_emit(const struct rf_flash_run *r, struct rf_event *ev);
-/* A step's event for phone p. */
-void rf_flash_emit_step(struct rf_phone_run *p, enum rf_ev_type type, size_t i,
-			const char *text, double elapsed);
 
 /* The phone stopped (t->rc, t->err, t->failed_step set): tell why and
  * what it means, as a FAILURE event. */
 void rf_flash_report(struct rf_phone_run *p);
-
-/* getvar, retried while the answer looks transient.  See flash_check.c. */
-int rf_flash_getvar(const struct rf_flash_run *r, struct rf_fastboot *fb,
-		    const char *var, char *val, size_t cap, int *unknown);
 
 #endif
