@@ -562,7 +562,7 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 		fo.pkg = r->pkg;
 		fo.order = order;
 		fo.n = image_order(r, order, image_at);
-		fo.window = r->window ? r->window : r->ntg > 1 ? 32u << 20 : 16u << 20;
+		fo.window = r->window ? r->window : 16u << 20;
 		fo.stop = r->dev.stop;
 		rc = rf_feed_start(&feed, &fo, err);
 	}

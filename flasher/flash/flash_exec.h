@@ -65,7 +65,7 @@ struct rf_flash_run {
 	void *user;
 	rf_reconnect_fn reconnect; /* NULL: rf_device_wait_fastboot */
 	void *reconnect_user;
-	size_t window;            /* shared image window, bytes (0: default) */
+	size_t window;            /* shared image window, bytes (0: 16 MiB) */
 	unsigned retry_ms;        /* pause between tries of a check (0: 20) */
 };
 
