@@ -13,8 +13,6 @@
 
 #define RF_VERSION "0.1.0"
 
-volatile sig_atomic_t rf_interrupted;
-
 static void on_signal(int sig)
 {
 	/* First signal: finish the download under way (the bootloader would
@@ -39,21 +37,6 @@ static void on_signal(int sig)
 	rf_interrupted = sig;
 	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
 		/* nothing to do: we are in a signal handler */
-	}
-}
-
-int rf_exit_for(int e)
-{
-	switch (e) {
-	case RF_OK: return RF_EXIT_OK;
-	case RF_ENODEV:
-	case RF_EMULTIPLE:
-	case RF_EWRONGDEV:
-	case RF_EBUSY: return RF_EXIT_NODEV;
-	case RF_EINVAL: return RF_EXIT_USAGE;
-	case RF_EFORMAT: return RF_EXIT_PACKAGE;
-	case RF_EINTR: return RF_EXIT_INTERRUPTED;
-	default: return RF_EXIT_DEVICE;
 	}
 }
 

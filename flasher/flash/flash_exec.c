@@ -18,31 +18,11 @@
 #include "rf_str.h"
 #include "script.h"
 
-const char *rf_ev_name(enum rf_ev_type t)
-{
-	static const char *const names[] = {
-		"step_start", "progress", "step_done", "step_skipped", "step_failed",
-		"phone", "warning", "failure", "summary",
-	};
-	return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
-}
-
-const char *rf_phase_name(enum rf_send_phase p)
-{
-	return p == RF_PHASE_SENDING ? "sending" : p == RF_PHASE_WRITING ? "writing" : "";
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void rf_flash_emit(const struct rf_flash_run *r, struct rf_event *ev)
-{
-	if (r->on_event)
-		r->on_event(r->user, ev);
 }
 
 static void event_for(struct rf_phone_run *p, struct rf_event *ev, enum rf_ev_type type,
