@@ -282,6 +282,18 @@ void jw_double(struct jw *j, const char *key, double val)
 	jw_puts(j, b);
 }
 
+void jw_strs(struct jw *j, const char *key, const char *const *v, size_t n)
+{
+	jw_key(j, key);
+	jw_put(j, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			jw_put(j, ",", 1);
+		jw_quoted(j, v[i]);
+	}
+	jw_put(j, "]", 1);
+}
+
 void jw_end(struct jw *j)
 {
 	if (j->overflow) {

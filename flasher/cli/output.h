@@ -64,6 +64,7 @@ void jw_u64(struct jw *j, const char *key, uint64_t val);
 void jw_i64(struct jw *j, const char *key, int64_t val);
 void jw_bool(struct jw *j, const char *key, int val);
 void jw_double(struct jw *j, const char *key, double val);
+void jw_strs(struct jw *j, const char *key, const char *const *v, size_t n); /* ["a","b"] */
 void jw_end(struct jw *j); /* writes the line to stdout and flushes */
 
 /* A bar for work that is not a flash step (the package check): on a
