@@ -84,8 +84,11 @@ static const char *const SCRIPT =
 	"if [ $? -ne 0 ] ; then echo \"Missmatching image and device\"; exit 1; fi\n"
 	"fastboot $* flash tz `dirname $0`/images/tz.mbn\n"
 	"fastboot $* erase boot\n"
+	"if [ $? -ne 0 ] ; then echo \"Erase boot error\"; exit 1; fi\n"
 	"fastboot $* oem lock\n"
+	"if [ $? -ne 0 ] ; then echo \"Oem lock error\"; exit 1; fi\n"
 	"fastboot $* set_active a\n"
+	"if [ $? -ne 0 ] ; then echo \"Set active error\"; exit 1; fi\n"
 	"fastboot $* reboot-bootloader\n"
 	"sleep 0\n"
 	"fastboot $* flash system `dirname $0`/images/system.img\n"
@@ -416,6 +419,26 @@ START_TEST(test_cut_bootloader_download)
 	char *w = fake_phone_writes(b.ph[0]);
 	ck_assert_str_eq(w, "");
 	free(w);
+	bench_close(&b);
+}
+END_TEST
+
+/* A failed erase the script does not check is a warning, as with bash:
+ * the flash goes on (the step is reported skipped, not erased). */
+START_TEST(test_unchecked_erase)
+{
+	struct bench b;
+	const char *dir = package(PKGNAME,
+		"fastboot $* erase DDR\n"
+		"fastboot $* flash boot `dirname $0`/images/boot.img\n");
+	image(dir, "boot.img", 1000, 3);
+	bench_open(&b, dir, 1);
+	fake_phone_fail(b.ph[0], "erase:DDR", 1, NULL);
+	ck_assert_int_eq(bench_run(&b), 1);
+	ck_assert_int_eq(count_events(RF_EV_WARNING, "SER1"), 1);
+	ck_assert_int_eq(count_events(RF_EV_STEP_SKIPPED, "SER1"), 1);
+	ck_assert_int_eq(count_events(RF_EV_FAILURE, NULL), 0);
+	expect_part(b.ph[0], "boot", dir, "boot.img");
 	bench_close(&b);
 }
 END_TEST
@@ -840,6 +863,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_split);
 	tcase_add_loop_test(tc, test_fail_each_kind, 0, sizeof faults / sizeof faults[0]);
 	tcase_add_test(tc, test_cut_bootloader_download);
+	tcase_add_test(tc, test_unchecked_erase);
 	tcase_add_test(tc, test_resume_start);
 	tcase_add_test(tc, test_resume_identity);
 	tcase_add_test(tc, test_several_one_fails);

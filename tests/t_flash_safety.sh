@@ -189,7 +189,7 @@ check_flash "$T/twice" "$REPDIR" "$T/rep.plan" --no-reboot
 # --- anti: a one-off FAIL is not "version 0" -----------------------------------
 emu_start X "$T/anti" --vars anti=5 --fail getvar:anti
 rf -s "$X_DEV" flash "$MOD" --no-reboot >"$T/x.out" 2>"$T/x.err"
-expect "anti after a FAIL" $? 4 "anti-rollback: the phone is at version 5" "$T/x.err" &&
+expect "anti after a FAIL" $? 4 "anti-rollback: the phone's anti is 5" "$T/x.err" &&
 	ok "a one-off FAIL to getvar anti retried, then refused"
 emu_stop X
 no_writes "$T/anti"

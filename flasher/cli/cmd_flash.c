@@ -26,13 +26,14 @@ struct flash_args {
 	const char *package, *md5, *mode_name, *force_device, *region;
 	enum rf_mode mode;
 	int yes, no_reboot, resume, all, dry_run, wait_s, no_resume, confirm_phone;
+	long skip;         /* --skip N: 1-based step, 0 none */
 	char cmdline[512]; /* for the lock file: who holds the phone */
 };
 
 static int usage(void)
 {
 	out_stderr("usage: romflash [-s DEVICE] flash PACKAGE [--mode keep-data|clean|lock] [--yes]\n"
-		   "                [--no-reboot] [--resume [--confirm-phone]] [--no-resume]\n"
+		   "                [--no-reboot] [--resume [--confirm-phone] [--skip STEP]] [--no-resume]\n"
 		   "                [--md5 MD5] [--all] [--dry-run] [--wait SECONDS]\n"
 		   "                [--force-device CODENAME] [--region REGION]\n"
 		   "  (PACKAGE: file, folder, URL or catalog version)");
@@ -60,9 +61,11 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "force-device", required_argument, NULL, 'f' },
+		{ "skip", required_argument, NULL, 'k' },
 		{ "region", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char *end;
 	int c;
 	memset(a, 0, sizeof *a);
 	a->mode_name = "keep-data";
@@ -81,12 +84,21 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 		case 'd': a->dry_run = 1; break;
 		case 'w': a->wait_s = atoi(optarg); break;
 		case 'f': a->force_device = optarg; break;
+		case 'k':
+			a->skip = strtol(optarg, &end, 10);
+			if (*end || a->skip <= 0)
+				return -1;
+			break;
 		case 'g': a->region = optarg; break;
 		default: return -1;
 		}
 	}
 	if (optind != argc - 1 || a->wait_s <= 0 || (a->resume && a->no_resume))
 		return -1;
+	if (a->skip && !a->resume) {
+		out_error("--skip goes with --resume (it skips the step the flash stopped at)");
+		return -1;
+	}
 	a->package = argv[optind];
 	if (rf_mode_parse(a->mode_name, &a->mode)) {
 		out_error("unknown mode '%s' (keep-data, clean, lock)", a->mode_name);
@@ -323,6 +335,31 @@ static int same_phone_confirmed(const struct flash_args *a, const struct rf_flas
 	return 0;
 }
 
+/* --resume --skip N: the user confirms the step the flash stopped at is a
+ * dead end (a command this phone refuses every time); the run starts after
+ * it, and says so. */
+static int skip_step(const struct rf_plan *pl, const struct flash_args *a,
+		     struct rf_flash_target *t)
+{
+	const struct rf_step *s;
+	if ((size_t)a->skip != t->start + 1) {
+		out_error("--skip %ld: the flash of %s stopped at step %zu; only that step can be "
+			  "skipped", a->skip, t->id, t->start + 1);
+		return RF_EXIT_USAGE;
+	}
+	s = &pl->steps.v[t->start];
+	if (rf_step_is_check(s)) {
+		out_error("--skip %ld: step %ld is a check; checks cannot be skipped", a->skip,
+			  a->skip);
+		return RF_EXIT_USAGE;
+	}
+	out_warn("%s: skipping step %ld/%zu (%s %s, %s) as asked with --skip%s", t->id, a->skip,
+		 pl->steps.n, rf_op_name(s->op), s->partition[0] ? s->partition : s->arg,
+		 s->src, rf_step_writes(s) ? ": that partition stays as it is" : "");
+	t->start++;
+	return RF_EXIT_OK;
+}
+
 static int resume_point(const struct flash_args *a, const struct rf_package *pkg,
 			const struct rf_plan *pl, struct rf_flash_target *t)
 {
@@ -353,7 +390,7 @@ static int resume_point(const struct flash_args *a, const struct rf_package *pkg
 	out_msg("Resuming %s at step %zu/%zu%s%s%s", t->id, rs.next + 1, rs.nsteps,
 		rs.failed[0] ? " (it stopped with: " : "", rs.failed, rs.failed[0] ? ")" : "");
 	t->start = rs.next;
-	return RF_EXIT_OK;
+	return a->skip ? skip_step(pl, a, t) : RF_EXIT_OK;
 }
 
 static int start_points(const struct flash_args *a, const struct rf_package *pkg,
@@ -440,6 +477,7 @@ static void run_init(struct rf_flash_run *run, struct rf_cli *cli, const struct 
 	run->wait_timeout_s = a->wait_s;
 	run->no_progress = a->no_resume;
 	run->force_device = a->force_device;
+	run->skipped = a->skip;
 	run->on_event = out_flash_event;
 	shell_quote(a->package, qpkg, sizeof qpkg);
 	snprintf(resume_args, cap, " flash %s%s%s%s%s%s%s%s%s --resume", qpkg,
@@ -525,6 +563,8 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	 * the phones are locked: a download may take long) */
 	struct rf_cli_fetch fo = { .region = a.region, .md5 = a.md5, .retries = -1 };
 	ex = rf_cli_resolve(cli, &fo, a.package, RF_ROM_FASTBOOT, &src);
+	if (!ex)
+		ex = rf_cli_name_check(src.path);
 	if (ex) {
 		free(tg);
 		return ex;
@@ -553,10 +593,11 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	results(tg, n, pl.steps.n);
 	ex = run_status(tg, n);
 	if (ok == n && !ex)
-		out_msg("%sDone%s: %zu phone%s flashed with %s in %.1f s%s", out_c("green"),
+		out_msg("%sDone%s: %zu phone%s flashed with %s in %.1f s%s%s", out_c("green"),
 			out_c("reset"), ok, ok > 1 ? "s" : "",
 			pkg.name.version[0] ? pkg.name.version : a.package, out_now() - t0,
-			a.no_reboot ? " (not rebooted: --no-reboot)" : "");
+			a.no_reboot ? " (not rebooted: --no-reboot)" : "",
+			a.skip ? " -- except the step skipped with --skip" : "");
 out:
 	for (size_t i = 0; i < n; i++) {
 		rf_transport_close(tg[i].t);

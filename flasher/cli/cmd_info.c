@@ -39,6 +39,19 @@ static const char *md5_words(const struct rf_package *p)
 	}
 }
 
+int rf_cli_name_check(const char *path)
+{
+	struct rf_pkgname n;
+	if (!rf_pkgname_parse(path, &n) || !n.note[0])
+		return RF_EXIT_OK;
+	if (n.partial) {
+		out_error("%s is %s; finish the download first", path, n.note);
+		return RF_EXIT_PACKAGE;
+	}
+	out_warn("%s: %s", path, n.note);
+	return RF_EXIT_OK;
+}
+
 static void print_json(const struct rf_package *p, const struct rf_pkg_target *tg,
 		       const char *scripts)
 {
@@ -71,6 +84,7 @@ static void print_json(const struct rf_package *p, const struct rf_pkg_target *t
 		jw_str(&j, "for_product", tg->product);
 	}
 	jw_str(&j, "region", known ? n->region : NULL);
+	jw_str(&j, "name_note", n->note[0] ? n->note : NULL);
 	jw_str(&j, "version", known ? n->version : NULL);
 	jw_str(&j, "android", known ? n->android : NULL);
 	jw_u64(&j, "size", p->file_size);
@@ -116,6 +130,8 @@ static void print_human(const struct rf_package *p, const struct rf_pkg_target *
 		target_line(tg);
 	}
 	out_msg("Region    %s", or_unknown(known, n->region));
+	if (n->note[0])
+		out_msg("Name      %s", n->note);
 	out_msg("Version   %s", or_unknown(known, n->version));
 	if (!zip)
 		out_msg("Build     %s%s%s%s", or_unknown(known, n->build_date), known ? " (" : "",
@@ -172,6 +188,8 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 	struct rf_cli_fetch fo = { .region = region, .md5 = md5, .retries = -1 };
 	rc = rf_cli_resolve(cli, &fo, argv[optind], RF_ROM_FASTBOOT, &src);
 	if (rc)
+		return rc;
+	if ((rc = rf_cli_name_check(src.path)))
 		return rc;
 	struct rf_pkg_opts po = { .md5 = md5 ? md5 : src.md5[0] ? src.md5 : NULL,
 				  .cancel = &rf_interrupted };

@@ -89,6 +89,8 @@ static void json_report(struct jw *j, const struct rf_event *ev)
 	jw_str(j, "state", rep->state);
 	if (rep->resume)
 		jw_str(j, "resume", rep->resume);
+	if (rep->skip)
+		jw_str(j, "skip", rep->skip);
 	jw_str(j, "error", ev->text);
 	jw_i64(j, "exit", rf_exit_for(rep->rc));
 }
@@ -101,6 +103,8 @@ static void json_summary(struct jw *j, const struct rf_ev_summary *s)
 	jw_u64(j, "steps", s->steps);
 	jw_u64(j, "sent", s->sent);
 	jw_double(j, "seconds", s->seconds);
+	if (s->skipped)
+		jw_i64(j, "skipped", s->skipped);
 	if (s->phones > 1) {
 		jw_u64(j, "detached", s->detached);
 		jw_u64(j, "reread", s->reread);
@@ -244,6 +248,8 @@ static void text_failure(const struct rf_event *ev)
 	out_stderr("  phone: %s", rep->state);
 	if (rep->resume)
 		out_stderr("  to resume: %s", rep->resume);
+	if (rep->skip)
+		out_stderr("  if the phone refuses this step every time: %s", rep->skip);
 }
 
 static void text_event(const struct rf_event *ev, struct view *v)

@@ -23,6 +23,7 @@
 #include "pkg_target.h"
 #include "rf_str.h"
 #include "script.h"
+#include "step_kinds.h"
 
 #define TRIES 3
 
@@ -87,33 +88,69 @@ static int is_number(const char *s)
 	return 1;
 }
 
-/* A check step of the script, against the phone's (retried) answer. */
-static int check_step(struct rf_flash_run *r, struct rf_flash_target *t,
-		      const struct rf_step *s)
+/* Does an anti-rollback check of the plan read `var`? */
+static int anti_var(const struct rf_plan *pl, const char *var)
 {
-	const char *var = s->op == RF_OP_ANTI_CHECK ? "anti" : s->var;
-	char val[RF_FB_RESP_MAX + 1];
-	int unknown, rc = getvar_retried(r, &t->fb, var, val, sizeof val, &unknown);
+	for (size_t i = 0; i < pl->steps.n; i++)
+		if (pl->steps.v[i].op == RF_OP_ANTI_CHECK && !strcmp(pl->steps.v[i].var, var))
+			return 1;
+	return 0;
+}
 
-	if (rc == RF_EFAIL)
-		return drop(t, RF_EWRONGDEV, "%s: %s: cannot tell what the phone's %s is; refusing",
-			    s->src, t->fb.err, var);
-	if (rc)
-		return drop(t, rc, "getvar %s: %s", var, t->fb.err);
-	if (s->op == RF_OP_ANTI_CHECK && !unknown && !is_number(val))
-		return drop(t, RF_EWRONGDEV, "%s: the phone answers getvar anti with '%s', not a "
-			    "version number; refusing (flashing below the phone's anti-rollback "
-			    "version bricks it)", s->src, val);
-	if (rf_step_eval(s, val) == 1)
+/* Every variable the plan's checks and conditions depend on, asked once
+ * each (retried while transient), into t->answers. */
+static int ask_answers(struct rf_flash_run *r, struct rf_flash_target *t)
+{
+	char val[RF_FB_RESP_MAX + 1];
+	memset(&t->answers, 0, sizeof t->answers);
+	for (size_t i = 0; i < r->plan->steps.n; i++) {
+		const struct rf_step *s = &r->plan->steps.v[i];
+		const char *var = rf_step_query(s);
+		int unknown, rc;
+		if (!var || rf_answers_get(&t->answers, var))
+			continue;
+		rc = getvar_retried(r, &t->fb, var, val, sizeof val, &unknown);
+		if (rc == RF_EFAIL)
+			return drop(t, RF_EWRONGDEV, "%s: %s: cannot tell what the phone's %s is; "
+				    "refusing", s->src, t->fb.err, var);
+		if (rc)
+			return drop(t, rc, "getvar %s: %s", var, t->fb.err);
+		if (!unknown && !is_number(val) && anti_var(r->plan, var))
+			return drop(t, RF_EWRONGDEV, "%s: the phone answers getvar %s with '%s', "
+				    "not a version number; refusing (flashing below the phone's "
+				    "anti-rollback version bricks it)", s->src, var, val);
+		if (rf_answers_put(&t->answers, var, val))
+			return drop(t, RF_EFORMAT, "the script asks the phone more than %d "
+				    "variables", RF_ANSWERS_MAX);
+	}
+	return RF_OK;
+}
+
+/* A check of the script against the phone's answer. */
+static int check_step(struct rf_flash_target *t, const struct rf_step *s)
+{
+	const char *val = rf_answers_get(&t->answers, s->var);
+	char msg[RF_ERRLEN];
+	int v = rf_step_eval(s, val ? val : "");
+	if (v == 1)
 		return RF_OK;
-	if (s->op == RF_OP_ANTI_CHECK)
-		return drop(t, RF_EWRONGDEV, "%s: anti-rollback: the phone is at version %s, this "
-			    "package allows at most %u; flashing it would brick the phone",
-			    s->src, val, s->anti_max);
-	return drop(t, RF_EWRONGDEV, "%s: wrong phone for this package: '%s: %s' %s '%s'%s%s",
-		    s->src, var, unknown ? "(not known to this bootloader)" : val,
-		    s->must_match ? "does not match" : "matches", s->pattern,
-		    s->message[0] ? " -- " : "", s->message);
+	if (v < 0)
+		return drop(t, RF_EWRONGDEV, "%s: cannot decide %s %s on the phone's answer "
+			    "'%s'; refusing", s->src, rf_op_name(s->op), s->var, val ? val : "");
+	rf_exec_check_failure(s, val, msg, sizeof msg);
+	return drop(t, RF_EWRONGDEV, "%s", msg);
+}
+
+/* format: refused before anything is written when it cannot be done (the
+ * phone does not say the partition's type, or romflash cannot make that
+ * filesystem): the package cannot be flashed as its script says. */
+static int format_step(struct rf_flash_target *t, const struct rf_step *s)
+{
+	char msg[RF_ERRLEN];
+	int rc = rf_exec_format_preflight(&t->fb, s, msg);
+	if (!rc)
+		return RF_OK;
+	return drop(t, rc == RF_EINVAL ? RF_EFORMAT : rc, "%s", msg);
 }
 
 /* The partition sizes the phone would write into, for the size checks. */
@@ -157,9 +194,6 @@ static int preflight_one(struct rf_flash_run *r, struct rf_flash_target *t,
 	rc = rf_device_max_download(&r->dev, &t->fb, t->id, &t->max_dl);
 	if (rc)
 		return drop(t, rc, "max-download-size: %s", t->fb.err);
-	rc = getvar_retried(r, &t->fb, "crc", t->crc, sizeof t->crc, &unknown);
-	if (rc)
-		return drop(t, rc, "getvar crc: %s", t->fb.err);
 	/* the package is for this phone, whatever its script checks */
 	rc = getvar_retried(r, &t->fb, "product", product, sizeof product, &unknown);
 	if (rc && rc != RF_EFAIL)
@@ -168,14 +202,17 @@ static int preflight_one(struct rf_flash_run *r, struct rf_flash_target *t,
 		product[0] = 0;
 	if ((rc = rf_target_check(pt, product, r->force_device, t->err)))
 		return t->rc = rc;
+	if ((rc = ask_answers(r, t)))
+		return rc;
 	for (size_t i = 0; i < pl->steps.n; i++) {
 		const struct rf_step *s = &pl->steps.v[i];
-		if ((s->op == RF_OP_GETVAR_CHECK || s->op == RF_OP_ANTI_CHECK) &&
-		    (rc = check_step(r, t, s)))
+		if (rf_step_is_check(s) && (rc = check_step(t, s)))
 			return rc;
-		if ((s->op == RF_OP_FLASH ||
-		     (s->op == RF_OP_CRC_FLASH && rf_step_eval(s, t->crc) == 1)) &&
-		    (rc = fits(t, z, s)))
+		if (!rf_step_runs(s, &t->answers))
+			continue;
+		if (s->op == RF_OP_FORMAT && (rc = format_step(t, s)))
+			return rc;
+		if ((s->op == RF_OP_FLASH || s->op == RF_OP_CRC_FLASH) && (rc = fits(t, z, s)))
 			return rc;
 	}
 	return RF_OK;

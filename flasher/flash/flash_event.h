@@ -37,6 +37,9 @@ struct rf_ev_report {
 	const char *erased;  /* partitions erased in this run */
 	const char *state;   /* what the phone is likely to be like */
 	const char *resume;  /* the command that resumes; NULL: none helps */
+	const char *skip;    /* the phone refused the step: the command that
+				resumes past it if it refuses it every time
+				(--skip); NULL: not offered (a bootloader write) */
 	int rc;              /* RF_E*: the command line maps it to an exit status */
 };
 
@@ -50,6 +53,7 @@ struct rf_ev_summary {
 	 * and read on their own, and the bytes they read so */
 	unsigned detached;
 	uint64_t reread;
+	long skipped;        /* the step skipped with --skip (1-based), 0 none */
 };
 
 struct rf_event {

@@ -16,7 +16,7 @@
 #include "flash_run.h"
 #include "resume.h"
 #include "rf_str.h"
-#include "script.h"
+#include "step_kinds.h"
 
 static double now_s(void)
 {
@@ -214,6 +214,15 @@ static int step_oem(struct rf_phone_run *p, size_t i, const struct rf_step *s)
 	return rc ? fail(p, rc, command_kind(rc), "%s", p->t->fb.err) : RF_OK;
 }
 
+/* The preflight refuses a format it cannot do, so this is never reached
+ * with one it could: romflash makes no filesystem (step_kinds.h). */
+static int step_format(struct rf_phone_run *p, size_t i, const struct rf_step *s)
+{
+	(void)i;
+	return fail(p, RF_EFORMAT, RF_FK_NOT_STARTED, "%s: format %s: not supported", s->src,
+		    s->partition);
+}
+
 static int step_check(struct rf_phone_run *p, size_t i, const struct rf_step *s)
 {
 	(void)p, (void)i, (void)s;
@@ -323,16 +332,26 @@ static const struct {
 	{ RF_OP_REBOOT, step_reboot },
 	{ RF_OP_GETVAR_CHECK, step_check },
 	{ RF_OP_ANTI_CHECK, step_check },
+	{ RF_OP_PATCH_CHECK, step_check },
+	{ RF_OP_FORMAT, step_format },
 };
 
-/* Why this phone does not run step s; NULL: it does. */
-static const char *skip_reason(const struct rf_phone_run *p, const struct rf_step *s)
+/* Why this phone does not run step s (into why); 0: it does. */
+static int skip_reason(const struct rf_phone_run *p, const struct rf_step *s, char *why,
+		       size_t cap)
 {
-	if (s->op == RF_OP_CRC_FLASH && rf_step_eval(s, p->t->crc) != 1)
-		return "the phone does not check CRC lists";
-	if ((s->op == RF_OP_BOOT || s->op == RF_OP_REBOOT) && p->r->no_reboot)
-		return "--no-reboot";
-	return NULL;
+	if (s->cond && !rf_step_runs(s, &p->t->answers)) {
+		if (!strcmp(s->var, "crc"))
+			snprintf(why, cap, "the phone does not check CRC lists");
+		else
+			snprintf(why, cap, "getvar %s: not for this phone", s->var);
+		return 1;
+	}
+	if ((s->op == RF_OP_BOOT || s->op == RF_OP_REBOOT) && p->r->no_reboot) {
+		snprintf(why, cap, "--no-reboot");
+		return 1;
+	}
+	return 0;
 }
 
 static int run_step(struct rf_phone_run *p, size_t i)
@@ -350,6 +369,54 @@ static int stopped(const struct rf_flash_run *r)
 	return r->dev.stop && *r->dev.stop;
 }
 
+/* A failure the script does not check (bash goes on after it) of a step
+ * that writes no partition is a warning: the phone goes on, and --resume
+ * never meets the same dead end. */
+static void forgive(struct rf_phone_run *p, size_t i, const struct rf_step *s)
+{
+	emit_phone(p, RF_EV_WARNING, "%s: step %zu (%s %s) failed: %s; the script does not "
+		   "stop on it (%s), going on", p->t->id, i + 1, rf_op_name(s->op),
+		   s->partition[0] ? s->partition : s->arg, p->t->err, s->src);
+	p->outcome[i] = RF_SKIPPED;
+	emit_step(p, RF_EV_STEP_SKIPPED, i, "the phone refused it and the script goes on", 0);
+	p->t->rc = RF_OK;
+	p->t->err[0] = 0;
+}
+
+/* Step i on this phone: skipped, run, or failed.  0 to go on. */
+static int one_step(struct rf_phone_run *p, size_t i)
+{
+	const struct rf_step *s = &p->r->plan->steps.v[i];
+	char why[160];
+	double ts = now_s();
+
+	if (skip_reason(p, s, why, sizeof why)) {
+		p->outcome[i] = RF_SKIPPED;
+		emit_step(p, RF_EV_STEP_SKIPPED, i, why, 0);
+		return 0;
+	}
+	emit_step(p, RF_EV_STEP_START, i, NULL, 0);
+	if (run_step(p, i)) {
+		if (!rf_exec_forgivable(s)) {
+			p->outcome[i] = RF_FAILED;
+			p->t->failed_step = (int)i;
+			emit_step(p, RF_EV_STEP_FAILED, i, p->t->err, now_s() - ts);
+			save_progress(p, i, p->t->err);
+			return -1;
+		}
+		forgive(p, i, s);
+	} else {
+		p->outcome[i] = RF_RAN;
+		emit_step(p, RF_EV_STEP_DONE, i, rf_step_is_check(s) ?
+			  "checked before the first write" : NULL, now_s() - ts);
+	}
+	/* the script's delay after the step (after reboot-bootloader it is
+	 * part of that step) */
+	if (s->sleep_s && s->op != RF_OP_REBOOT_BOOTLOADER)
+		sleep_unless_stopped(p->r, s->sleep_s);
+	return 0;
+}
+
 /* One phone, from its start to the end or its first failure. */
 static void *run_phone(void *arg)
 {
@@ -359,37 +426,21 @@ static void *run_phone(void *arg)
 
 	p->t0 = now_s();
 	for (size_t i = t->start; i < pl->steps.n; i++) {
-		const struct rf_step *s = &pl->steps.v[i];
-		const char *why = skip_reason(p, s);
-		double ts = now_s();
 		if (stopped(p->r)) {
 			t->failed_step = (int)i;
 			fail(p, RF_EINTR, RF_FK_NOT_STARTED, "interrupted before this step");
 			save_progress(p, i, "interrupted");
 			break;
 		}
-		if (why) {
-			p->outcome[i] = RF_SKIPPED;
-			emit_step(p, RF_EV_STEP_SKIPPED, i, why, 0);
-		} else {
-			emit_step(p, RF_EV_STEP_START, i, NULL, 0);
-			if (run_step(p, i)) {
-				p->outcome[i] = RF_FAILED;
-				t->failed_step = (int)i;
-				emit_step(p, RF_EV_STEP_FAILED, i, t->err, now_s() - ts);
-				save_progress(p, i, t->err);
-				break;
-			}
-			p->outcome[i] = RF_RAN;
-			emit_step(p, RF_EV_STEP_DONE, i, s->op == RF_OP_GETVAR_CHECK ||
-					   s->op == RF_OP_ANTI_CHECK ? "checked before the first write"
-					   : NULL, now_s() - ts);
-		}
+		if (one_step(p, i))
+			break;
 		t->next = i + 1;
 		save_progress(p, i + 1, NULL);
 	}
 	if (t->rc)
 		rf_flash_report(p);
+	else
+		save_progress(p, t->next, NULL); /* done (also when nothing was left) */
 	rf_feed_leave(p->rd);
 	p->rd = NULL;
 	return NULL;
@@ -403,7 +454,7 @@ static int needs_image(const struct rf_flash_run *r, const struct rf_step *s, si
 	    s->op == RF_OP_CRC_FLASH) {
 		for (size_t k = 0; k < r->ntg; k++)
 			if (!r->tg[k].rc && i >= r->tg[k].start &&
-			    (s->op != RF_OP_CRC_FLASH || rf_step_eval(s, r->tg[k].crc) == 1))
+			    rf_step_runs(s, &r->tg[k].answers))
 				return 1;
 	}
 	return 0;
@@ -440,6 +491,7 @@ static void summary(const struct rf_flash_run *r, struct rf_feed *feed, size_t o
 		sum.sent += r->tg[k].sent;
 	sum.seconds = now_s() - t0;
 	sum.interrupted = stopped(r);
+	sum.skipped = r->skipped;
 	memset(&ev, 0, sizeof ev);
 	ev.type = RF_EV_SUMMARY;
 	ev.several = r->ntg > 1;
@@ -462,7 +514,8 @@ static void phone_init(struct rf_phone_run *p, struct rf_flash_run *r,
 	t->next = t->start;
 	for (size_t i = t->start; i < r->plan->steps.n; i++) {
 		const struct rf_step *s = &r->plan->steps.v[i];
-		if (needs_image(r, s, i) && !skip_reason(p, s))
+		char why[160];
+		if (needs_image(r, s, i) && !skip_reason(p, s, why, sizeof why))
 			p->all_total += s->size;
 	}
 }
@@ -473,7 +526,8 @@ static size_t first_image(const struct rf_phone_run *p)
 	const struct rf_flash_run *r = p->r;
 	for (size_t i = p->t->start; i < r->plan->steps.n; i++) {
 		const struct rf_step *s = &r->plan->steps.v[i];
-		if (needs_image(r, s, i) && !skip_reason(p, s))
+		char why[160];
+		if (needs_image(r, s, i) && !skip_reason(p, s, why, sizeof why))
 			return p->image_at[i];
 	}
 	return SIZE_MAX;

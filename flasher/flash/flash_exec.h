@@ -44,7 +44,7 @@ struct rf_flash_target {
 	char err[RF_ERRLEN];
 	int failed_step;        /* -1: none */
 	size_t next;            /* first step not completed */
-	char crc[64];           /* its answer to getvar crc ("" none) */
+	struct rf_answers answers; /* to the plan's checks and conditions */
 	uint32_t max_dl;
 	uint64_t sent;          /* bytes it took */
 };
@@ -59,6 +59,8 @@ struct rf_flash_run {
 	int wait_timeout_s;       /* for the phone after reboot-bootloader */
 	int no_progress;          /* --no-resume: progress is not saved */
 	const char *force_device; /* --force-device CODENAME, or NULL */
+	long skipped;             /* --skip: the step skipped (1-based), 0 none;
+				     for the summary (the starts are past it) */
 	/* how to resume, after "romflash -s SELECTOR": " flash PKG --resume" */
 	const char *resume_args;
 	rf_event_fn on_event;     /* may be NULL */

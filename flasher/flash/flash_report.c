@@ -142,7 +142,7 @@ void rf_flash_report(struct rf_phone_run *p)
 {
 	const struct rf_flash_run *r = p->r;
 	const struct rf_flash_target *t = p->t;
-	char wrote[1024], erased[512], state[600], resume[4400];
+	char wrote[1024], erased[512], state[600], resume[4400], skip[4500];
 	struct rf_ev_report rep;
 	struct rf_event ev;
 	int any;
@@ -164,6 +164,16 @@ void rf_flash_report(struct rf_phone_run *p)
 	/* a wrong phone or a bad package: resuming would not help */
 	rep.resume = t->failed_step >= 0 && !r->no_progress && t->rc != RF_EWRONGDEV &&
 		     t->rc != RF_EFORMAT ? resume : NULL;
+	/* a command the phone refused may be refused every time: --resume
+	 * would meet it again, so say how to go past it (never for a
+	 * bootloader write) */
+	if (rep.resume && t->rc == RF_EFAIL) {
+		const struct rf_step *s = &r->plan->steps.v[t->failed_step];
+		if (!(rf_step_writes(s) && is_boot_chain(s->partition))) {
+			snprintf(skip, sizeof skip, "%s --skip %d", resume, t->failed_step + 1);
+			rep.skip = skip;
+		}
+	}
 	rep.rc = t->rc;
 	memset(&ev, 0, sizeof ev);
 	ev.type = RF_EV_FAILURE;

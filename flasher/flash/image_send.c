@@ -93,27 +93,11 @@ static int send_as_is(struct rf_send *s, const struct rf_image *img)
 int rf_image_plan(const struct rf_image *img, uint32_t max_dl,
 		  unsigned *downloads, uint64_t *wire, char *err)
 {
-	struct rf_sparse_split sp = { 0 };
-	struct rf_sparse_layout l;
-	int rc;
-
-	if (img->size <= max_dl) {
-		*downloads = 1;
-		*wire = img->size;
-		return RF_OK;
-	}
-	if (!img->layout)
+	if (img->size > max_dl && !img->layout)
 		return rf_errf(err, RF_EINVAL, "internal: no layout for a split image");
-	l = *img->layout; /* its own err: the layout may be shared */
-	rc = rf_sparse_split(&l, max_dl, &sp);
-	if (rc)
-		return rf_errf(err, rc, "%s", l.err);
-	*downloads = (unsigned)sp.n;
-	*wire = 0;
-	for (size_t i = 0; i < sp.n; i++)
-		*wire += sp.piece[i].bytes;
-	rf_sparse_split_free(&sp);
-	return RF_OK;
+	/* the plan counts with the same function: they agree */
+	return rf_sparse_download_count(img->layout, img->size, max_dl, downloads,
+					wire, err);
 }
 
 /* Ctrl-C lets the download under way finish (the bootloader would take

@@ -12,7 +12,8 @@
 
 #include "rf_str.h"
 
-int rf_phone_getvar_opt(struct rf_fastboot *fb, const char *var, char *val, size_t cap)
+/* getvar with "not known to this bootloader" answered as "". */
+static int getvar_opt(struct rf_fastboot *fb, const char *var, char *val, size_t cap)
 {
 	int rc = rf_fb_getvar(fb, var, val, cap);
 	if (rc == RF_EFAIL) {
@@ -30,15 +31,15 @@ int rf_phone_identify(struct rf_fastboot *fb, struct rf_phone_id *id, char *err)
 	memset(id, 0, sizeof *id);
 	rf_strlcpy(id->address, fb->t->location[0] ? fb->t->location : fb->t->serial,
 		   sizeof id->address);
-	if ((rc = rf_phone_getvar_opt(fb, "serialno", val, sizeof val)))
+	if ((rc = getvar_opt(fb, "serialno", val, sizeof val)))
 		goto fail;
 	/* over TCP the transport's "serial" is its address: not an identity */
 	if (!val[0] && strncmp(fb->t->serial, "tcp:", 4))
 		rf_strlcpy(val, fb->t->serial, sizeof val);
 	rf_strlcpy(id->serial, val, sizeof id->serial);
-	if ((rc = rf_phone_getvar_opt(fb, "product", id->product, sizeof id->product)))
+	if ((rc = getvar_opt(fb, "product", id->product, sizeof id->product)))
 		goto fail;
-	if ((rc = rf_phone_getvar_opt(fb, "version-bootloader", id->bootloader, sizeof id->bootloader)))
+	if ((rc = getvar_opt(fb, "version-bootloader", id->bootloader, sizeof id->bootloader)))
 		goto fail;
 	return RF_OK;
 fail:

@@ -24,10 +24,6 @@ struct rf_phone_id {
 	char address[96];    /* where it was found: tcp:HOST:PORT, usb:1-2 */
 };
 
-/* getvar, with a variable the bootloader does not know (FAIL) read as ""
- * -- what the script's `grep` sees then. */
-int rf_phone_getvar_opt(struct rf_fastboot *fb, const char *var, char *val, size_t cap);
-
 /* Ask the phone (getvar) and its transport.  A getvar the bootloader does
  * not know leaves the field ""; a link error is returned. */
 int rf_phone_identify(struct rf_fastboot *fb, struct rf_phone_id *id, char *err);
