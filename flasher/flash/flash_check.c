@@ -200,7 +200,8 @@ static int preflight_one(struct rf_flash_run *r, struct rf_flash_target *t,
 		return drop(t, rc, "getvar product: %s", t->fb.err);
 	if (rc)
 		product[0] = 0;
-	if ((rc = rf_target_check(pt, product, r->force_device, t->err)))
+	if ((rc = rf_target_check(pt, product, r->force_device, r->plan->checks_product,
+				  t->err)))
 		return t->rc = rc;
 	if ((rc = ask_answers(r, t)))
 		return rc;

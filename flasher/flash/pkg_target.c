@@ -118,7 +118,7 @@ static int board_ok(const char *board, const char *product)
 }
 
 int rf_target_check(const struct rf_pkg_target *t, const char *product,
-		    const char *force, char *err)
+		    const char *force, int script_checks, char *err)
 {
 	const struct known *seen = by_product(product);
 	char answers[128];
@@ -134,15 +134,17 @@ int rf_target_check(const struct rf_pkg_target *t, const char *product,
 			       t->board, answers);
 	if (force)
 		return RF_OK; /* the user vouches for the pairing */
-	if (!t->codename[0])
-		return rf_errf(err, RF_EWRONGDEV, "the package does not say which phone it is for "
-			       "(no codename in its name or files); %s: if you are sure the package "
-			       "is for it, add --force-device CODENAME", answers);
 	if (t->product && !strcmp(t->product, product))
 		return RF_OK;
 	if (t->product)
 		return rf_errf(err, RF_EWRONGDEV, "the package is for %s (%s, whose bootloader "
 			       "answers product %s); %s", t->codename, t->model, t->product, answers);
+	if (script_checks)
+		return RF_OK; /* its own product check decides, before any write */
+	if (!t->codename[0])
+		return rf_errf(err, RF_EWRONGDEV, "the package does not say which phone it is for "
+			       "(no codename in its name or files); %s: if you are sure the package "
+			       "is for it, add --force-device CODENAME", answers);
 	return rf_errf(err, RF_EWRONGDEV, "the package is for %s, a phone romflash does not "
 		       "know; %s: if you are sure this phone is a %s, add --force-device %s",
 		       t->codename, answers, t->codename, t->codename);

@@ -33,9 +33,12 @@ struct rf_pkg_target {
 int rf_pkg_target(const struct rf_package *pkg, struct rf_pkg_target *t, char *err);
 
 /* Is the phone answering `product` one this package is for?  `force`: the
- * codename the user vouched for (--force-device), or NULL.  RF_OK, or
+ * codename the user vouched for (--force-device), or NULL.
+ * `script_checks`: the package's own script checks `getvar product` (the
+ * preflight holds the phone to it): a codename romflash does not know is
+ * then the script's business, as it is for bash + fastboot.  RF_OK, or
  * RF_EWRONGDEV with the reason in err. */
 int rf_target_check(const struct rf_pkg_target *t, const char *product,
-		    const char *force, char *err);
+		    const char *force, int script_checks, char *err);
 
 #endif
