@@ -2,8 +2,9 @@
 # Fuzz the parsers of outside input with libFuzzer (docs/fuzzing.md).
 #
 #   tools/fuzz.sh            build every harness, run each FUZZ_SECONDS
-#   tools/fuzz.sh merge      also minimise the working corpora back into
-#                            tests/fuzz/corpus/NAME (-merge=1)
+#   tools/fuzz.sh merge      also minimise the seeds in tests/fuzz/corpus/NAME
+#                            (-merge=1: a seed that adds no coverage goes);
+#                            what a run learns stays in build-fuzz/corpus/
 #
 # Each tests/fuzz/fuzz_NAME.c is one harness, linked with the whole tool
 # built by clang with ASan + UBSan + coverage (build-fuzz/).  A run starts
@@ -95,12 +96,16 @@ for t in $targets; do
 	summary="$summary$line
 "
 	if [ "$MODE" = merge ]; then
+		# the seeds that add coverage (libFuzzer names what it keeps
+		# by its SHA-1); the others go, the kept ones keep their names
 		tmp=$B/merge-$t
 		rm -rf "$tmp"; mkdir -p "$tmp"
 		"$B/fuzz/fuzz_$t" -merge=1 -timeout=10 "$tmp" "tests/fuzz/corpus/$t" \
-			"$corpus" >"$B/merge-$t.log" 2>&1
-		rm -rf "tests/fuzz/corpus/$t"; mv "$tmp" "tests/fuzz/corpus/$t"
-		echo "  merged: $(count "tests/fuzz/corpus/$t") inputs in tests/fuzz/corpus/$t"
+			>"$B/merge-$t.log" 2>&1
+		for f in "tests/fuzz/corpus/$t"/*; do
+			[ -e "$tmp/$(sha1sum <"$f" | cut -d' ' -f1)" ] || rm -f "$f"
+		done
+		echo "  merged: $(count "tests/fuzz/corpus/$t") seeds kept in tests/fuzz/corpus/$t"
 	fi
 done
 
