@@ -110,12 +110,15 @@ int emu_adb_tcp_serve(struct emu_adb_tcp *t)
 		if (fd < 0)
 			return fd == -1 ? 0 : -1;
 		serve_client(t, fd);
-		close(fd);
 		enum emu_link l = emu_adb_link_state(t->a);
+		/* off the bus: nobody listens until the phone is back -- and
+		 * before the host sees its connection end, so a host quick to
+		 * connect again is refused, never taken in by a phone gone */
+		if (l != EMU_ONLINE)
+			emu_listen_off(&t->l);
+		close(fd);
 		if (l == EMU_ONLINE)
 			continue;
-		/* off the bus: nobody listens until the phone is back */
-		emu_listen_off(&t->l);
 		if (l == EMU_GONE)
 			return 0;
 		if (emu_listen_sleep(&t->l, emu_adb_reboot_delay_ms(t->a)) < 0)
