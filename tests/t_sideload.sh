@@ -137,6 +137,37 @@ sl unsigned 0
 said unsigned "no whole-file signature"
 same unsigned
 
+# ---- info reads a zip with the same checks ------------------------------------
+rf info "$GOOD" >"$T/info.out" 2>"$T/info.err" || fail "info: $(cat "$T/info.err")"
+grep -q "Device    cancro (updater-script)" "$T/info.out" || fail "info: device: $(cat "$T/info.out")"
+grep -q "MD5       $(sed -n 2p "$T/good.out") verified (10-digit prefix" "$T/info.out" ||
+	fail "info: md5: $(cat "$T/info.out")"
+rf info "$T/corrupt.zip" >"$T/info_corrupt.out" 2>"$T/info_corrupt.err"
+[ $? -eq 3 ] || fail "info of a cut zip: not refused"
+grep -q "end-of-central-directory" "$T/info_corrupt.err" || fail "info of a cut zip: $(cat "$T/info_corrupt.err")"
+# names that differ between the local headers (all a streaming reader
+# sees) and the central directory (what recovery reads)
+python3 - "$T" <<'EOF'
+import hashlib, os, sys, zipfile
+d = sys.argv[1]
+p = os.path.join(d, "renamed.zip")
+with zipfile.ZipFile(p, "w") as z:
+    z.writestr("META-INF/com/google/android/updater-script",
+               'assert(getprop("ro.product.device") == "cancro");\n')
+    z.writestr("system.img", b"\0" * 5000)
+b = bytearray(open(p, "rb").read())
+cd = b.rfind(b"PK\x01\x02")
+i = b.index(b"system.img", cd)
+b[i:i + 10] = b"system.imx"
+h = hashlib.md5(b).hexdigest()[:10]
+open(os.path.join(d, "miui_MI3WMI4WGlobal_7.12.8_%s_6.0.zip" % h), "wb").write(b)
+os.remove(p)
+EOF
+rf info "$T"/miui_*.zip >"$T/info_renamed.out" 2>"$T/info_renamed.err"
+[ $? -eq 3 ] || fail "info of a zip renamed in its central directory: not refused"
+grep -q "named differently in the central directory (system.imx)" "$T/info_renamed.err" ||
+	fail "info renamed: $(cat "$T/info_renamed.err")"
+
 # ---- the phone gives up, or goes --------------------------------------------
 ZIP=$GOOD
 sl failfail 1 -- --sideload-fail
