@@ -176,6 +176,43 @@ sl cut 1 -- --cut-after 700000
 said cut "link to the phone was lost"
 said cut "run the same command again"
 
+# ---- Ctrl-C: the words fit what sideload is doing ------------------------------
+# sl_int LABEL DEVICE FILE: romflash sideload $ZIP to DEVICE, SIGINT once FILE
+# is not empty; it must end with 130 within 10 s
+sl_int() {
+	"$ROMFLASH" -s "$2" sideload "$ZIP" --wait 20 >"$T/$1.out" 2>"$T/$1.err" </dev/null &
+	pid=$!
+	i=0
+	while [ ! -s "$3" ] && [ $i -lt 400 ] && kill -0 $pid 2>/dev/null; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kill -INT $pid 2>/dev/null
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kill -0 $pid 2>/dev/null && { fail "$1: still running 10 s after SIGINT"; kill -KILL $pid; }
+	wait $pid
+	rc=$?
+	[ $rc = 130 ] || fail "$1: exit $rc, want 130: $(cat "$T/$1.err")"
+	grep -q "current download" "$T/$1.err" && fail "$1: a flash's words: $(cat "$T/$1.err")"
+}
+# before anything is sent: waiting for a phone at an address nobody answers
+emu_start X "$T/gone" --adb sideload
+NOBODY=$X_DEV
+emu_stop X
+sl_int int_check "$NOBODY" "$T/int_check.out"
+said int_check "nothing of the package has been sent"
+# while serving blocks: a slow link (1 MB/s), stopped once the phone has data
+emu_start S "$T/int_serve" --adb sideload --throttle 1
+sl_int int_serve "$S_DEV" "$T/int_serve/sideload.zip"
+emu_stop S
+said int_serve "stopping the sideload after the current block"
+said int_serve "interrupted after"
+cmp -s "$ZIP" "$T/int_serve/sideload.zip" && fail "int_serve: the phone got all of it"
+
 # ---- a phone booted into Android ----------------------------------------------
 sl android_no 2 -- --adb device
 said android_no "needs --yes"

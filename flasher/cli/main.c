@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "interrupt_msg.h"
 #include "output.h"
 #include "rf_error.h"
 
@@ -22,8 +23,6 @@ static void on_signal(int sig)
 	 * A second one more than half a second later: the user means it.
 	 * (GNU timeout delivers one signal twice, to the child and to its
 	 * process group: that must not count as two.) */
-	static const char msg[] = "romflash: stopping after the current download "
-				  "(interrupt again to quit at once)\n";
 	static struct timespec first;
 	struct timespec now;
 
@@ -37,7 +36,9 @@ static void on_signal(int sig)
 	}
 	first = now;
 	rf_interrupted = sig;
-	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+	size_t len;
+	const char *msg = rf_cli_interrupt_msg(&len); /* the command's words */
+	if (write(STDERR_FILENO, msg, len) < 0) {
 		/* nothing to do: we are in a signal handler */
 	}
 }

@@ -70,9 +70,23 @@ static int send_replies(struct emu_adb_tcp *t, int fd)
 	}
 }
 
+/* --throttle: a slow link, n more bytes taken (their time owed, to the
+ * millisecond).  -1 when stopped. */
+static int throttle(struct emu_adb_tcp *t, size_t n, double *owed_ms)
+{
+	double rate = emu_adb_throttle_mbps(t->a);
+	if (rate <= 0)
+		return 0;
+	*owed_ms += (double)n / (rate * 1e3);
+	int ms = (int)*owed_ms;
+	*owed_ms -= ms;
+	return ms > 0 ? emu_listen_sleep(&t->l, ms) : 0;
+}
+
 static void serve_client(struct emu_adb_tcp *t, int fd)
 {
 	size_t got = 0;
+	double owed_ms = 0;
 
 	/* adb starts with CNXN; anything else (fastboot's FB01) is not for
 	 * a phone in an adb mode */
@@ -93,7 +107,7 @@ static void serve_client(struct emu_adb_tcp *t, int fd)
 		ssize_t n = recv(fd, t->in, BUF, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0 || throttle(t, (size_t)n, &owed_ms) < 0)
 			break;
 		l = emu_adb_receive(t->a, t->in, (size_t)n);
 	}
