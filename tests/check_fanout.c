@@ -60,7 +60,6 @@ struct copier {
 	size_t calls;
 	int slow;        /* sleep inside each piece: the reader must wait */
 	int fail_at;     /* > 0: return RF_EFORMAT on that call */
-	volatile sig_atomic_t *stop_at_2; /* set it on the second call */
 };
 
 static int eat_copy(void *user, const unsigned char *buf, size_t len,
@@ -76,8 +75,6 @@ static int eat_copy(void *user, const unsigned char *buf, size_t len,
 	if (c->fail_at && c->calls == (size_t)c->fail_at)
 		return rf_errf(err, RF_EFORMAT, "bad byte at %llu",
 			       (unsigned long long)off);
-	if (c->stop_at_2 && c->calls == 2)
-		*c->stop_at_2 = 1;
 	uint32_t before = crc32_gzip_refl(0, buf, len);
 	if (c->slow)
 		usleep(20000); /* the others run ahead meanwhile */
@@ -170,13 +167,24 @@ START_TEST(short_file_and_read_error)
 }
 END_TEST
 
+/* The stop flag, as a signal handler on the caller's thread would set it:
+ * from the progress callback, once a consumer has taken a slot. */
+static volatile sig_atomic_t stop;
+
+static void stop_after_a_slot(void *user, uint64_t done, uint64_t total)
+{
+	(void)user;
+	(void)total;
+	if (done >= RF_FANOUT_SLOT)
+		stop = 1;
+}
+
 START_TEST(stop_request)
 {
 	char path[512], err[RF_ERRLEN] = "";
-	static volatile sig_atomic_t stop;
-	struct copier a = { .stop_at_2 = &stop, .slow = 1 };
+	struct copier a = { .slow = 1 };
 	struct rf_fanout_consumer cs[] = { { eat_copy, &a } };
-	struct rf_fanout_opts o = { .stop = &stop };
+	struct rf_fanout_opts o = { .stop = &stop, .progress = stop_after_a_slot };
 	int fd = make_file(path, sizeof path);
 
 	stop = 0;
