@@ -168,6 +168,26 @@ rf info "$T"/miui_*.zip >"$T/info_renamed.out" 2>"$T/info_renamed.err"
 grep -q "named differently in the central directory (system.imx)" "$T/info_renamed.err" ||
 	fail "info renamed: $(cat "$T/info_renamed.err")"
 
+# ---- memory: bounded whatever the package (the pass's ring, adb's buffers) ---
+if [ -n "${ASAN:-}" ]; then
+	echo "SKIP: peak RSS of a sanitizer build says nothing"
+else
+	mkzip big --size-mb 24
+	emu_start M "$T/mem" --adb sideload
+	python3 - "$ROMFLASH" -s "$M_DEV" sideload "$ZIP" >"$T/mem.rss" <<'EOF'
+import resource, subprocess, sys
+rc = subprocess.call(sys.argv[1:], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+EOF
+	emu_stop M
+	read -r mrc mkb <"$T/mem.rss"
+	[ "$mrc" = 0 ] || fail "memory: sideload exit $mrc"
+	cmp -s "$ZIP" "$T/mem/sideload.zip" || fail "memory: the phone's copy differs"
+	[ "$mkb" -le 32768 ] || fail "memory: peak RSS $mkb KiB > 32 MiB"
+	ZIP=$GOOD
+fi
+
 # ---- the phone gives up, or goes --------------------------------------------
 ZIP=$GOOD
 sl failfail 1 -- --sideload-fail
