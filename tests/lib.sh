@@ -13,6 +13,7 @@
 #   emu_wait_online STATEDIR [SECONDS]               back after a reboot/cut
 #   job NAME CMD... / wait_jobs                      background work
 #   rf ARGS...        romflash under `timeout` (exit 124 = it hung)
+#   sigint_wait PID LABEL   Ctrl-C to a background job, its exit status
 #   fail MSG / lib_finish                            count failures / exit status
 #   check_partitions STATEDIR PKGDIR PLANJSON        every written byte (python)
 #   check_commands STATEDIR PKGDIR PLANJSON [--no-reboot]
@@ -167,6 +168,22 @@ emu_wait_online() {
 
 # rf ARGS: romflash, never hanging
 rf() { timeout -k 2 "$RF_TIMEOUT" "$ROMFLASH" "$@"; }
+
+# sigint_wait PID LABEL: Ctrl-C to PID (a background job of this shell),
+# then its exit status; still running 10 s later: a failure, and killed
+sigint_wait() {
+	kill -INT "$1" 2>/dev/null
+	_i=0
+	while kill -0 "$1" 2>/dev/null && [ $_i -lt 200 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		fail "$2: still running 10 s after SIGINT"
+		kill -KILL "$1"
+	fi
+	wait "$1"
+}
 
 # no_writes STATEDIR: the phone was only asked questions.
 no_writes() {

@@ -207,14 +207,7 @@ sl_int() {
 		sleep 0.05
 		i=$((i + 1))
 	done
-	kill -INT $pid 2>/dev/null
-	i=0
-	while kill -0 $pid 2>/dev/null && [ $i -lt 200 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	kill -0 $pid 2>/dev/null && { fail "$1: still running 10 s after SIGINT"; kill -KILL $pid; }
-	wait $pid
+	sigint_wait $pid "$1"
 	rc=$?
 	[ $rc = 130 ] || fail "$1: exit $rc, want 130: $(cat "$T/$1.err")"
 	grep -q "current download" "$T/$1.err" && fail "$1: a flash's words: $(cat "$T/$1.err")"
