@@ -22,18 +22,24 @@ static void setup(void)
 	scratch_make(dir, sizeof dir, "check_fanout");
 }
 
+static unsigned char *content;
+static int file_fd = -1;
+
 static void teardown(void)
 {
+	if (file_fd >= 0)
+		close(file_fd);
+	file_fd = -1;
+	free(content);
+	content = NULL;
 	scratch_remove(dir);
 }
 
 /* Not a whole number of slots, more than two rings' worth. */
 #define FILE_LEN ((size_t)(2 * RF_FANOUT_SLOTS + 3) * RF_FANOUT_SLOT + 12345)
 
-static unsigned char *content;
-
 /* A file of FILE_LEN bytes nothing repeats in (a slot handed twice or out
- * of order shows); its path in `path`. */
+ * of order shows); its path in `path`.  Closed by the teardown. */
 static int make_file(char *path, size_t cap)
 {
 	uint32_t x = 2463534242u;
@@ -49,7 +55,7 @@ static int make_file(char *path, size_t cap)
 	int fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, content, FILE_LEN), (ssize_t)FILE_LEN);
-	return fd;
+	return file_fd = fd;
 }
 
 /* Compares what it is given with the file, at the offset it is told, and
@@ -122,8 +128,6 @@ START_TEST(every_byte_in_order)
 	ck_assert_uint_gt(pr.calls, 2);
 	/* pread: the descriptor's offset is the caller's */
 	ck_assert_int_eq(lseek(fd, 0, SEEK_CUR), 7);
-	close(fd);
-	free(content);
 }
 END_TEST
 
@@ -138,8 +142,6 @@ START_TEST(consumer_error_stops_all)
 	ck_assert_str_eq(err, "bad byte at 2097152");
 	/* the other one was stopped: it cannot run further than the ring */
 	ck_assert_uint_lt(a.calls, 3 + RF_FANOUT_SLOTS + 1);
-	close(fd);
-	free(content);
 }
 END_TEST
 
@@ -155,15 +157,14 @@ START_TEST(short_file_and_read_error)
 	ck_assert_int_eq(rf_fanout_file(fd, FILE_LEN, cs, 1, NULL, err), RF_EFORMAT);
 	ck_assert_msg(strstr(err, "ends at 3145733 bytes"), "%s", err);
 	ck_assert_uint_le(a.next, 3 * RF_FANOUT_SLOT);
-	close(fd);
 	/* a descriptor that cannot be read */
 	memset(&a, 0, sizeof a);
 	fd = open(path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(rf_fanout_file(fd, FILE_LEN, cs, 1, NULL, err), RF_ESYS);
 	ck_assert_msg(strstr(err, "read: "), "%s", err);
 	ck_assert_uint_eq(a.calls, 0);
 	close(fd);
-	free(content);
 }
 END_TEST
 
@@ -191,8 +192,6 @@ START_TEST(stop_request)
 	ck_assert_int_eq(rf_fanout_file(fd, FILE_LEN, cs, 1, &o, err), RF_EINTR);
 	ck_assert_str_eq(err, "interrupted");
 	ck_assert_uint_lt(a.calls, 2 + RF_FANOUT_SLOTS + 1);
-	close(fd);
-	free(content);
 }
 END_TEST
 
@@ -219,8 +218,6 @@ START_TEST(edges)
 	ck_assert_int_eq(rf_fanout_file(fd, 1, cs, 1, NULL, err), RF_OK);
 	ck_assert_uint_eq(a.calls, 1);
 	ck_assert_uint_eq(a.next, 1);
-	close(fd);
-	free(content);
 }
 END_TEST
 
