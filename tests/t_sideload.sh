@@ -202,11 +202,7 @@ said cut "run the same command again"
 sl_int() {
 	"$ROMFLASH" -s "$2" sideload "$ZIP" --wait 20 >"$T/$1.out" 2>"$T/$1.err" </dev/null &
 	pid=$!
-	i=0
-	while [ ! -s "$3" ] && [ $i -lt 400 ] && kill -0 $pid 2>/dev/null; do
-		sleep 0.05
-		i=$((i + 1))
-	done
+	wait_file "$3" $pid 20 || fail "$1: $3 stayed empty"
 	sigint_wait $pid "$1"
 	rc=$?
 	[ $rc = 130 ] || fail "$1: exit $rc, want 130: $(cat "$T/$1.err")"

@@ -47,9 +47,12 @@ static int ends_with(const char *s, const char *suf)
 	return n >= m && !strcmp(s + n - m, suf);
 }
 
+/* Top-level files kept in memory: the scripts, and the small files that
+ * say which phone the package is for (pkg_target.c). */
 static int is_script_name(const char *base)
 {
-	return ends_with(base, ".sh") || ends_with(base, ".bat");
+	return ends_with(base, ".sh") || ends_with(base, ".bat") ||
+	       !strcmp(base, "misc.txt") || !strcmp(base, "android-info.txt");
 }
 
 /* The small text files scripts read their values from
