@@ -96,11 +96,14 @@ for t in $targets; do
 	summary="$summary$line
 "
 	if [ "$MODE" = merge ]; then
-		# the seeds that add coverage (libFuzzer names what it keeps
-		# by its SHA-1); the others go, the kept ones keep their names
+		# the seeds that add coverage to each other and to the real
+		# inputs of seed-dirs (libFuzzer names what it keeps by its
+		# SHA-1); the others go, the kept ones keep their names
 		tmp=$B/merge-$t
 		rm -rf "$tmp"; mkdir -p "$tmp"
+		# shellcheck disable=SC2046 # a list of folders
 		"$B/fuzz/fuzz_$t" -merge=1 -timeout=10 "$tmp" "tests/fuzz/corpus/$t" \
+			$(awk -v t="$t" '$1 == t { print $2 }' tests/fuzz/seed-dirs) \
 			>"$B/merge-$t.log" 2>&1
 		for f in "tests/fuzz/corpus/$t"/*; do
 			[ -e "$tmp/$(sha1sum <"$f" | cut -d' ' -f1)" ] || rm -f "$f"
