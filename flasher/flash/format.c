@@ -163,7 +163,7 @@ const char *rf_format_tool(const char *type, const char *dirs, char *path, size_
 
 /* The tool's argv, fixed: nothing from the package or the user but the
  * sizes the phone gave.  `num` holds the number arguments. */
-static void tool_argv(const struct rf_format_image *im, const char *file, char num[2][64],
+static void tool_argv(const struct rf_format_image *im, const char *file, char num[2][128],
 		      const char *argv[16])
 {
 	const struct rf_format_spec *sp = &im->spec;
@@ -287,7 +287,7 @@ static int run_tool(struct rf_format_image *im, const char *file,
 	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C",
 				      "MKE2FS_CONFIG=", "UNIX_IO_NOZEROOUT=1", NULL };
 	const char *argv[16];
-	char num[2][64];
+	char num[2][128];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, dfl;
