@@ -251,6 +251,21 @@ START_TEST(test_errexit)
 	ck_assert_int_eq(rf_step_eval(&l.v[0], ""), 0);
 	ck_assert_int_eq(rf_step_eval(&l.v[0], "1"), 1);
 	rf_steplist_free(&l);
+	/* set -o errexit, then the usual `if [ $? -ne 0 ]` after the grep
+	 * (latte): never runs; the grep's check takes its message */
+	ok("f.sh", "set -o errexit\n\nfastboot $* getvar product 2>&1 | grep \"^product: *latte$\"\n"
+	   "if [ $? -ne 0 ] ; then echo \"Missmatching image and device\"; exit 1; fi\n"
+	   "fastboot $* format cache\n", &l);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_int_eq(l.v[0].op, RF_OP_GETVAR_CHECK);
+	ck_assert_int_eq(l.v[0].must_match, 1);
+	ck_assert_str_eq(l.v[0].message, "Missmatching image and device");
+	ck_assert_str_eq(l.v[0].src, "f.sh:3");
+	ck_assert_int_eq(l.v[1].op, RF_OP_FORMAT);
+	rf_steplist_free(&l);
+	/* ... but not its -eq twin: with set -e it ends every run */
+	refused("f.sh", "set -e\nfastboot $* getvar product 2>&1 | grep \"^product: *x\"\n"
+		"if [ $? -eq 0 ] ; then echo no; exit 1; fi\n", ":3: unsupported");
 	ok("f.sh", "fastboot $* format:ext4 userdata\n", &l);
 	ck_assert_str_eq(l.v[0].arg, "ext4");
 	rf_steplist_free(&l);

@@ -145,25 +145,7 @@ refused toolfails 1 "mke2fs failed (exit status 1): mke2fs: no room" "$PKG" --va
 unset ROMFLASH_MKFS_PATH
 
 # ---- Debian's AOSP fastboot, formatting the same kind of phone
-if have_tool fastboot; then
-	fb=$(readlink -f "$(command -v fastboot)")
-	mkdir -p "$T/pt"
-	cp "$fb" "$T/pt/fastboot"
-	cat >"$T/pt/mke2fs" <<EOF
-#!/bin/sh
-# AOSP fastboot runs the mke2fs next to it with -E android_sparse, which
-# Debian's mke2fs does not have: the same call with "discard" (mke2fs's
-# default) in its place, so fastboot gets a raw image and sends that
-echo "\$*" >>"$T/pt/args"
-n=\$#
-for a do
-	case \$a in android_sparse) a=discard ;; android_sparse,*) a=discard,\${a#android_sparse,} ;; esac
-	set -- "\$@" "\$a"
-done
-shift \$n
-exec $(command -v mke2fs) "\$@"
-EOF
-	chmod +x "$T/pt/mke2fs"
+if have_tool fastboot && aosp_fastboot "$T/pt"; then
 	emu_start E "$T/e" --vars "$CACHE"
 	timeout 120 "$T/pt/fastboot" -s "$E_DEV" format cache >"$T/e.out" 2>&1 ||
 		fail "AOSP fastboot format: $(cat "$T/e.out")"
@@ -176,7 +158,7 @@ EOF
 	q() { grep -E '^getvar:(partition-type|partition-size:cache|erase-block|logical-block)' \
 		"$1/commands.log" | tail -n 4; }
 	[ "$(q "$T/e")" = "$(q "$T/a")" ] || fail "other questions: AOSP $(q "$T/e" | tr '\n' ' '), romflash $(q "$T/a" | tr '\n' ' ')"
-	echo "AOSP fastboot format cache: ran '$(head -n 1 "$T/pt/args")'; sent $(sent "$T/e") bytes (the raw image: Debian's mke2fs makes no sparse one); romflash $(sent "$T/a")"
+	echo "AOSP fastboot format cache: ran '$(head -n 1 "$T/pt/mke2fs.args")'; sent $(sent "$T/e") bytes (the raw image: Debian's mke2fs makes no sparse one); romflash $(sent "$T/a")"
 	echo "  features AOSP/Debian defaults: $(dumpe2fs -h "$T/e/cache.img" 2>/dev/null | sed -n 's/^Filesystem features: *//p')"
 	echo "  features romflash:             $(dumpe2fs -h "$T/a/cache.img" 2>/dev/null | sed -n 's/^Filesystem features: *//p')"
 	# and Debian's fastboot as installed: it looks for mke2fs next to itself
