@@ -8,6 +8,7 @@
 #     the temporary folder;
 #   - f2fs the same (fsck.f2fs);
 #   - a 12980 MiB userdata: only its metadata is sent (figure printed);
+#   - two phones at once, each with the filesystem its own answers call for;
 #   - refused before anything is written: the phone does not report the
 #     type (exit 3), another type than the script names (3), mke2fs not
 #     installed (2), mke2fs failing (1);
@@ -115,6 +116,17 @@ ext4_clean "$T/c/userdata.img" 3322880
 s=$(sent "$T/c")
 [ "$s" -lt $((100 << 20)) ] || fail "sent $s bytes for an empty 12980 MiB userdata"
 echo "ext4 userdata 12980 MiB: $s bytes sent, $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s for the whole flash"
+
+# ---- two phones at once (--all): each its own filesystem, for its answers
+emu_start M1 "$T/m1" --serial EMU0001 --vars "$CACHE"
+emu_start M2 "$T/m2" --serial EMU0002 --vars "partition-type:cache=ext4;partition-size:cache=0x10000000"
+rf -s "$M1_DEV,$M2_DEV" flash --all "$PKG" --yes >"$T/m.out" 2>"$T/m.err" ||
+	fail "two phones: $(cat "$T/m.err")"
+emu_wait_gone M1 5 || emu_stop M1
+emu_wait_gone M2 5 || emu_stop M2
+ext4_clean "$T/m1/cache.img" 98304
+ext4_clean "$T/m2/cache.img" 65536
+[ -z "$(ls -A "$T/tmp")" ] || fail "two phones: left in TMPDIR: $(ls -A "$T/tmp")"
 
 # ---- refused before anything is written
 # refused NAME WANT-EXIT WANT-MESSAGE PKG [emulator options]
