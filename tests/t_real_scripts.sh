@@ -209,6 +209,7 @@ run_pair() {
 					why="$why$d/$p.img is no clean ext4; "
 			done
 		done
+		# shellcheck disable=SC2086 # $made: partition names, one word each
 		if [ -n "$why" ]; then
 			:
 		elif ! cmp -s "$a.cmds" "$b.cmds"; then
