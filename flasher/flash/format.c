@@ -257,9 +257,13 @@ static int wait_tool(struct rf_format_image *im, pid_t pid, int errfd,
 		}
 		if (!done && waitpid(pid, &status, WNOHANG) == pid)
 			done = 1;
-		if (!done && !why && ((o->stop && *o->stop) || now_s() > end)) {
-			why = o->stop && *o->stop ? RF_EINTR : RF_ETIMEDOUT;
-			kill(pid, SIGKILL);
+		if ((o->stop && *o->stop) || now_s() > end) {
+			if (done)
+				open_ = 0; /* something it left behind holds the pipe */
+			else if (!why) {
+				why = o->stop && *o->stop ? RF_EINTR : RF_ETIMEDOUT;
+				kill(pid, SIGKILL);
+			}
 		}
 	}
 	for (char *e = tail + strlen(tail); e > tail && (e[-1] == '\n' || e[-1] == ' '); )
