@@ -60,7 +60,7 @@ struct emu {
 	long long cut_after;
 	double throttle_mbps;
 	double write_mbps;
-	int reboot_delay_ms, no_return, info_lines, unlocked;
+	int reboot_delay_ms, leave_delay_ms, no_return, info_lines, unlocked;
 	struct emu_var *vars;
 	size_t nvars;
 
@@ -79,6 +79,7 @@ struct emu {
 	unsigned long long total_dl; /* all download bytes ever, for cut_after */
 	double link_free; /* throttle: when the link is next idle (s) */
 	double link_idle; /* throttle: idle time lost in this download (s) */
+	double busy_until; /* eMMC pace: writing until then (monotonic s) */
 
 	/* reply queue */
 	char (*q)[EMU_MSG + 1];
@@ -471,15 +472,6 @@ static void start_download(struct emu *e, const char *arg)
 	e->link_idle = 0;
 }
 
-static void sleep_s(double s)
-{
-	if (s <= 0)
-		return;
-	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static void do_flash(struct emu *e, const char *arg)
 {
 	const struct part_def *t[MAX_TARGETS];
@@ -494,12 +486,19 @@ static void do_flash(struct emu *e, const char *arg)
 	}
 	double t0 = mono_now();
 	const char *why = flash_data(e, t, nt);
+	double took = mono_now() - t0;
 	/* A real eMMC takes its time and LK says nothing meanwhile: the
-	 * host sees a silent link until the final reply. */
-	if (e->write_mbps > 0)
-		sleep_s((double)e->dl_size / (e->write_mbps * 1e6) - (mono_now() - t0));
+	 * reply is held until then (emu_reply), without blocking the
+	 * transport's thread (one umockdev thread serves every USB phone). */
+	if (e->write_mbps > 0) {
+		double pace = (double)e->dl_size / (e->write_mbps * 1e6);
+		if (pace > took) {
+			e->busy_until = t0 + pace;
+			took = pace;
+		}
+	}
 	if (e->throttle_mbps > 0 || e->write_mbps > 0)
-		fprintf(stderr, "emu: flash:%s took %.3f s\n", arg, mono_now() - t0);
+		fprintf(stderr, "emu: flash:%s took %.3f s\n", arg, took);
 	if (why) {
 		push(e, "FAIL%s", why);
 		return;
@@ -760,6 +759,7 @@ struct emu *emu_new(const struct emu_opts *o, char *err)
 	e->throttle_mbps = o->throttle_mbps;
 	e->write_mbps = o->write_mbps;
 	e->reboot_delay_ms = o->reboot_delay_ms;
+	e->leave_delay_ms = o->leave_delay_ms;
 	e->no_return = o->no_return;
 	e->info_lines = o->info_lines;
 	e->unlocked = o->unlocked;
@@ -827,7 +827,7 @@ enum emu_link emu_receive(struct emu *e, const void *buf, size_t len)
 
 size_t emu_reply(struct emu *e, void *buf, size_t cap)
 {
-	if (e->q_len == 0)
+	if (e->q_len == 0 || emu_busy_s(e) > 0)
 		return 0;
 	const char *m = e->q[e->q_head];
 	size_t n = strlen(m);
@@ -854,6 +854,7 @@ void emu_reset_link(struct emu *e)
 	e->link = EMU_ONLINE;
 	e->in_download = 0;
 	e->have_data = 0;
+	e->busy_until = 0;
 	e->q_head = e->q_len = 0;
 	write_state(e, "online");
 }
@@ -861,6 +862,28 @@ void emu_reset_link(struct emu *e)
 int emu_reboot_delay_ms(const struct emu *e)
 {
 	return e->reboot_delay_ms;
+}
+
+double emu_busy_s(const struct emu *e)
+{
+	double left = e->busy_until > 0 ? e->busy_until - mono_now() : 0;
+	return left > 0 ? left : 0;
+}
+
+int emu_leave_delay_ms(const struct emu *e)
+{
+	return e->leave_delay_ms;
+}
+
+void emu_bus_reset(struct emu *e)
+{
+	if (e->in_download)
+		fprintf(stderr, "emu: USB reset mid-download (%llu of %llu bytes): "
+			"download abandoned\n", (unsigned long long)e->dl_got,
+			(unsigned long long)e->dl_size);
+	e->in_download = 0;
+	e->have_data = 0;
+	e->q_head = e->q_len = 0;
 }
 
 uint64_t emu_download_remaining(const struct emu *e)

@@ -162,6 +162,21 @@ static int flush_replies(struct emu_tcp *t, int fd)
 	return IO_OK;
 }
 
+static int sleep_ms(struct emu_tcp *t, int ms);
+
+/* LK reads nothing while it writes: the host's next frames wait in the
+ * socket until the eMMC is done. */
+static int wait_busy(struct emu_tcp *t)
+{
+	double b;
+	while ((b = emu_busy_s(t->e)) > 0) {
+		int rc = sleep_ms(t, (int)(b * 1000) + 1);
+		if (rc != IO_OK)
+			return rc;
+	}
+	return IO_OK;
+}
+
 /* Skip `len` bytes of a frame we will not use. */
 static int discard(struct emu_tcp *t, int fd, uint64_t len)
 {
@@ -189,6 +204,8 @@ static int frame(struct emu_tcp *t, int fd, uint64_t len)
 		if ((rc = discard(t, fd, len - n)) != IO_OK)
 			return rc;
 		emu_receive(t->e, t->buf, n);
+		if ((rc = wait_busy(t)) != IO_OK)
+			return rc;
 		return flush_replies(t, fd);
 	}
 	while (len > 0) {
@@ -241,6 +258,8 @@ static void serve_client(struct emu_tcp *t, int fd)
 		if (frame(t, fd, len) != IO_OK)
 			return;
 	}
+	/* a rebooting phone takes a moment to leave the bus */
+	sleep_ms(t, emu_leave_delay_ms(t->e));
 }
 
 static int sleep_ms(struct emu_tcp *t, int ms)
