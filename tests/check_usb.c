@@ -240,13 +240,27 @@ START_TEST(test_claimed_elsewhere)
 	struct usb_emu *u = start_default();
 	struct rf_transport *t1 = NULL, *t2 = NULL;
 
+	struct usb_emu_stats es;
+	struct rf_usb_devinfo *d = NULL;
+	size_t n = 0;
+
 	ck_assert_int_eq(rf_usb_open(NULL, RF_USB_PROTO_FASTBOOT, 0, &t1, err),
 			 RF_OK);
-	/* still listed, but a second claim is refused with a useful hint */
+	usb_emu_get_stats(u, 0, &es);
+	ck_assert_uint_eq(es.opens, 1);
+	/* sysfs shows the holder: still listed, marked as held */
+	ck_assert_int_eq(rf_usb_list(FB_MASK, &d, &n, err), RF_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(d[0].holder, "usbfs");
+	free(d);
+	/* a second claim is refused with a useful hint, without even
+	 * opening the phone another program is using */
 	ck_assert_int_eq(rf_usb_open(NULL, RF_USB_PROTO_FASTBOOT, 0, &t2, err),
 			 RF_EBUSY);
 	ck_assert_ptr_null(t2);
-	ck_assert_msg(strstr(err, "claimed by another program"), "%s", err);
+	ck_assert_msg(strstr(err, "in use by another program"), "%s", err);
+	usb_emu_get_stats(u, 0, &es);
+	ck_assert_uint_eq(es.opens, 1);
 	rf_transport_close(t1);
 	ck_assert_int_eq(rf_usb_open(NULL, RF_USB_PROTO_FASTBOOT, 0, &t2, err),
 			 RF_OK);
