@@ -842,8 +842,10 @@ START_TEST(test_two_phones)
 	ck_assert_msg(strstr(out_text, "serialno: EMU0002") != NULL, RF_OUTPUT);
 	ck_assert_msg(rf("-s", "usb:1-1", "getvar", "serialno", NULL) == 0, RF_OUTPUT);
 	ck_assert_msg(strstr(out_text, "serialno: EMU0001") != NULL, RF_OUTPUT);
-	ck_assert_msg(rf("-s", "EMU0009", "getvar", "product", NULL) == 4, RF_OUTPUT);
-	ck_assert_msg(rf("-s", "usb:1-7", "getvar", "product", NULL) == 4, RF_OUTPUT);
+	ck_assert_msg(rf("--wait", "0", "-s", "EMU0009", "getvar", "product", NULL) == 4,
+		      RF_OUTPUT);
+	ck_assert_msg(rf("--wait", "0", "-s", "usb:1-7", "getvar", "product", NULL) == 4,
+		      RF_OUTPUT);
 
 	/* -s by location writes to that phone only */
 	ck_assert_msg(rf("-s", "usb:1-2", "flash-image", "boot", img, NULL) == 0, RF_OUTPUT);
@@ -863,10 +865,16 @@ START_TEST(test_no_phone)
 	make_image(img, 4096, 6, NULL, 0);
 
 	ck_assert_msg(rf("devices", NULL) == 4, RF_OUTPUT);
-	ck_assert_msg(rf("getvar", "product", NULL) == 4, RF_OUTPUT);
-	ck_assert_msg(rf("flash-image", "boot", img, NULL) == 4, RF_OUTPUT);
-	ck_assert_msg(rf("-s", "EMU0001", "erase", "boot", NULL) == 4, RF_OUTPUT);
-	ck_assert_msg(rf("reboot", "bootloader", NULL) == 4, RF_OUTPUT);
+	ck_assert_msg(rf("--wait", "0", "getvar", "product", NULL) == 4, RF_OUTPUT);
+	ck_assert_msg(rf("--wait", "0", "flash-image", "boot", img, NULL) == 4, RF_OUTPUT);
+	ck_assert_msg(rf("--wait", "0", "-s", "EMU0001", "erase", "boot", NULL) == 4, RF_OUTPUT);
+	ck_assert_msg(rf("--wait", "0", "reboot", "bootloader", NULL) == 4, RF_OUTPUT);
+	/* --wait N: N seconds, then the same answer */
+	double t0 = now_s();
+	ck_assert_msg(rf("--wait", "1", "getvar", "product", NULL) == 4, RF_OUTPUT);
+	double dt = now_s() - t0;
+	ck_assert_msg(dt >= 1.0 && dt < 10.0, "waited %.2f s", dt);
+	ck_assert_msg(strstr(err_text, "fastboot"), RF_OUTPUT);
 	usb_emu_stop(u);
 }
 END_TEST

@@ -360,3 +360,35 @@ void progress_done(struct rf_progress *p, int ok)
 		fflush(stdout);
 	}
 }
+
+/* ---- status line (a wait, the phone writing) ---- */
+
+static int status_shown;
+
+int out_status_visible(void)
+{
+	return !O.json && O.verbosity >= 0 && isatty(STDERR_FILENO);
+}
+
+void out_status(const char *fmt, ...)
+{
+	va_list ap;
+	if (!out_status_visible())
+		return;
+	fflush(stdout);
+	fputs("\r\033[K", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+	status_shown = 1;
+}
+
+void out_status_clear(void)
+{
+	if (!status_shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	status_shown = 0;
+}

@@ -67,6 +67,13 @@ struct rf_progress {
 	uint64_t share;         /* this transfer's part of all->total */
 };
 double out_now(void); /* monotonic seconds */
+
+/* A status line on stderr, redrawn in place (waiting for a phone, the
+ * phone writing): only on a terminal, not in JSON mode, not with -q
+ * (out_status_visible says whether it shows).  out_status_clear wipes it. */
+int out_status_visible(void);
+void out_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void out_status_clear(void);
 void progress_start(struct rf_progress *p, const char *label, const char *id,
 		    uint64_t total);
 void progress_update(struct rf_progress *p, uint64_t done);
