@@ -185,15 +185,17 @@ static void LIBUSB_CALL in_done(struct libusb_transfer *lt)
 	t->in_done = 1;
 }
 
-/* Wait (bounded) until every transfer in `busy` flags came back. */
-static void reap_cancelled(struct usb_tr *t)
+/* Wait (bounded) until the cancelled OUT transfers (`out`) or the
+ * cancelled IN transfer came back.  (Only those: the IN transfer stays
+ * posted while OUT transfers are cancelled, and may not complete.) */
+static void reap_cancelled(struct usb_tr *t, int out)
 {
 	long long deadline = rf_usb_now_ms() + USB_SLACK_MS;
-	while (t->in_flight > 0 || t->in_busy) {
+	while (out ? t->in_flight > 0 : t->in_busy) {
 		if (pump(t, deadline) == RF_ETIMEDOUT)
 			break;
 	}
-	if (t->in_flight > 0 || t->in_busy)
+	if (out ? t->in_flight > 0 : t->in_busy)
 		t->leaked = 1;
 }
 
@@ -205,7 +207,7 @@ static void cancel_out(struct usb_tr *t)
 	for (int i = 0; i < RF_USB_XFERS_IN_FLIGHT; i++)
 		if (t->x[i].busy)
 			libusb_cancel_transfer(t->x[i].lt);
-	reap_cancelled(t);
+	reap_cancelled(t, 1);
 	if (t->cur >= 0)
 		t->x[t->cur].fill = 0;
 	t->cur = -1;
@@ -256,44 +258,42 @@ static int drain_out(struct usb_tr *t, int timeout_ms)
 }
 
 /* The kernel refused a submission for lack of usbfs memory (shared by
- * every program and phone): smaller transfers from now on, and this
- * buffer goes out in pieces, one at a time, once ours in flight are done. */
+ * every program and phone).  Once ours in flight are done (freeing their
+ * share) the buffer is tried again; refused with nothing of ours in
+ * flight, the transfer size halves (for the rest of this connection too)
+ * and the buffer goes out in pieces, one at a time. */
 static int submit_low_memory(struct usb_tr *t, struct out_xfer *x,
 			     int timeout_ms, int end_of_message)
 {
 	size_t len = x->fill, off = 0; /* out_done clears x->fill */
+	int r = 0;
 
+	t->st.enomem++;
+	if (drain_out(t, timeout_ms))
+		return t->out_err;
 	while (off < len) {
-		int r;
-		t->st.enomem++;
-		if (t->xfer_size > RF_USB_XFER_MIN)
+		size_t n = len - off < t->xfer_size ? len - off : t->xfer_size;
+		r = submit_range(t, x, off, n, timeout_ms,
+				 end_of_message && off + n == len);
+		if (r == LIBUSB_ERROR_NO_MEM && t->xfer_size > RF_USB_XFER_MIN) {
+			t->st.enomem++;
 			t->xfer_size /= 2;
-		if (drain_out(t, timeout_ms))
-			return t->out_err;
-		for (r = 0; off < len && r == 0;) {
-			size_t n = len - off < t->xfer_size ? len - off : t->xfer_size;
-			r = submit_range(t, x, off, n, timeout_ms,
-					 end_of_message && off + n == len);
-			if (r == 0) {
-				off += n;
-				if (drain_out(t, timeout_ms))
-					return t->out_err;
-			}
-		}
-		if (r == LIBUSB_ERROR_NO_MEM && t->xfer_size > RF_USB_XFER_MIN)
 			continue;
-		if (r == LIBUSB_ERROR_NO_MEM)
-			record_out_err(t, RF_ENOMEM, "USB write to %s: no memory "
-				       "even for %zu-byte transfers: " ENOMEM_HINT,
-				       t->base.location, t->xfer_size);
-		else if (r < 0)
-			record_out_err(t, rf_usb_map_err(r), "USB write to %s "
-				       "failed: %s", t->base.location,
-				       usb_strerror(r));
+		}
 		if (r < 0)
+			break;
+		off += n;
+		if (off < len && drain_out(t, timeout_ms))
 			return t->out_err;
 	}
-	return RF_OK;
+	if (r == LIBUSB_ERROR_NO_MEM)
+		record_out_err(t, RF_ENOMEM, "USB write to %s: no memory even "
+			       "for %zu-byte transfers: " ENOMEM_HINT,
+			       t->base.location, t->xfer_size);
+	else if (r < 0)
+		record_out_err(t, rf_usb_map_err(r), "USB write to %s failed: %s",
+			       t->base.location, usb_strerror(r));
+	return r < 0 ? t->out_err : RF_OK;
 }
 
 static int submit_cur(struct usb_tr *t, int timeout_ms, int end_of_message)
@@ -428,7 +428,7 @@ static void cancel_in(struct usb_tr *t)
 	if (!t->in_busy)
 		return;
 	libusb_cancel_transfer(t->in_lt);
-	reap_cancelled(t);
+	reap_cancelled(t, 0);
 }
 
 /* The outcome of the completed IN transfer, into the caller's buffer.  A

@@ -113,6 +113,29 @@ static void describe_dev(libusb_device *dev, struct rf_usb_cand *c)
 	rf_strlcpy(c->info.holder, h ? h : "", sizeof c->info.holder);
 }
 
+/* "usb:1-2.10" after "usb:1-2.9": numbers compared as numbers */
+static int by_location(const void *a, const void *b)
+{
+	const char *x = ((const struct rf_usb_cand *)a)->info.location;
+	const char *y = ((const struct rf_usb_cand *)b)->info.location;
+	while (*x && *y) {
+		if (*x >= '0' && *x <= '9' && *y >= '0' && *y <= '9') {
+			char *ex, *ey;
+			unsigned long nx = strtoul(x, &ex, 10), ny = strtoul(y, &ey, 10);
+			if (nx != ny)
+				return nx < ny ? -1 : 1;
+			x = ex;
+			y = ey;
+		} else if (*x != *y) {
+			return (unsigned char)*x - (unsigned char)*y;
+		} else {
+			x++;
+			y++;
+		}
+	}
+	return (unsigned char)*x - (unsigned char)*y;
+}
+
 int rf_usb_scan(libusb_context *ctx, unsigned mask, struct rf_usb_cand **out,
 		size_t *n, char *err)
 {
@@ -159,6 +182,8 @@ int rf_usb_scan(libusb_context *ctx, unsigned mask, struct rf_usb_cand **out,
 		rf_usb_free_scan(v, cnt);
 		return ret;
 	}
+	if (cnt > 1)
+		qsort(v, cnt, sizeof *v, by_location);
 	*out = v;
 	*n = cnt;
 	return RF_OK;

@@ -299,8 +299,6 @@ static void *lifecycle_main(void *arg)
 			wait_ms_locked(u, emu_leave_delay_ms(d->emu));
 	}
 	unplug_locked(d);
-	if (d->bus_reset && d->emu)
-		emu_bus_reset(d->emu);
 	if (d->replug_wanted) {
 		int delay = d->replug_delay_ms >= 0 ? d->replug_delay_ms :
 			d->model.reboot_delay_ms ?
@@ -578,7 +576,10 @@ void usb_emu_replug(struct usb_emu *u, int idx, int delay_ms)
 	if (!d)
 		return;
 	pthread_mutex_lock(&u->mu);
-	d->leaving = 0;
+	/* gone at once; back after the delay (the lifecycle thread) */
+	unplug_locked(d);
+	if (d->emu)
+		emu_bus_reset(d->emu);
 	d->replug_wanted = 1;
 	d->replug_delay_ms = delay_ms;
 	d->bus_reset = 1;
