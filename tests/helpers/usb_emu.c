@@ -200,11 +200,14 @@ static int renumber(struct usb_emu_dev *d, char *err)
 
 static void apply_node_mode(struct usb_emu_dev *d)
 {
-	char p[512];
+	char p[512], sock[512];
 	if (!d->node_mode)
 		return;
 	snprintf(p, sizeof p, "%s%s", d->u->root, d->devnode);
-	if (chmod(p, d->node_mode) != 0)
+	/* umockdev's preload connects to the node's ioctl socket whatever the
+	 * open gives: everyone may, so the node's own mode decides */
+	snprintf(sock, sizeof sock, "%s/ioctl%s", d->u->root, d->devnode);
+	if (chmod(p, d->node_mode) != 0 || chmod(sock, 0777) != 0)
 		fprintf(stderr, "usb_emu: chmod %s: %s\n", p, strerror(errno));
 }
 
@@ -557,6 +560,20 @@ void usb_emu_hold_out(struct usb_emu *u, int idx, int hold)
 	d->hold_out = hold;
 	if (!hold)
 		usb_emu_release_held_locked(d);
+	pthread_mutex_unlock(&u->mu);
+}
+
+void usb_emu_host_died(struct usb_emu *u, int idx)
+{
+	struct usb_emu_dev *d = dev_at(u, idx);
+	if (!d)
+		return;
+	pthread_mutex_lock(&u->mu);
+	for (guint i = 0; i < d->clients->len; i++) {
+		struct client_state *cs = g_ptr_array_index(d->clients, i);
+		if (cs == d->owner)
+			usb_emu_client_gone_locked(d, cs);
+	}
 	pthread_mutex_unlock(&u->mu);
 }
 

@@ -124,6 +124,11 @@ void usb_emu_get_usbfs(struct usb_emu *u, struct usb_emu_usbfs *st);
  * delivers the held ones in order. */
 void usb_emu_hold_out(struct usb_emu *u, int idx, int hold);
 
+/* The program holding device `idx` died (a test killed it): as the kernel
+ * does when its last fd closes, the claim is released and its URBs are
+ * freed.  (umockdev 0.17 does not tell when a client's process ends.) */
+void usb_emu_host_died(struct usb_emu *u, int idx);
+
 /* Unplug device `idx` now, as if the cable was pulled (no re-plug). */
 void usb_emu_unplug(struct usb_emu *u, int idx);
 

@@ -20,6 +20,7 @@ struct urbrec {
 };
 
 struct client_state {
+	int gone;             /* its connection closed */
 	unsigned gen;         /* device generation it was opened in */
 	GQueue done;          /* completed URBs waiting to be reaped */
 	GQueue pending;       /* IN URBs waiting for a reply */
@@ -76,6 +77,7 @@ gboolean usb_emu_on_ioctl(UMockdevIoctlBase *h, UMockdevIoctlClient *c,
 			  gpointer data);
 void usb_emu_on_vanished(UMockdevIoctlBase *h, UMockdevIoctlClient *c,
 			 gpointer data);
+void usb_emu_client_gone_locked(struct usb_emu_dev *d, struct client_state *cs);
 /* Fail every URB of the current generation (the cable was pulled). */
 void usb_emu_fail_urbs_locked(struct usb_emu_dev *d);
 void usb_emu_rec_free(struct usb_emu *u, struct urbrec *r);

@@ -463,6 +463,25 @@ out:
 /* The kernel releases an fd's claims and frees its URBs when it is closed
  * (a killed host included): what the device still had to say stays queued
  * in the device, for whoever reads next. */
+void usb_emu_client_gone_locked(struct usb_emu_dev *d, struct client_state *cs)
+{
+	GQueue *qs[] = { &cs->done, &cs->pending, &cs->held };
+	struct urbrec *r;
+
+	if (cs->gone)
+		return;
+	cs->gone = 1;
+	for (size_t k = 0; k < 3; k++)
+		while ((r = g_queue_pop_head(qs[k])))
+			usb_emu_rec_free(d->u, r);
+	cs->out_unreaped = 0;
+	if (d->owner == cs) {
+		d->owner = NULL;
+		if (d->online)
+			usb_emu_set_claimed_locked(d, 0);
+	}
+}
+
 void usb_emu_on_vanished(UMockdevIoctlBase *h, UMockdevIoctlClient *c,
 			 gpointer data)
 {
@@ -470,18 +489,7 @@ void usb_emu_on_vanished(UMockdevIoctlBase *h, UMockdevIoctlClient *c,
 	(void)h;
 	pthread_mutex_lock(&d->u->mu);
 	struct client_state *cs = g_object_get_data(G_OBJECT(c), "usb-emu");
-	if (cs) {
-		GQueue *qs[] = { &cs->done, &cs->pending, &cs->held };
-		struct urbrec *r;
-		for (size_t k = 0; k < 3; k++)
-			while ((r = g_queue_pop_head(qs[k])))
-				usb_emu_rec_free(d->u, r);
-		cs->out_unreaped = 0;
-		if (d->owner == cs) {
-			d->owner = NULL;
-			if (d->online)
-				usb_emu_set_claimed_locked(d, 0);
-		}
-	}
+	if (cs)
+		usb_emu_client_gone_locked(d, cs);
 	pthread_mutex_unlock(&d->u->mu);
 }
