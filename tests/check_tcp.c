@@ -1,7 +1,8 @@
 /* The TCP transport against a tiny peer running in a thread on
  * 127.0.0.1:<ephemeral port>: FB01 handshake, framing both ways, stream
  * mode, and the ways a peer can go wrong (bad handshake, silence, closing,
- * oversized frames, refusing connections). */
+ * oversized frames, refusing connections); and against the emulated phone
+ * (tests/emu): a write at an eMMC's pace, a reboot leaving slowly. */
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -14,6 +15,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <time.h>
+
+#include "emu.h"
+#include "emu_tcp.h"
 #include "fastboot.h"
 #include "transport_tcp.h"
 
@@ -809,6 +814,122 @@ START_TEST(tcp_parse_specs)
 }
 END_TEST
 
+/* ---- writing commands and reboots over TCP ---- */
+
+static int tcp_waits;
+static double tcp_wrote;
+static void tcp_on_wait(void *user, const char *cmd, double el, int done)
+{
+	(void)user;
+	(void)cmd;
+	tcp_waits++;
+	if (done)
+		tcp_wrote = el;
+}
+
+/* The emulated phone writes at 3 MB/s, silent: far longer than the reply
+ * timeout, and no limit applies while the connection is alive. */
+START_TEST(tcp_emu_slow_write)
+{
+	char dir[] = "/tmp/check_tcp.XXXXXX", e[256];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct emu_opts o = { .state_dir = dir, .write_mbps = 3 };
+	struct emu *em = emu_new(&o, e);
+	ck_assert_msg(em != NULL, "%s", e);
+	struct emu_tcp *srv = emu_tcp_listen(em, 0, e);
+	ck_assert_msg(srv != NULL, "%s", e);
+	ck_assert_int_eq(emu_tcp_start(srv), 0);
+	struct rf_transport *t = NULL;
+	ck_assert_int_eq(rf_tcp_open("127.0.0.1", emu_tcp_port(srv), RF_TCP_FASTBOOT,
+				     3000, &t, e), RF_OK);
+	struct rf_fastboot fb;
+	rf_fb_init(&fb, t);
+	fb.timeout_ms = 400;
+	fb.on_wait = tcp_on_wait;
+	tcp_waits = 0;
+	static unsigned char buf[1 << 20];
+	int rc = rf_fb_download_begin(&fb, 6u << 20);
+	for (int i = 0; i < 6 && !rc; i++)
+		rc = rf_fb_download_write(&fb, buf, sizeof buf);
+	if (!rc)
+		rc = rf_fb_download_end(&fb);
+	ck_assert_msg(rc == RF_OK, "%s", fb.err);
+	ck_assert_msg(rf_fb_flash(&fb, "system") == RF_OK, "%s", fb.err);
+	ck_assert_msg(tcp_wrote >= 1.8, "wrote for %.2f s", tcp_wrote);
+	ck_assert_int_ge(tcp_waits, 3);
+	char v[65];
+	ck_assert_int_eq(rf_fb_getvar(&fb, "product", v, sizeof v), RF_OK);
+	rf_transport_close(t);
+	emu_tcp_free(srv);
+	emu_free(em);
+	char cmd[64];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+static int script_silent_then_close(struct peer *p, int fd)
+{
+	if (peer_handshake(p, fd, "FB01") ||
+	    peer_expect_frame(p, fd, "erase:userdata"))
+		return -1;
+	usleep(1500 * 1000); /* silent for more than a wait slice */
+	return 0;             /* then the connection closes */
+}
+
+START_TEST(tcp_writing_wait_ends_on_close)
+{
+	struct peer p;
+	char err[RF_ERRLEN] = "";
+	int rc;
+	peer_start(&p, script_silent_then_close);
+	struct rf_transport *t = open_fb(&p, &rc, err);
+	ck_assert_msg(rc == RF_OK, "open: %s", err);
+	struct rf_fastboot fb;
+	rf_fb_init(&fb, t);
+	fb.timeout_ms = 300;
+	ck_assert_int_eq(rf_fb_erase(&fb, "userdata"), RF_EDISCONNECTED);
+	ck_assert_msg(strstr(fb.err, "while writing"), "%s", fb.err);
+	rf_transport_close(t);
+	peer_join(&p);
+}
+END_TEST
+
+/* reboot-bootloader returns once the phone closed the connection (after
+ * lingering 700 ms), and the port refuses until it is back. */
+START_TEST(tcp_emu_reboot_leaves)
+{
+	char dir[] = "/tmp/check_tcp.XXXXXX", e[256];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct emu_opts o = { .state_dir = dir, .leave_delay_ms = 700,
+			      .reboot_delay_ms = 1000 };
+	struct emu *em = emu_new(&o, e);
+	ck_assert_msg(em != NULL, "%s", e);
+	struct emu_tcp *srv = emu_tcp_listen(em, 0, e);
+	ck_assert_msg(srv != NULL, "%s", e);
+	ck_assert_int_eq(emu_tcp_start(srv), 0);
+	struct rf_transport *t = NULL, *t2 = NULL;
+	ck_assert_int_eq(rf_tcp_open("127.0.0.1", emu_tcp_port(srv), RF_TCP_FASTBOOT,
+				     3000, &t, e), RF_OK);
+	struct rf_fastboot fb;
+	rf_fb_init(&fb, t);
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	ck_assert_msg(rf_fb_reboot_bootloader(&fb) == RF_OK, "%s", fb.err);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double dt = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	ck_assert_msg(dt >= 0.6, "returned after %.2f s", dt);
+	ck_assert_int_eq(rf_tcp_open("127.0.0.1", emu_tcp_port(srv), RF_TCP_FASTBOOT,
+				     1000, &t2, e), RF_ENODEV);
+	rf_transport_close(t);
+	emu_tcp_free(srv);
+	emu_free(em);
+	char cmd[64];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *tcp_suite(void)
 {
 	Suite *s = suite_create("tcp");
@@ -830,6 +951,9 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, tcp_open_bad_args);
 	tcase_add_test(tc, tcp_stream_mode);
 	tcase_add_test(tc, tcp_parse_specs);
+	tcase_add_test(tc, tcp_emu_slow_write);
+	tcase_add_test(tc, tcp_writing_wait_ends_on_close);
+	tcase_add_test(tc, tcp_emu_reboot_leaves);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -92,6 +92,13 @@ static void usb_tick(void *user, int elapsed_ms)
 	wait_tick(user);
 }
 
+/* Nobody there (yet): nothing attached, or a TCP address that refuses or
+ * closes the connection before the handshake (a phone on its way). */
+static int absent(const char *sel, int rc)
+{
+	return rc == RF_ENODEV || (is_tcp(sel) && rc == RF_EDISCONNECTED);
+}
+
 /* Open `sel`, waiting up to timeout_s for it to appear: over USB until
  * hotplug (or a rescan) shows it, over TCP by connecting again every
  * 250 ms while the address refuses. */
@@ -100,7 +107,7 @@ static int open_waiting(struct waiting *w, const char *sel, int timeout_s,
 {
 	int rc = open_once(sel, t, is_tcp(sel) ? 5000 : 0, err);
 
-	if (rc != RF_ENODEV || timeout_s <= 0)
+	if (!absent(sel, rc) || timeout_s <= 0)
 		return rc;
 	w->start = now_s();
 	wait_tick(w);
@@ -123,7 +130,7 @@ static int open_waiting(struct waiting *w, const char *sel, int timeout_s,
 		}
 		wait_tick(w);
 		rc = open_once(sel, t, TCP_CONNECT_MS, err);
-		if (rc != RF_ENODEV)
+		if (!absent(sel, rc))
 			return rc;
 	}
 }

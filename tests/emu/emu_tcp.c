@@ -303,21 +303,22 @@ int emu_tcp_serve(struct emu_tcp *t)
 			return -1;
 		}
 		serve_client(t, fd);
-		close(fd);
-
 		enum emu_link l = emu_link_state(t->e);
-		if (l == EMU_GONE) {
+		/* a phone leaving the bus stops listening before the host
+		 * sees its connection end: a host that then connects again is
+		 * refused, never accepted by a phone already gone */
+		if (l != EMU_ONLINE) {
 			close(t->lfd);
 			t->lfd = -1;
-			return 0;
 		}
+		close(fd);
+		if (l == EMU_GONE)
+			return 0;
 		if (l != EMU_DROPPED) {
 			emu_host_closed(t->e); /* the host hung up; the phone stays */
 			continue;
 		}
 		/* off the bus: nothing listens until the phone is back */
-		close(t->lfd);
-		t->lfd = -1;
 		if (sleep_ms(t, emu_reboot_delay_ms(t->e)) == IO_STOP)
 			return 0;
 		for (int tries = 0; t->lfd < 0; tries++) {
