@@ -303,7 +303,8 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum rf_mode mode = RF_MODE_KEEP_DATA;
-	const char *md5 = NULL;
+	const char *md5 = NULL, *region = NULL;
+	struct rf_resolved src;
 	struct rf_package pkg;
 	struct rf_plan pl;
 	struct phone ph;
@@ -322,7 +323,7 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 			}
 			break;
 		case '5': md5 = optarg; break;
-		case 'r': break; /* catalog versions: resolved by the caller */
+		case 'r': region = optarg; break; /* catalog versions */
 		case 'h':
 			printf("usage: romflash plan PACKAGE [--mode keep-data|"
 			       "clean|lock] [--md5 HEX]\n");
@@ -338,9 +339,14 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 		out_error("plan: --md5 wants 32 hex digits");
 		return RF_EXIT_USAGE;
 	}
-	struct rf_pkg_opts po = { .md5 = md5, .refuse_zip = 1,
-				  .cancel = &rf_interrupted };
-	rc = rf_pkg_open(&pkg, argv[optind], &po);
+	/* a URL or a catalog version: downloaded and verified first */
+	struct rf_cli_fetch fo = { .region = region, .md5 = md5, .retries = -1 };
+	ex = rf_cli_resolve(cli, &fo, argv[optind], RF_ROM_FASTBOOT, &src);
+	if (ex)
+		return ex;
+	struct rf_pkg_opts po = { .md5 = md5 ? md5 : src.md5[0] ? src.md5 : NULL,
+				  .refuse_zip = 1, .cancel = &rf_interrupted };
+	rc = rf_pkg_open(&pkg, src.path, &po);
 	if (rc) {
 		out_error("plan: %s", pkg.err);
 		return pkg_exit(rc);
