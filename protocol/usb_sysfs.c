@@ -30,7 +30,7 @@ void rf_usb_sysfs_name(int bus, const uint8_t *ports, int n, char *out,
 /* One attribute's first line, without the newline; "" when absent. */
 static void attr(const char *dir, const char *name, char *out, size_t cap)
 {
-	char p[512];
+	char p[768];
 	FILE *f;
 
 	out[0] = 0;
