@@ -140,7 +140,7 @@ END_TEST
 #define STATION 16
 
 struct station_phone {
-	char serial[16];
+	char serial[24];
 	const char *state;
 	uint32_t size;
 	int rc;
