@@ -816,6 +816,42 @@ END_TEST
 
 /* ---- writing commands and reboots over TCP ---- */
 
+/* The emulated phone (tests/emu) served over TCP in a thread, its state in
+ * a fresh folder; a fastboot context connected to it. */
+struct emu_peer {
+	char dir[32];
+	struct emu *em;
+	struct emu_tcp *srv;
+	struct rf_transport *t;
+	struct rf_fastboot fb;
+};
+
+static void emu_peer_start(struct emu_peer *p, struct emu_opts o)
+{
+	char e[256];
+	snprintf(p->dir, sizeof p->dir, "/tmp/check_tcp.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(p->dir));
+	o.state_dir = p->dir;
+	p->em = emu_new(&o, e);
+	ck_assert_msg(p->em != NULL, "%s", e);
+	p->srv = emu_tcp_listen(p->em, 0, e);
+	ck_assert_msg(p->srv != NULL, "%s", e);
+	ck_assert_int_eq(emu_tcp_start(p->srv), 0);
+	ck_assert_int_eq(rf_tcp_open("127.0.0.1", emu_tcp_port(p->srv), RF_TCP_FASTBOOT,
+				     3000, &p->t, e), RF_OK);
+	rf_fb_init(&p->fb, p->t);
+}
+
+static void emu_peer_stop(struct emu_peer *p)
+{
+	char cmd[64];
+	rf_transport_close(p->t);
+	emu_tcp_free(p->srv);
+	emu_free(p->em);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", p->dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
 static int tcp_waits;
 static double tcp_wrote;
 static void tcp_on_wait(void *user, const char *cmd, double el, int done)
@@ -831,40 +867,24 @@ static void tcp_on_wait(void *user, const char *cmd, double el, int done)
  * timeout, and no limit applies while the connection is alive. */
 START_TEST(tcp_emu_slow_write)
 {
-	char dir[] = "/tmp/check_tcp.XXXXXX", e[256];
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	struct emu_opts o = { .state_dir = dir, .write_mbps = 3 };
-	struct emu *em = emu_new(&o, e);
-	ck_assert_msg(em != NULL, "%s", e);
-	struct emu_tcp *srv = emu_tcp_listen(em, 0, e);
-	ck_assert_msg(srv != NULL, "%s", e);
-	ck_assert_int_eq(emu_tcp_start(srv), 0);
-	struct rf_transport *t = NULL;
-	ck_assert_int_eq(rf_tcp_open("127.0.0.1", emu_tcp_port(srv), RF_TCP_FASTBOOT,
-				     3000, &t, e), RF_OK);
-	struct rf_fastboot fb;
-	rf_fb_init(&fb, t);
-	fb.timeout_ms = 400;
-	fb.on_wait = tcp_on_wait;
+	struct emu_peer p;
+	emu_peer_start(&p, (struct emu_opts){ .write_mbps = 3 });
+	p.fb.timeout_ms = 400;
+	p.fb.on_wait = tcp_on_wait;
 	tcp_waits = 0;
 	static unsigned char buf[1 << 20];
-	int rc = rf_fb_download_begin(&fb, 6u << 20);
+	int rc = rf_fb_download_begin(&p.fb, 6u << 20);
 	for (int i = 0; i < 6 && !rc; i++)
-		rc = rf_fb_download_write(&fb, buf, sizeof buf);
+		rc = rf_fb_download_write(&p.fb, buf, sizeof buf);
 	if (!rc)
-		rc = rf_fb_download_end(&fb);
-	ck_assert_msg(rc == RF_OK, "%s", fb.err);
-	ck_assert_msg(rf_fb_flash(&fb, "system") == RF_OK, "%s", fb.err);
+		rc = rf_fb_download_end(&p.fb);
+	ck_assert_msg(rc == RF_OK, "%s", p.fb.err);
+	ck_assert_msg(rf_fb_flash(&p.fb, "system") == RF_OK, "%s", p.fb.err);
 	ck_assert_msg(tcp_wrote >= 1.8, "wrote for %.2f s", tcp_wrote);
 	ck_assert_int_ge(tcp_waits, 3);
 	char v[65];
-	ck_assert_int_eq(rf_fb_getvar(&fb, "product", v, sizeof v), RF_OK);
-	rf_transport_close(t);
-	emu_tcp_free(srv);
-	emu_free(em);
-	char cmd[64];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(rf_fb_getvar(&p.fb, "product", v, sizeof v), RF_OK);
+	emu_peer_stop(&p);
 }
 END_TEST
 
@@ -899,34 +919,20 @@ END_TEST
  * lingering 700 ms), and the port refuses until it is back. */
 START_TEST(tcp_emu_reboot_leaves)
 {
-	char dir[] = "/tmp/check_tcp.XXXXXX", e[256];
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	struct emu_opts o = { .state_dir = dir, .leave_delay_ms = 700,
-			      .reboot_delay_ms = 1000 };
-	struct emu *em = emu_new(&o, e);
-	ck_assert_msg(em != NULL, "%s", e);
-	struct emu_tcp *srv = emu_tcp_listen(em, 0, e);
-	ck_assert_msg(srv != NULL, "%s", e);
-	ck_assert_int_eq(emu_tcp_start(srv), 0);
-	struct rf_transport *t = NULL, *t2 = NULL;
-	ck_assert_int_eq(rf_tcp_open("127.0.0.1", emu_tcp_port(srv), RF_TCP_FASTBOOT,
-				     3000, &t, e), RF_OK);
-	struct rf_fastboot fb;
-	rf_fb_init(&fb, t);
+	struct emu_peer p;
+	struct rf_transport *t2 = NULL;
+	char e[256];
+	emu_peer_start(&p, (struct emu_opts){ .leave_delay_ms = 700,
+					     .reboot_delay_ms = 1000 });
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	ck_assert_msg(rf_fb_reboot_bootloader(&fb) == RF_OK, "%s", fb.err);
+	ck_assert_msg(rf_fb_reboot_bootloader(&p.fb) == RF_OK, "%s", p.fb.err);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	double dt = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
 	ck_assert_msg(dt >= 0.6, "returned after %.2f s", dt);
-	ck_assert_int_eq(rf_tcp_open("127.0.0.1", emu_tcp_port(srv), RF_TCP_FASTBOOT,
+	ck_assert_int_eq(rf_tcp_open("127.0.0.1", emu_tcp_port(p.srv), RF_TCP_FASTBOOT,
 				     1000, &t2, e), RF_ENODEV);
-	rf_transport_close(t);
-	emu_tcp_free(srv);
-	emu_free(em);
-	char cmd[64];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	emu_peer_stop(&p);
 }
 END_TEST
 

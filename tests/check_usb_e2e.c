@@ -526,20 +526,8 @@ static Suite *e2e_suite(void)
 	return s;
 }
 
-/* Under `make asan` the suite runs with umockdev's preload library ahead of
- * the ASan runtime (umockdev-wrapper sets LD_PRELOAD); that order is fine
- * here, so tell ASan not to refuse it (the children get ASAN_OPTIONS). */
-const char *__asan_default_options(void);
-__attribute__((used)) const char *__asan_default_options(void)
-{
-	return "verify_asan_link_order=0";
-}
 
 int main(void)
 {
-	SRunner *sr = srunner_create(e2e_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return usb_emu_suite_main(e2e_suite());
 }

@@ -33,6 +33,19 @@ static void wait_for_command(const char *state, const char *what, double limit_s
 	}
 }
 
+/* romflash ARGS... started, killed (SIGKILL) once the phone got `cmd`, as
+ * a user's kill -9 or a closed laptop; the kernel's cleanup is told to
+ * the harness (usb_emu_host_died). */
+static void run_killed_at(struct usb_emu *u, const char *state, const char *cmd,
+			  const char *a0, const char *a1, const char *a2)
+{
+	pid_t pid = e2e_rf_start_as(NULL, a0, a1, a2, NULL);
+	wait_for_command(state, cmd, 20);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(e2e_rf_collect(pid), 128 + SIGKILL);
+	usb_emu_host_died(u, 0);
+}
+
 /* ---- the phone writing at an eMMC's pace ----------------------------------- */
 
 START_TEST(test_flash_image_slow_phone)
@@ -269,12 +282,8 @@ START_TEST(test_killed_mid_download)
 	const char *img = e2e_path("system.raw");
 	e2e_make_image(img, 16 * MiB, 5, NULL, 0);
 
-	pid_t pid = e2e_rf_start_as(NULL, "flash-image", "system", img, NULL);
-	wait_for_command(o.state_dir, "download:", 20);
-	usleep(500 * 1000);
-	kill(pid, SIGKILL);
-	ck_assert_int_eq(e2e_rf_collect(pid), 128 + SIGKILL);
-	usb_emu_host_died(u, 0);
+	/* the 8 MB/s phone takes 2 s for it: killed in the middle */
+	run_killed_at(u, o.state_dir, "download:", "flash-image", "system", img);
 
 	ck_assert_msg(e2e_rf("getvar", "product", NULL) == 1, RF_OUTPUT);
 	ck_assert_msg(strstr(e2e_err, "inside a download") &&
@@ -297,12 +306,8 @@ START_TEST(test_killed_during_write)
 	const char *img = e2e_path("boot.raw");
 	e2e_make_image(img, 4 * MiB, 6, NULL, 0);
 
-	pid_t pid = e2e_rf_start_as(NULL, "flash-image", "boot", img, NULL);
-	wait_for_command(o.state_dir, "flash:boot", 20);
-	double t0 = phone_now_s();
-	kill(pid, SIGKILL);
-	ck_assert_int_eq(e2e_rf_collect(pid), 128 + SIGKILL);
-	usb_emu_host_died(u, 0);
+	run_killed_at(u, o.state_dir, "flash:boot", "flash-image", "boot", img);
+	double t0 = phone_now_s(); /* the write began a moment before */
 
 	ck_assert_msg(e2e_rf("getvar", "product", NULL) == 1, RF_OUTPUT);
 	ck_assert_msg(strstr(e2e_err, "busy") && strstr(e2e_err, "earlier run"), RF_OUTPUT);
@@ -366,19 +371,8 @@ static Suite *life_suite(void)
 	return s;
 }
 
-/* umockdev's preload library comes before the ASan runtime under
- * `make asan`: fine here (the children get ASAN_OPTIONS). */
-const char *__asan_default_options(void);
-__attribute__((used)) const char *__asan_default_options(void)
-{
-	return "verify_asan_link_order=0";
-}
 
 int main(void)
 {
-	SRunner *sr = srunner_create(life_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return usb_emu_suite_main(life_suite());
 }

@@ -545,19 +545,8 @@ static Suite *station_suite(void)
 	return s;
 }
 
-/* umockdev's preload library comes before the ASan runtime under
- * `make asan`: fine here. */
-const char *__asan_default_options(void);
-__attribute__((used)) const char *__asan_default_options(void)
-{
-	return "verify_asan_link_order=0";
-}
 
 int main(void)
 {
-	SRunner *sr = srunner_create(station_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return usb_emu_suite_main(station_suite());
 }

@@ -875,32 +875,32 @@ int emu_leave_delay_ms(const struct emu *e)
 	return e->leave_delay_ms;
 }
 
-void emu_bus_reset(struct emu *e)
-{
-	if (e->in_download)
-		fprintf(stderr, "emu: USB reset mid-download (%llu of %llu bytes): "
-			"download abandoned\n", (unsigned long long)e->dl_got,
-			(unsigned long long)e->dl_size);
-	e->in_download = 0;
-	e->have_data = 0;
-	e->q_head = e->q_len = 0;
-}
-
 uint64_t emu_download_remaining(const struct emu *e)
 {
 	return e->in_download ? e->dl_size - e->dl_got : 0;
 }
 
-void emu_host_closed(struct emu *e)
+/* The host's side of the link is gone: a download in progress is
+ * abandoned and replies not read are dropped. */
+static void forget_host(struct emu *e, const char *how)
 {
 	if (e->in_download) {
 		/* a real LK would now take the next command as data: tests
 		 * look for this line to prove a host never does it */
-		fprintf(stderr, "emu: host closed the connection mid-download "
-			"(%llu of %llu bytes)\n", (unsigned long long)e->dl_got,
-			(unsigned long long)e->dl_size);
+		fprintf(stderr, "emu: %s mid-download (%llu of %llu bytes)\n", how,
+			(unsigned long long)e->dl_got, (unsigned long long)e->dl_size);
 		e->in_download = 0;
 		e->have_data = 0;
 	}
 	e->q_head = e->q_len = 0;
+}
+
+void emu_host_closed(struct emu *e)
+{
+	forget_host(e, "host closed the connection");
+}
+
+void emu_bus_reset(struct emu *e)
+{
+	forget_host(e, "USB reset");
 }

@@ -3,6 +3,7 @@
  * life of a phone that leaves the bus; usb_emu_ioctl.c answers usbfs. */
 #include "usb_emu_int.h"
 
+#include <check.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -671,4 +672,23 @@ void usb_emu_stop(struct usb_emu *u)
 	pthread_cond_destroy(&u->cv);
 	pthread_mutex_destroy(&u->mu);
 	free(u);
+}
+
+int usb_emu_suite_main(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* The check_usb* suites run under umockdev-wrapper, whose preload library
+ * comes before the ASan runtime under `make asan`: that order is fine
+ * here, so ASan is told not to refuse it (children of the e2e suites get
+ * ASAN_OPTIONS). */
+const char *__asan_default_options(void);
+__attribute__((used)) const char *__asan_default_options(void)
+{
+	return "verify_asan_link_order=0";
 }

@@ -150,4 +150,10 @@ int usb_emu_wait_online(struct usb_emu *u, int idx, int timeout_ms);
 /* Tear everything down (frees the emulators it created). */
 void usb_emu_stop(struct usb_emu *u);
 
+/* main() of a check_usb* suite: run it, EXIT_SUCCESS when nothing failed.
+ * (Under `make asan` umockdev's preload library comes before the ASan
+ * runtime; usb_emu.c tells ASan that is fine.) */
+struct Suite;
+int usb_emu_suite_main(struct Suite *s);
+
 #endif
