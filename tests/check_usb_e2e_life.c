@@ -218,6 +218,29 @@ START_TEST(test_devices_real_life)
 }
 END_TEST
 
+/* No phone in fastboot mode, but phones in other modes: the error says
+ * which and how to get it into fastboot. */
+START_TEST(test_wrong_mode_hint)
+{
+	struct usb_emu *u = usb_emu_start_empty(e2e_errbuf);
+	struct emu_opts o = e2e_phone_opts("p2", "ADB02");
+	struct usb_emu_devcfg mtp = { .vid = 0x2717, .pid = 0xff48, .serial = "MTP01",
+				      .iclass = 6, .isubclass = 1, .iprotocol = 1 };
+	struct usb_emu_devcfg adb = { .proto = RF_USB_PROTO_ADB, .emu = &o };
+
+	ck_assert_msg(u != NULL, "%s", e2e_errbuf);
+	ck_assert_int_eq(usb_emu_add(u, &mtp, e2e_errbuf), 0);
+	ck_assert_msg(e2e_rf("--wait", "0", "getvar", "product", NULL) == 4, RF_OUTPUT);
+	ck_assert_msg(strstr(e2e_err, "usb:1-1 is in MTP or charging mode: hold "
+			     "Volume-Down + Power"), RF_OUTPUT);
+	ck_assert_int_eq(usb_emu_add(u, &adb, e2e_errbuf), 1);
+	ck_assert_msg(e2e_rf("--wait", "0", "-s", "ADB02", "getvar", "product", NULL) == 4,
+		      RF_OUTPUT);
+	ck_assert_msg(strstr(e2e_err, "ADB02 (usb:1-2) is in adb mode"), RF_OUTPUT);
+	usb_emu_stop(u);
+}
+END_TEST
+
 /* Without permission (as user nobody, the node 0600): the row says so
  * with the fix, and a command says "no permission", not "no phone" --
  * also for a phone that appears during the wait. */
@@ -363,6 +386,7 @@ static Suite *life_suite(void)
 	tcase_add_test(tc, test_waits_for_phone);
 	tcase_add_test(tc, test_android_serial);
 	tcase_add_test(tc, test_devices_real_life);
+	tcase_add_test(tc, test_wrong_mode_hint);
 	tcase_add_test(tc, test_no_permission);
 	tcase_add_test(tc, test_killed_mid_download);
 	tcase_add_test(tc, test_killed_during_write);

@@ -190,19 +190,23 @@ static void explain(int rc, const char *sel, char *err)
 	if (rc != RF_ENODEV || is_tcp(sel))
 		return;
 	if (rf_usb_list((1u << RF_USB_PROTO_ADB) | (1u << RF_USB_PROTO_NONE), &d,
-			&n, more) || !n) {
-		free(d);
-		return;
+			&n, more))
+		n = 0;
+	/* the phone asked for (or any, without -s) in another mode */
+	for (size_t i = 0; i < n; i++) {
+		if (sel && strcmp(sel, d[i].serial) && strcmp(sel, d[i].location))
+			continue;
+		if (d[i].proto == RF_USB_PROTO_ADB)
+			rf_errf(err, rc, "no phone in fastboot mode; %s (%s) is in "
+				"adb mode: restart it into the bootloader (adb reboot "
+				"bootloader, or hold Volume-Down + Power)",
+				d[i].serial[0] ? d[i].serial : "a phone", d[i].location);
+		else
+			rf_errf(err, rc, "no phone in fastboot mode; the Xiaomi phone "
+				"at %s is in MTP or charging mode: hold Volume-Down + "
+				"Power to start it in fastboot", d[i].location);
+		break;
 	}
-	if (d[0].proto == RF_USB_PROTO_ADB)
-		rf_errf(err, rc, "no phone in fastboot mode; %zu phone%s in adb "
-			"mode (%s): restart it into the bootloader (adb reboot "
-			"bootloader, or hold Volume-Down + Power)", n,
-			n > 1 ? "s" : "", d[0].serial[0] ? d[0].serial : d[0].location);
-	else
-		rf_errf(err, rc, "no phone in fastboot mode; the Xiaomi phone at "
-			"%s is in MTP or charging mode: hold Volume-Down + Power "
-			"to start it in fastboot", d[0].location);
 	free(d);
 }
 

@@ -121,7 +121,8 @@ static void usb_row(const struct rf_usb_devinfo *d, struct rf_device_row *r)
 			 "(another romflash, fastboot, the adb server?): not "
 			 "touched");
 	} else if (d->proto == RF_USB_PROTO_FASTBOOT) {
-		ask_product(r, d->serial[0] ? d->serial : d->location);
+		/* by location: clones may share a serial */
+		ask_product(r, d->location);
 	}
 	if (!strcmp(r->state, "ok") && d->speed_kbps && d->speed_kbps < 480000) {
 		rf_strlcpy(r->state, "slow", sizeof r->state);
