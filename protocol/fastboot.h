@@ -29,7 +29,7 @@
 #define RF_FB_LEAVE_MS 15000
 /* rf_fb_sync: how long to listen for replies nobody read, and how long a
  * phone may take to accept and answer a command. */
-#define RF_FB_DRAIN_MS 100
+#define RF_FB_DRAIN_MS 50
 #define RF_FB_PROBE_MS 3000
 
 struct rf_fastboot {
