@@ -92,11 +92,12 @@ static void usb_tick(void *user, int elapsed_ms)
 	wait_tick(user);
 }
 
-/* Nobody there (yet): nothing attached, or a TCP address that refuses or
- * closes the connection before the handshake (a phone on its way). */
-static int absent(const char *sel, int rc)
+/* Nobody there (yet): nothing attached, or a TCP address that refuses.
+ * (One that accepts and then closes the connection without the fastboot
+ * handshake is there: a phone in an adb mode on the same port.) */
+static int absent(int rc)
 {
-	return rc == RF_ENODEV || (is_tcp(sel) && rc == RF_EDISCONNECTED);
+	return rc == RF_ENODEV;
 }
 
 /* Open `sel`, waiting up to timeout_s for it to appear: over USB until
@@ -107,7 +108,7 @@ static int open_waiting(struct waiting *w, const char *sel, int timeout_s,
 {
 	int rc = open_once(sel, t, is_tcp(sel) ? 5000 : 0, err);
 
-	if (!absent(sel, rc) || timeout_s <= 0)
+	if (!absent(rc) || timeout_s <= 0)
 		return rc;
 	w->start = now_s();
 	wait_tick(w);
@@ -130,7 +131,7 @@ static int open_waiting(struct waiting *w, const char *sel, int timeout_s,
 		}
 		wait_tick(w);
 		rc = open_once(sel, t, TCP_CONNECT_MS, err);
-		if (!absent(sel, rc))
+		if (!absent(rc))
 			return rc;
 	}
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "adb_device.h"
 #include "rf_error.h"
 #include "rf_str.h"
 #include "transport_tcp.h"
@@ -93,6 +94,17 @@ static void ask_product(struct rf_device_row *r, const char *sel)
 	rf_transport_close(t);
 }
 
+/* An adb phone's banner says its mode and device (adb_device.c); left as
+ * "adb" with the USB product when it cannot be asked. */
+static void adb_row(const struct rf_usb_devinfo *d, struct rf_device_row *r)
+{
+	struct rf_adb_description ad;
+	rf_adb_phone_describe(d->location, &ad);
+	rf_strlcpy(r->mode, ad.mode, sizeof r->mode);
+	if (ad.product[0])
+		rf_strlcpy(r->product, ad.product, sizeof r->product);
+}
+
 static void usb_row(const struct rf_usb_devinfo *d, struct rf_device_row *r)
 {
 	char sp[24];
@@ -123,6 +135,8 @@ static void usb_row(const struct rf_usb_devinfo *d, struct rf_device_row *r)
 	} else if (d->proto == RF_USB_PROTO_FASTBOOT) {
 		/* by location: clones may share a serial */
 		ask_product(r, d->location);
+	} else {
+		adb_row(d, r);
 	}
 	if (!strcmp(r->state, "ok") && d->speed_kbps && d->speed_kbps < 480000) {
 		rf_strlcpy(r->state, "slow", sizeof r->state);
@@ -147,6 +161,18 @@ static int tcp_row(const struct rf_device_env *env, struct rf_device_row **rows,
 	once.wait_s = 0; /* a listing shows what is there */
 	rc = rf_device_open_fastboot(&once, &t, &fb, err);
 	if (rc) {
+		/* not fastboot: maybe adb at that address (adb_device.c) */
+		struct rf_adb_description ad;
+		if (!rf_adb_phone_describe(env->selector, &ad)) {
+			rf_strlcpy(r->serial, ad.serial, sizeof r->serial);
+			rf_strlcpy(r->mode, ad.mode, sizeof r->mode);
+			rf_strlcpy(r->product, ad.product, sizeof r->product);
+			rf_strlcpy(r->location, ad.location, sizeof r->location);
+			rf_strlcpy(r->state, "ok", sizeof r->state);
+			*rows = r;
+			*n = 1;
+			return RF_OK;
+		}
 		free(r);
 		return rc;
 	}

@@ -51,6 +51,13 @@ static int is_script_name(const char *base)
 	return ends_with(base, ".sh") || ends_with(base, ".bat");
 }
 
+/* The small text files scripts read their values from
+ * (images/anti_version.txt, images/platform_security_patch.txt). */
+static int is_note_file(const char *base, uint64_t size)
+{
+	return ends_with(base, ".txt") && size <= RF_PKG_MAX_NOTE;
+}
+
 static struct rf_pkg_file *add_file(struct rf_package *p, const char *path,
 				    uint64_t size)
 {
@@ -419,6 +426,9 @@ static int walk(struct rf_package *p, const struct rf_pkg_opts *o, int zip)
 		} else if (is_script_name(base) && depth_of(path) <= 2) {
 			if ((rc = read_text(p, a, f, RF_PKG_MAX_SCRIPT)))
 				goto out;
+		} else if (is_note_file(base, f->size) && depth_of(path) <= 3) {
+			if ((rc = read_text(p, a, f, RF_PKG_MAX_NOTE)))
+				goto out;
 		} else if (f->size >= RF_SPARSE_HEADER_LEN) {
 			struct src_reader sr = { .a = a, .fd = -1 };
 			if ((rc = scan_image(p, f, &sr)))
@@ -485,7 +495,8 @@ static int resolve_top(struct rf_package *p)
 	}
 	/* scripts deeper than the top are not the package's scripts */
 	for (size_t i = 0; i < p->nfiles; i++)
-		if (p->files[i].text && strchr(p->files[i].path, '/')) {
+		if (p->files[i].text && strchr(p->files[i].path, '/') &&
+		    is_script_name(strrchr(p->files[i].path, '/') + 1)) {
 			free(p->files[i].text);
 			p->files[i].text = NULL;
 			p->files[i].text_len = 0;
@@ -608,7 +619,8 @@ static int dir_add(struct rf_package *p, const char *rel, int scripts_here)
 			rc = rf_errf(p->err, RF_ESYS, "%s: %s", fp, strerror(errno));
 			break;
 		}
-		if (scripts_here && is_script_name(de->d_name)) {
+		if ((scripts_here && is_script_name(de->d_name)) ||
+		    (!scripts_here && is_note_file(de->d_name, f->size))) {
 			if (f->size > RF_PKG_MAX_SCRIPT) {
 				rc = rf_errf(p->err, RF_EFORMAT, "%s: too large "
 					     "for a script", relp);

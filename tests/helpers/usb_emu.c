@@ -686,9 +686,9 @@ int usb_emu_suite_main(Suite *s)
 /* The check_usb* suites run under umockdev-wrapper, whose preload library
  * comes before the ASan runtime under `make asan`: that order is fine
  * here, so ASan is told not to refuse it (children of the e2e suites get
- * ASAN_OPTIONS). */
+ * ASAN_OPTIONS).  Weak: a suite may say so itself. */
 const char *__asan_default_options(void);
-__attribute__((used)) const char *__asan_default_options(void)
+__attribute__((used, weak)) const char *__asan_default_options(void)
 {
 	return "verify_asan_link_order=0";
 }
