@@ -72,6 +72,7 @@ struct waiting {
 	void (*tick)(void *, int); /* the caller's, else env->on_waiting */
 	void *tick_user;
 	int last;
+	int coming_back;           /* after a reboot into the bootloader */
 };
 
 static void wait_tick(struct waiting *w)
@@ -93,11 +94,14 @@ static void usb_tick(void *user, int elapsed_ms)
 }
 
 /* Nobody there (yet): nothing attached, or a TCP address that refuses.
- * (One that accepts and then closes the connection without the fastboot
- * handshake is there: a phone in an adb mode on the same port.) */
-static int absent(int rc)
+ * One that accepts and then closes the connection without the fastboot
+ * handshake is a phone in an adb mode on the same port -- there, unless we
+ * wait for it to come back into fastboot after a reboot (it is on its
+ * way). */
+static int absent(const struct waiting *w, const char *sel, int rc)
 {
-	return rc == RF_ENODEV;
+	return rc == RF_ENODEV ||
+		(w->coming_back && is_tcp(sel) && rc == RF_EDISCONNECTED);
 }
 
 /* Open `sel`, waiting up to timeout_s for it to appear: over USB until
@@ -108,7 +112,7 @@ static int open_waiting(struct waiting *w, const char *sel, int timeout_s,
 {
 	int rc = open_once(sel, t, is_tcp(sel) ? 5000 : 0, err);
 
-	if (!absent(rc) || timeout_s <= 0)
+	if (!absent(w, sel, rc) || timeout_s <= 0)
 		return rc;
 	w->start = now_s();
 	wait_tick(w);
@@ -131,7 +135,7 @@ static int open_waiting(struct waiting *w, const char *sel, int timeout_s,
 		}
 		wait_tick(w);
 		rc = open_once(sel, t, TCP_CONNECT_MS, err);
-		if (!absent(rc))
+		if (!absent(w, sel, rc))
 			return rc;
 	}
 }
@@ -257,7 +261,8 @@ int rf_device_wait_fastboot(const struct rf_device_env *env, const char *serial,
 			    void *user, struct rf_transport **t,
 			    struct rf_fastboot *fb, char *err)
 {
-	struct waiting w = { .env = env, .tick = tick, .tick_user = user };
+	struct waiting w = { .env = env, .tick = tick, .tick_user = user,
+			     .coming_back = 1 };
 	const char *sel = env->selector;
 	int rc;
 
