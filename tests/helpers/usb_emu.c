@@ -649,6 +649,10 @@ void usb_emu_stop(struct usb_emu *u)
 		for (int k = 0; k < u->dev[i]->nattached; k++)
 			umockdev_testbed_detach_ioctl(u->tb, u->dev[i]->attached[k],
 						      NULL);
+	/* a request the worker thread was still answering holds the lock:
+	 * let it finish before the devices (and the test's models) go */
+	pthread_mutex_lock(&u->mu);
+	pthread_mutex_unlock(&u->mu);
 	/* the worker thread no longer calls us: free freely */
 	for (int i = 0; i < u->ndev; i++) {
 		struct usb_emu_dev *d = u->dev[i];
