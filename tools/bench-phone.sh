@@ -46,10 +46,10 @@ sync
 	"$RF" -s "tcp:127.0.0.1:$(cat "$DIR/port")" flash-image system "$DIR/piece.simg" \
 	>"$DIR/out" 2>"$DIR/err" || { echo "bench-phone: flash-image failed:" >&2; cat "$DIR/err" >&2; exit 1; }
 kill "$EMU_PID"; wait "$EMU_PID" 2>/dev/null || true; EMU_PID=""
-wrote=$(sed -n 's/.*the phone wrote for \([0-9.]*\) s.*/\1/p' "$DIR/out")
+wrote=$(sed -n 's/.*, written in \([0-9.]*\) s.*/\1/p' "$DIR/out")
 echo "one sparse piece of $((size / 1048576)) MiB ($size bytes) into a phone writing at 10 MB/s ($(awk "BEGIN {printf \"%.1f\", $size / 10e6}") s of silence expected):"
 sed 's/^/    /' "$DIR/out"
-echo "    wall $(cut -d' ' -f1 "$DIR/time.out") s, peak RSS $(($(cut -d' ' -f2 "$DIR/time.out") / 1024)) MiB, the phone wrote for ${wrote:-?} s (emulator: $(sed -n 's/.*took \([0-9.]*\) s/\1/p' "$DIR/emu.log") s)"
+echo "    wall $(cut -d' ' -f1 "$DIR/time.out") s, peak RSS $(($(cut -d' ' -f2 "$DIR/time.out") / 1024)) MiB, written in ${wrote:-?} s (the emulated phone's write: $(sed -n 's/.*took \([0-9.]*\) s/\1/p' "$DIR/emu.log") s)"
 
 echo "16 USB phones within the usbfs budget (umockdev):"
 [ -x "$ROOT/$B/tests/check_usb_station" ] ||

@@ -2,11 +2,14 @@
  * the device selector, how long to wait for the phone, the stop flag, and
  * where the phone's lines, the waits and the warnings go (the output
  * module). */
-#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "output.h"
+
+/* The stop flag main.c's signal handler sets; the layers below get a
+ * pointer to it. */
+volatile sig_atomic_t rf_interrupted;
 
 /* The phone writing: shown once it has been silent this long (a fast
  * write needs no line of its own). */
@@ -16,7 +19,6 @@
 static void phone_line(void *user, const char *kind, const char *text)
 {
 	(void)user;
-	out_status_clear();
 	if (!strcmp(kind, "INFO"))
 		out_verbose("phone: %s", text);
 	else
@@ -26,7 +28,6 @@ static void phone_line(void *user, const char *kind, const char *text)
 static void warn_line(void *user, const char *msg)
 {
 	(void)user;
-	out_status_clear();
 	out_warn("%s", msg);
 }
 
@@ -39,7 +40,7 @@ static void waiting_line(void *user, const char *what, int elapsed_s)
 		" (hold Volume-Down + Power)" : "";
 	(void)user;
 	if (elapsed_s < 0) {
-		out_status_clear(); /* the wait is over */
+		out_redraw("%s", ""); /* the wait is over */
 		return;
 	}
 	if (elapsed_s == 0 && out_is_json()) {
@@ -48,18 +49,20 @@ static void waiting_line(void *user, const char *what, int elapsed_s)
 		jw_str(&j, "for", what);
 		jw_end(&j);
 	}
-	if (out_status_visible())
-		out_status("waiting for %s%s ... %d s", what, how, elapsed_s);
+	if (out_is_tty())
+		out_redraw("waiting for %s%s ... %d s", what, how, elapsed_s);
 	else if (elapsed_s == 0)
 		out_verbose("waiting for %s%s", what, how);
 }
 
-/* The "writing on the phone" phase after a flash, erase, oem...: as
- * fastboot's "Writing 'system' OKAY [35.001s]", separate from sending. */
+/* The "writing on the phone" phase after a flash, erase, oem...: the
+ * time the silent phone has taken so far, redrawn on a terminal (the
+ * command's own result line says the total, as fastboot's "Writing
+ * 'system' OKAY [35.001s]"), and JSON phone_writing events. */
 static void writing_line(void *user, const char *cmd, double el, int done)
 {
-	static double json_last;
-	static int shown;
+	static _Thread_local double json_last;
+	static _Thread_local int shown;
 	(void)user;
 	if (!done && el < WRITING_SHOW_S)
 		return;
@@ -73,13 +76,10 @@ static void writing_line(void *user, const char *cmd, double el, int done)
 		json_last = el;
 	}
 	if (!done) {
-		out_status("  the phone is writing (%s) ... %.0f s", cmd, el);
+		out_redraw("  the phone is writing (%s) ... %.0f s", cmd, el);
 		shown = 1;
 		return;
 	}
-	out_status_clear();
-	if (shown)
-		out_msg("  %s: the phone wrote for %.1f s", cmd, el);
 	shown = 0;
 	json_last = 0;
 }

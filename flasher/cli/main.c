@@ -9,22 +9,21 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "interrupt_msg.h"
 #include "output.h"
 #include "rf_error.h"
 
 #define RF_VERSION "0.1.0"
 
-volatile sig_atomic_t rf_interrupted;
-
 static void on_signal(int sig)
 {
-	/* First signal: finish the download under way (the bootloader would
-	 * read the next command as image data), save progress, exit 130.
+	/* First signal: the command stops where it safely can, exit 130 --
+	 * a flash finishes the download under way (the bootloader would read
+	 * the next command as image data) and saves progress; the message
+	 * is the command's (interrupt_msg.h).
 	 * A second one more than half a second later: the user means it.
 	 * (GNU timeout delivers one signal twice, to the child and to its
 	 * process group: that must not count as two.) */
-	static const char msg[] = "romflash: stopping after the current download "
-				  "(interrupt again to quit at once)\n";
 	static struct timespec first;
 	struct timespec now;
 
@@ -38,33 +37,10 @@ static void on_signal(int sig)
 	}
 	first = now;
 	rf_interrupted = sig;
-	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+	size_t len;
+	const char *msg = rf_cli_interrupt_msg(&len); /* the command's words */
+	if (write(STDERR_FILENO, msg, len) < 0) {
 		/* nothing to do: we are in a signal handler */
-	}
-}
-
-static int parse_wait(const char *s, int *out)
-{
-	char *end;
-	long v;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > 24 * 3600)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
-int rf_exit_for(int e)
-{
-	switch (e) {
-	case RF_OK: return RF_EXIT_OK;
-	case RF_ENODEV:
-	case RF_EMULTIPLE: return RF_EXIT_NODEV;
-	case RF_EINVAL: return RF_EXIT_USAGE;
-	case RF_EFORMAT: return RF_EXIT_PACKAGE;
-	case RF_EINTR: return RF_EXIT_INTERRUPTED;
-	default: return RF_EXIT_DEVICE;
 	}
 }
 
@@ -90,19 +66,32 @@ static const struct {
 	{ "reboot", cmd_reboot, "[bootloader|recovery|sideload]", "reboot the phone" },
 };
 
-static void usage(FILE *f)
+/* Usage goes to stderr, always (output.h). */
+static void usage(void)
 {
-	fprintf(f, "usage: romflash [-s DEVICE] [-v|-q] [--json] [--wait SECONDS] COMMAND [ARGS]\n\n");
+	out_stderr("usage: romflash [-s DEVICE] [-v|-q] [--json] [--wait SECONDS] COMMAND [ARGS]\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(f, "  %-12s %-28s %s\n", commands[i].name, commands[i].args,
-			commands[i].help);
-	fprintf(f, "\nDEVICE: a USB serial number, usb:BUS-PORT[.PORT...], or tcp:HOST[:PORT]\n"
-		   "        (default: $ANDROID_SERIAL, else the only phone attached)\n"
-		   "--wait: seconds to wait for the phone to appear (default %d; 0: do not wait)\n"
-		   "MODE: keep-data (default), clean (wipes data), lock (wipes, relocks)\n"
-		   "Exit status: 0 done, 1 device/protocol failure, 2 usage, 3 package invalid,\n"
-		   "4 no/several/wrong device, 5 download failed, 130 interrupted.\n"
-		   "See romflash(1).\n", RF_WAIT_DEFAULT_S);
+		out_stderr("  %-12s %-28s %s", commands[i].name, commands[i].args,
+			  commands[i].help);
+	out_stderr("\nDEVICE: a USB serial number, usb:BUS-PORT[.PORT...], or tcp:HOST[:PORT]\n"
+		  "        (default: $ANDROID_SERIAL, else the only phone attached)\n"
+		  "--wait: seconds to wait for the phone to appear (default %d; 0: do not wait)\n"
+		  "MODE: keep-data (default), clean (wipes data), lock (wipes, relocks)\n"
+		  "Exit status: 0 done, 1 device/protocol failure, 2 usage, 3 package invalid,\n"
+		  "4 no/several/wrong device, 5 download failed, 130 interrupted.\n"
+		  "See romflash(1).", RF_WAIT_DEFAULT_S);
+}
+
+static int parse_wait(const char *s, int *out)
+{
+	char *end;
+	long v;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 24 * 3600)
+		return -1;
+	*out = (int)v;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -130,26 +119,26 @@ int main(int argc, char **argv)
 		case 'j': cli.json = 1; break;
 		case 'W':
 			if (parse_wait(optarg, &cli.wait_s)) {
-				fprintf(stderr, "romflash: --wait wants a number of "
-					"seconds (0: do not wait), not '%s'\n", optarg);
+				out_error("--wait wants a number of seconds (0: do "
+					  "not wait), not '%s'", optarg);
 				return RF_EXIT_USAGE;
 			}
 			break;
-		case 'h': usage(stdout); return RF_EXIT_OK;
-		case 'V': printf("romflash %s\n", RF_VERSION); return RF_EXIT_OK;
-		default: usage(stderr); return RF_EXIT_USAGE;
+		case 'h': usage(); return RF_EXIT_OK;
+		case 'V': out_value("romflash %s", RF_VERSION); return RF_EXIT_OK;
+		default: usage(); return RF_EXIT_USAGE;
 		}
 	}
 	/* as fastboot and adb do */
 	if (!cli.device && env_serial && *env_serial)
 		cli.device = env_serial;
 	if (cli.verbose && cli.quiet) {
-		fprintf(stderr, "romflash: -v and -q exclude each other\n");
+		out_error("-v and -q exclude each other");
 		return RF_EXIT_USAGE;
 	}
 	out_init(cli.json, cli.verbose, cli.quiet);
 	if (optind >= argc) {
-		usage(stderr);
+		usage();
 		return RF_EXIT_USAGE;
 	}
 
@@ -158,8 +147,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	/* a closed terminal or SSH session: stop as cleanly as on SIGTERM
-	 * (finish the download under way, save progress) */
+	/* a closed terminal or SSH session: stop as cleanly as on SIGTERM */
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -175,7 +163,7 @@ int main(int argc, char **argv)
 			return rc;
 		}
 	}
-	fprintf(stderr, "romflash: unknown command '%s'\n", argv[optind]);
-	usage(stderr);
+	out_error("unknown command '%s'", argv[optind]);
+	usage();
 	return RF_EXIT_USAGE;
 }
