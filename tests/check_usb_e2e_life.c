@@ -235,8 +235,12 @@ START_TEST(test_wrong_mode_hint)
 	ck_assert_msg(strstr(e2e_err, "usb:1-1 is in MTP or charging mode: hold "
 			     "Volume-Down + Power"), RF_OUTPUT);
 	ck_assert_int_eq(usb_emu_add(u, &adb, e2e_errbuf), 1);
-	ck_assert_msg(e2e_rf("--wait", "0", "-s", "ADB02", "getvar", "product", NULL) == 4,
+	/* a phone in an adb mode does not come into fastboot by itself: said
+	 * at once, not after the wait (flash then offers to move it) */
+	double t0 = phone_now_s();
+	ck_assert_msg(e2e_rf("--wait", "20", "-s", "ADB02", "getvar", "product", NULL) == 4,
 		      RF_OUTPUT);
+	ck_assert_msg(phone_now_s() - t0 < 10, "waited %.1f s", phone_now_s() - t0);
 	ck_assert_msg(strstr(e2e_err, "ADB02 (usb:1-2) is in adb mode"), RF_OUTPUT);
 	usb_emu_stop(u);
 }

@@ -104,6 +104,24 @@ static int absent(const struct waiting *w, const char *sel, int rc)
 		(w->coming_back && is_tcp(sel) && rc == RF_EDISCONNECTED);
 }
 
+/* The phone asked for (any, without a selector) is attached in an adb
+ * mode (Android, recovery): it will not come into fastboot by itself, so
+ * the caller is told at once (it may offer to move it: adb_ui.c). */
+static int in_adb_mode(const char *sel)
+{
+	struct rf_usb_devinfo *d = NULL;
+	size_t n = 0;
+	char e[RF_ERRLEN];
+	int found = 0;
+
+	if (rf_usb_list(1u << RF_USB_PROTO_ADB, &d, &n, e))
+		n = 0;
+	for (size_t i = 0; i < n && !found; i++)
+		found = !sel || !strcmp(sel, d[i].serial) || !strcmp(sel, d[i].location);
+	free(d);
+	return found;
+}
+
 /* Open `sel`, waiting up to timeout_s for it to appear: over USB until
  * hotplug (or a rescan) shows it, over TCP by connecting again every
  * 250 ms while the address refuses. */
@@ -113,6 +131,8 @@ static int open_waiting(struct waiting *w, const char *sel, int timeout_s,
 	int rc = open_once(sel, t, is_tcp(sel) ? 5000 : 0, err);
 
 	if (!absent(w, sel, rc) || timeout_s <= 0)
+		return rc;
+	if (!w->coming_back && !is_tcp(sel) && in_adb_mode(sel))
 		return rc;
 	w->start = now_s();
 	wait_tick(w);
