@@ -45,6 +45,12 @@ emu_stop D
 emu_start W "$T/w" --fail reboot
 j -s "$W_DEV" flash "$MOD" || fail "refused reboot: $(tail -n 3 "$T/stderr")"
 emu_stop W
+# a phone writing slowly (the writing phase), a phone not there yet (the wait)
+emu_start S "$T/s" --write-rate 0.2
+j -s "$S_DEV" flash-image boot "$T/small.img" || fail "slow flash-image"
+emu_stop S
+CLOSED=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+j --wait 1 -s "tcp:127.0.0.1:$CLOSED" getvar product && fail "getvar of a closed port worked"
 j catalog || fail catalog
 emu_start E "$T/e"
 j -s "$E_DEV" reboot || fail reboot

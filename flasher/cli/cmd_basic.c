@@ -56,15 +56,24 @@ int cmd_devices(struct rf_cli *cli, int argc, char **argv)
 			jw_str(&j, "mode", r[i].mode);
 			jw_str(&j, "product", r[i].product);
 			jw_str(&j, "location", r[i].location);
+			jw_str(&j, "speed", r[i].speed);
+			jw_str(&j, "state", r[i].state);
+			jw_str(&j, "note", r[i].note);
 			jw_end(&j);
 		}
 	} else if (n) {
-		out_msg("%s%-20s %-9s %-16s %s%s", out_c("bold"), "SERIAL", "MODE",
-			"PRODUCT", "LOCATION", out_c("reset"));
-		for (size_t i = 0; i < n; i++)
-			out_msg("%-20s %-9s %-16s %s", r[i].serial[0] ? r[i].serial : "?",
+		out_msg("%s%-20s %-9s %-16s %-12s %s%s", out_c("bold"), "SERIAL", "MODE",
+			"PRODUCT", "LOCATION", "STATE", out_c("reset"));
+		for (size_t i = 0; i < n; i++) {
+			int ok = !strcmp(r[i].state, "ok");
+			out_msg("%-20s %-9s %-16s %-12s %s%s%s", r[i].serial[0] ? r[i].serial : "?",
 				r[i].mode, r[i].product[0] ? r[i].product : "-",
-				r[i].location);
+				r[i].location, ok ? "" : out_c("yellow"), r[i].state,
+				ok ? "" : out_c("reset"));
+			/* what is wrong and the fix, under the phone it is about */
+			if (r[i].note[0])
+				out_msg("    %s", r[i].note);
+		}
 	}
 	free(r);
 	if (!n) {
@@ -326,8 +335,14 @@ static int simple_op(struct rf_cli *cli, const char *what, const char *part,
 		emit_step("step_failed", what, part, 0, out_now() - t0, fb.err);
 		rc = fail(rc, what, fb.err);
 	} else {
-		emit_step("step_done", what, part, 0, out_now() - t0, NULL);
-		out_msg("%sOK%s %s", out_c("green"), out_c("reset"), done_msg);
+		double took = out_now() - t0;
+		emit_step("step_done", what, part, 0, took, NULL);
+		/* an erase can keep the phone busy for a while: say how long */
+		if (took >= 1.0)
+			out_msg("%sOK%s %s (%.1f s)", out_c("green"), out_c("reset"),
+				done_msg, took);
+		else
+			out_msg("%sOK%s %s", out_c("green"), out_c("reset"), done_msg);
 	}
 	rf_transport_close(t);
 	return rc;
@@ -358,7 +373,8 @@ int cmd_reboot(struct rf_cli *cli, int argc, char **argv)
 		return simple_op(cli, "reboot", NULL, NULL, rf_fb_reboot, "rebooting");
 	if (!strcmp(to, "bootloader"))
 		return simple_op(cli, "reboot-bootloader", NULL, NULL,
-				 rf_fb_reboot_bootloader, "rebooting into the bootloader");
+				 rf_fb_reboot_bootloader,
+				 "the phone left to restart into the bootloader");
 	if (!strcmp(to, "recovery"))
 		return simple_op(cli, "reboot-recovery", NULL, NULL,
 				 rf_fb_reboot_recovery, "rebooting into recovery");

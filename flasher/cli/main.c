@@ -1,4 +1,5 @@
 /* romflash: the command line.  Global options, then a command. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -68,15 +69,29 @@ static const struct {
 /* Usage goes to stderr, always (output.h). */
 static void usage(void)
 {
-	out_stderr("usage: romflash [-s DEVICE] [-v|-q] [--json] COMMAND [ARGS]\n");
+	out_stderr("usage: romflash [-s DEVICE] [-v|-q] [--json] [--wait SECONDS] COMMAND [ARGS]\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		out_stderr("  %-12s %-28s %s", commands[i].name, commands[i].args,
 			  commands[i].help);
 	out_stderr("\nDEVICE: a USB serial number, usb:BUS-PORT[.PORT...], or tcp:HOST[:PORT]\n"
+		  "        (default: $ANDROID_SERIAL, else the only phone attached)\n"
+		  "--wait: seconds to wait for the phone to appear (default %d; 0: do not wait)\n"
 		  "MODE: keep-data (default), clean (wipes data), lock (wipes, relocks)\n"
 		  "Exit status: 0 done, 1 device/protocol failure, 2 usage, 3 package invalid,\n"
 		  "4 no/several/wrong device, 5 download failed, 130 interrupted.\n"
-		  "See romflash(1).");
+		  "See romflash(1).", RF_WAIT_DEFAULT_S);
+}
+
+static int parse_wait(const char *s, int *out)
+{
+	char *end;
+	long v;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 24 * 3600)
+		return -1;
+	*out = (int)v;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -87,9 +102,11 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "wait", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct rf_cli cli = { 0 };
+	struct rf_cli cli = { .wait_s = RF_WAIT_DEFAULT_S };
+	const char *env_serial = getenv("ANDROID_SERIAL");
 	struct sigaction sa;
 	int c;
 
@@ -100,11 +117,21 @@ int main(int argc, char **argv)
 		case 'v': cli.verbose = 1; break;
 		case 'q': cli.quiet = 1; break;
 		case 'j': cli.json = 1; break;
+		case 'W':
+			if (parse_wait(optarg, &cli.wait_s)) {
+				out_error("--wait wants a number of seconds (0: do "
+					  "not wait), not '%s'", optarg);
+				return RF_EXIT_USAGE;
+			}
+			break;
 		case 'h': usage(); return RF_EXIT_OK;
 		case 'V': out_value("romflash %s", RF_VERSION); return RF_EXIT_OK;
 		default: usage(); return RF_EXIT_USAGE;
 		}
 	}
+	/* as fastboot and adb do */
+	if (!cli.device && env_serial && *env_serial)
+		cli.device = env_serial;
 	if (cli.verbose && cli.quiet) {
 		out_error("-v and -q exclude each other");
 		return RF_EXIT_USAGE;
@@ -120,6 +147,8 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a closed terminal or SSH session: stop as cleanly as on SIGTERM */
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {

@@ -60,7 +60,7 @@ struct emu {
 	long long cut_after;
 	double throttle_mbps;
 	double write_mbps;
-	int reboot_delay_ms, no_return, info_lines, unlocked;
+	int reboot_delay_ms, leave_delay_ms, no_return, info_lines, unlocked;
 	struct emu_var *vars;
 	size_t nvars;
 	unsigned long long other_size;  /* other_parts_mib in bytes */
@@ -82,6 +82,7 @@ struct emu {
 	unsigned long long total_dl; /* all download bytes ever, for cut_after */
 	double link_free; /* throttle: when the link is next idle (s) */
 	double link_idle; /* throttle: idle time lost in this download (s) */
+	double busy_until; /* eMMC pace: writing until then (monotonic s) */
 
 	/* reply queue */
 	char (*q)[EMU_MSG + 1];
@@ -499,15 +500,6 @@ static void start_download(struct emu *e, const char *arg)
 	e->link_idle = 0;
 }
 
-static void sleep_s(double s)
-{
-	if (s <= 0)
-		return;
-	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static void do_flash(struct emu *e, const char *arg)
 {
 	const struct part_def *t[MAX_TARGETS];
@@ -522,12 +514,19 @@ static void do_flash(struct emu *e, const char *arg)
 	}
 	double t0 = mono_now();
 	const char *why = flash_data(e, t, nt);
+	double took = mono_now() - t0;
 	/* A real eMMC takes its time and LK says nothing meanwhile: the
-	 * host sees a silent link until the final reply. */
-	if (e->write_mbps > 0)
-		sleep_s((double)e->dl_size / (e->write_mbps * 1e6) - (mono_now() - t0));
+	 * reply is held until then (emu_reply), without blocking the
+	 * transport's thread (one umockdev thread serves every USB phone). */
+	if (e->write_mbps > 0) {
+		double pace = (double)e->dl_size / (e->write_mbps * 1e6);
+		if (pace > took) {
+			e->busy_until = t0 + pace;
+			took = pace;
+		}
+	}
 	if (e->throttle_mbps > 0 || e->write_mbps > 0)
-		fprintf(stderr, "emu: flash:%s took %.3f s\n", arg, mono_now() - t0);
+		fprintf(stderr, "emu: flash:%s took %.3f s\n", arg, took);
 	if (why) {
 		push(e, "FAIL%s", why);
 		return;
@@ -788,6 +787,7 @@ struct emu *emu_new(const struct emu_opts *o, char *err)
 	e->throttle_mbps = o->throttle_mbps;
 	e->write_mbps = o->write_mbps;
 	e->reboot_delay_ms = o->reboot_delay_ms;
+	e->leave_delay_ms = o->leave_delay_ms;
 	e->no_return = o->no_return;
 	e->info_lines = o->info_lines;
 	e->unlocked = o->unlocked;
@@ -861,7 +861,7 @@ enum emu_link emu_receive(struct emu *e, const void *buf, size_t len)
 
 size_t emu_reply(struct emu *e, void *buf, size_t cap)
 {
-	if (e->q_len == 0)
+	if (e->q_len == 0 || emu_busy_s(e) > 0)
 		return 0;
 	const char *m = e->q[e->q_head];
 	size_t n = strlen(m);
@@ -888,6 +888,7 @@ void emu_reset_link(struct emu *e)
 	e->link = EMU_ONLINE;
 	e->in_download = 0;
 	e->have_data = 0;
+	e->busy_until = 0;
 	e->q_head = e->q_len = 0;
 	write_state(e, "online");
 }
@@ -897,21 +898,43 @@ int emu_reboot_delay_ms(const struct emu *e)
 	return e->reboot_delay_ms;
 }
 
+double emu_busy_s(const struct emu *e)
+{
+	double left = e->busy_until > 0 ? e->busy_until - mono_now() : 0;
+	return left > 0 ? left : 0;
+}
+
+int emu_leave_delay_ms(const struct emu *e)
+{
+	return e->leave_delay_ms;
+}
+
 uint64_t emu_download_remaining(const struct emu *e)
 {
 	return e->in_download ? e->dl_size - e->dl_got : 0;
 }
 
-void emu_host_closed(struct emu *e)
+/* The host's side of the link is gone: a download in progress is
+ * abandoned and replies not read are dropped. */
+static void forget_host(struct emu *e, const char *how)
 {
 	if (e->in_download) {
 		/* a real LK would now take the next command as data: tests
 		 * look for this line to prove a host never does it */
-		fprintf(stderr, "emu: host closed the connection mid-download "
-			"(%llu of %llu bytes)\n", (unsigned long long)e->dl_got,
-			(unsigned long long)e->dl_size);
+		fprintf(stderr, "emu: %s mid-download (%llu of %llu bytes)\n", how,
+			(unsigned long long)e->dl_got, (unsigned long long)e->dl_size);
 		e->in_download = 0;
 		e->have_data = 0;
 	}
 	e->q_head = e->q_len = 0;
+}
+
+void emu_host_closed(struct emu *e)
+{
+	forget_host(e, "host closed the connection");
+}
+
+void emu_bus_reset(struct emu *e)
+{
+	forget_host(e, "USB reset");
 }

@@ -34,7 +34,7 @@ static void usage(FILE *f)
 		"usage: romflash-emu --state DIR [--port N] [--port-file F] [--pidfile F]\n"
 		"         [--serial S] [--product P] [--max-download 0xN] [--max-download-text T]\n"
 		"         [--fail CMD] [--cut-after BYTES] [--throttle MB/S] [--write-rate MB/S]\n"
-		"         [--reboot-delay MS] [--no-return] [--info-lines N]\n"
+		"         [--reboot-delay MS] [--leave-delay MS] [--no-return] [--info-lines N]\n"
 		"         [--vars 'k=v;k=v'] [--locked] [--other-partitions MIB]\n"
 		"       adb modes: --adb device|recovery|sideload [--adb-device NAME] [--adb-old]\n"
 		"         [--order seq|tail|random] [--seed N] [--passes N] [--auth KEYS]\n"
@@ -154,6 +154,7 @@ int main(int argc, char **argv)
 		{"cut-after", 1, 0, 'c'},    {"throttle", 1, 0, 't'},
 		{"write-rate", 1, 0, 'w'},
 		{"reboot-delay", 1, 0, 'r'}, {"no-return", 0, 0, 'n'},
+		{"leave-delay", 1, 0, 'L'},
 		{"info-lines", 1, 0, 'i'},   {"vars", 1, 0, 'v'},
 		{"pidfile", 1, 0, 'F'},      {"locked", 0, 0, 'l'},
 		{"other-partitions", 1, 0, 'o'},
@@ -219,6 +220,11 @@ int main(int argc, char **argv)
 			if (parse_num(optarg, &v) < 0 || v < 0 || v > 600000)
 				goto bad;
 			o.reboot_delay_ms = (int)v;
+			break;
+		case 'L':
+			if (parse_num(optarg, &v) < 0 || v < 0 || v > 600000)
+				goto bad;
+			o.leave_delay_ms = (int)v;
 			break;
 		case 'n': o.no_return = 1; break;
 		case 'i':
