@@ -1,7 +1,8 @@
 /* libFuzzer harness: the bootloader's replies (protocol/fastboot.c).
  *
  * Input: a byte choosing which commands of a flash session the host sends
- * (bit i: command i of the list in `session`, all when 0), then the
+ * (bit i: command i of the list in `session`, all when 0; the first is
+ * the check of what an earlier run left, rf_fb_sync), then the
  * phone's replies, each a length byte and that many bytes (240: a read
  * that times out, 241: the cable pulled; a reply longer than a read takes
  * is refused by the transport, as USB's is).  After the last reply the
@@ -9,7 +10,8 @@
  *
  * Whatever the phone says: no crash; getvar values are terminated and
  * trimmed, a max-download-size is usable, a FAIL's text and every message
- * are terminated; and on the wire every command is a protocol command (at
+ * are terminated, each writing command's wait is opened once and closed
+ * once (on_wait); and on the wire every command is a protocol command (at
  * most 64 printable bytes) and image bytes go out only after a download
  * the phone accepted (DATA of exactly the size asked), never more than
  * announced, with no command before all of them went. */
@@ -23,6 +25,30 @@
 
 #define DATA_BYTE 0xee /* image bytes: never in a command */
 #define IMAGE_LEN 3000
+
+/* The writing phase of each writing command: opened when it was sent,
+ * closed once by its reply or error. */
+struct waits {
+	char open[RF_FB_CMD_MAX + 1];
+	int depth;
+};
+
+static void on_wait(void *user, const char *cmd, double elapsed, int done)
+{
+	struct waits *w = user;
+	if (!rf_fb_is_writing(cmd) || elapsed < 0 || (done != 0 && done != 1))
+		abort();
+	if (!done && elapsed == 0) { /* the start */
+		if (w->depth)
+			abort();
+		w->depth = 1;
+		snprintf(w->open, sizeof w->open, "%s", cmd);
+	} else if (!w->depth || strcmp(w->open, cmd)) {
+		abort(); /* a tick or an end of no wait */
+	} else if (done) {
+		w->depth = 0;
+	}
+}
 
 static void info(void *user, const char *kind, const char *text)
 {
@@ -68,14 +94,18 @@ static void session(struct rf_fastboot *fb, uint8_t which)
 	for (int i = 0; i < 8; i++) {
 		if (which && !(which & (1u << i)))
 			continue;
+		char stale[96];
 		switch (i) {
-		case 0: getvar(fb, "product", RF_FB_RESP_MAX + 1); break;
-		case 1: getvar(fb, "anti", 4); break;
-		case 2: download(fb); break;
-		case 3: rf_fb_flash(fb, "boot"); break;
-		case 4: rf_fb_erase(fb, "cache"); break;
-		case 5: rf_fb_oem(fb, "lock"); break;
-		case 6: rf_fb_command(fb, "getvar:all", NULL); break;
+		case 0:
+			rf_fb_sync(fb, stale, sizeof stale);
+			fz_check_str(stale, sizeof stale);
+			break;
+		case 1: getvar(fb, "product", RF_FB_RESP_MAX + 1); break;
+		case 2: getvar(fb, "anti", 4); break;
+		case 3: download(fb); break;
+		case 4: rf_fb_flash(fb, "boot"); break;
+		case 5: rf_fb_erase(fb, "cache"); break;
+		case 6: rf_fb_oem(fb, "lock"); break;
 		default: rf_fb_reboot_bootloader(fb); break;
 		}
 		fz_check_str(fb->err, sizeof fb->err);
@@ -124,6 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct fake_transport *f = fake_transport_new();
 	uint8_t which = fz_u8(&in);
 	struct rf_fastboot fb;
+	struct waits waits = { "", 0 };
 
 	while (in.off < in.len) {
 		uint8_t n = fz_u8(&in);
@@ -140,7 +171,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	fake_transport_reply_error(f, RF_EDISCONNECTED);
 	rf_fb_init(&fb, &f->t);
 	fb.on_info = info;
+	fb.on_wait = on_wait;
+	fb.user = &waits;
 	session(&fb, which);
+	if (waits.depth)
+		abort(); /* a writing phase never closed */
 	check_wire(f);
 	rf_transport_close(&f->t);
 	return 0;
