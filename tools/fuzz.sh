@@ -49,7 +49,7 @@ sys.stdout.buffer.write(b)' >"$OUT/seed.raw"
 	echo "fuzz: building $bin"
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iprotocol \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		$defs -o "$bin" "tests/fuzz/fuzz_$t.c" "protocol/$t.c" \
+		$defs -o "$bin" "tests/fuzz/fuzz_$t.c" protocol/"$t"*.c \
 		protocol/rf_error.c $libs
 	echo "fuzz: running $t for ${FUZZ_SECONDS}s (corpus $corpus)"
 	"$bin" -max_total_time="$FUZZ_SECONDS" -max_len=65536 \
