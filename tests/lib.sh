@@ -3,8 +3,9 @@
 #   . "$ROOT/tests/lib.sh"; lib_init t_name
 #
 # lib_init makes a private temporary folder $T, points ROMFLASH_STATE_DIR
-# into it (saved flash progress never touches the user's), and installs a
-# trap that stops every emulator this test started and removes $T.
+# and XDG_CACHE_HOME into it (saved flash progress and verification records
+# never touch the user's), and installs a trap that stops every emulator
+# this test started and removes $T.
 #
 #   emu_start NAME STATEDIR [romflash-emu options]   NAME_PORT, NAME_PID, NAME_DEV
 #                     (a --port N among the options overrides the free port)
@@ -59,7 +60,8 @@ lib_init() {
 	done
 	T=$(mktemp -d "/tmp/$1.XXXXXX") || exit 1
 	ROMFLASH_STATE_DIR="$T/progress"
-	export ROMFLASH_STATE_DIR
+	XDG_CACHE_HOME="$T/cache"
+	export ROMFLASH_STATE_DIR XDG_CACHE_HOME
 	trap lib_cleanup EXIT
 	trap 'exit 143' INT TERM
 }

@@ -13,6 +13,7 @@
 #include "flash_exec.h"
 #include "output.h"
 #include "package.h"
+#include "pkg_record.h"
 #include "plan.h"
 #include "resume.h"
 #include "transport_usb.h"
@@ -285,6 +286,11 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	po.refuse_zip = 1;
 	po.gz_index = 1; /* images in script order without re-reading the file */
 	po.cancel = &rf_interrupted;
+	/* a file verified before (unchanged since) is not read whole again:
+	 * its window digests still check every byte sent */
+	char records[4096];
+	rf_pkg_record_dir(records, sizeof records);
+	po.record_dir = records;
 	{
 		struct rf_progress vp;
 		progress_start(&vp, "checking the package", NULL, 0);
@@ -309,6 +315,8 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	}
 	if (pkg.kind == RF_PKG_DIR)
 		out_warn("a folder cannot be checked against the package's MD5; flashing it as it is");
+	if (pkg.from_record)
+		out_msg("  verified when this very file was first read (its bytes are checked again as they are sent)");
 	rc = rf_plan_build(&pl, &pkg, a.mode, RF_DEFAULT_MAX_DL);
 	if (rc) {
 		out_error("%s", pl.err);

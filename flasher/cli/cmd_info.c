@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "output.h"
 #include "package.h"
+#include "pkg_record.h"
 
 static const char *or_unknown(int known, const char *s)
 {
@@ -71,7 +72,10 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 		out_error("info: --md5 wants 32 hex digits");
 		return RF_EXIT_USAGE;
 	}
-	struct rf_pkg_opts po = { .md5 = md5, .cancel = &rf_interrupted };
+	char records[4096];
+	rf_pkg_record_dir(records, sizeof records);
+	struct rf_pkg_opts po = { .md5 = md5, .cancel = &rf_interrupted,
+				  .record_dir = records };
 	rc = rf_pkg_open(&p, argv[optind], &po);
 	if (rc) {
 		out_error("info: %s", p.err);
@@ -110,6 +114,7 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 		jw_str(&j, "md5", p.md5[0] ? p.md5 : NULL);
 		jw_str(&j, "md5_verified", rf_md5_state_name(p.md5_state));
 		jw_str(&j, "md5_expected", p.md5_expected[0] ? p.md5_expected : NULL);
+		jw_bool(&j, "from_record", p.from_record);
 		jw_end(&j);
 	} else {
 		out_msg("Package   %s (%s)", p.path, out_size(p.file_size, a, sizeof a));
@@ -132,7 +137,9 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 				known ? ")" : "");
 		out_msg("Android   %s", or_unknown(known, n->android));
 		if (p.md5[0])
-			out_msg("MD5       %s %s", p.md5, md5_words(&p));
+			out_msg("MD5       %s %s%s", p.md5, md5_words(&p),
+				p.from_record ? " (when this very file was first "
+						"read: verification record)" : "");
 		else
 			out_msg("MD5       %s", md5_words(&p));
 		if (p.kind != RF_PKG_ZIP) {

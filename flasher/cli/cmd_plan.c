@@ -14,6 +14,7 @@
 #include "fastboot.h"
 #include "output.h"
 #include "package.h"
+#include "pkg_record.h"
 #include "plan.h"
 #include "script.h"
 
@@ -336,8 +337,11 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 		out_error("plan: --md5 wants 32 hex digits");
 		return RF_EXIT_USAGE;
 	}
+	char records[4096];
+	rf_pkg_record_dir(records, sizeof records);
 	struct rf_pkg_opts po = { .md5 = md5, .refuse_zip = 1,
-				  .cancel = &rf_interrupted };
+				  .cancel = &rf_interrupted,
+				  .record_dir = records };
 	rc = rf_pkg_open(&pkg, argv[optind], &po);
 	if (rc) {
 		out_error("plan: %s", pkg.err);

@@ -156,14 +156,17 @@ static void w_package(struct wr *w, const struct rf_package *p,
 }
 
 struct aged {
-	time_t mtime;
+	struct timespec mtime;
 	char name[256];
 };
 
 static int by_age(const void *a, const void *b)
 {
 	const struct aged *x = a, *y = b;
-	return x->mtime < y->mtime ? -1 : x->mtime > y->mtime;
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 :
+	       x->mtime.tv_nsec > y->mtime.tv_nsec;
 }
 
 /* Keep the RF_PKG_RECORDS newest records (and nothing else there). */
@@ -182,7 +185,7 @@ static void prune(const char *dir)
 		if (de->d_name[0] == '.' || stat(path, &sb) < 0 ||
 		    !S_ISREG(sb.st_mode))
 			continue;
-		v[n].mtime = sb.st_mtime;
+		v[n].mtime = sb.st_mtim;
 		rf_strlcpy(v[n++].name, de->d_name, sizeof v->name);
 	}
 	closedir(d);

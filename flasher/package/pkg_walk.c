@@ -16,9 +16,12 @@
 
 #define UPDATER_SCRIPT "META-INF/com/google/android/updater-script"
 #define MAX_UPDATER_SCRIPT (4u << 20)
-/* The tar stream besides its entries' data: headers (long names and pax
- * records included) and padding. */
-#define TAR_OVERHEAD (64ull << 20)
+/* How far the inflater may get past the data of the last header read: the
+ * next headers (long names and pax records included, which libarchive
+ * bounds to a few MiB), padding, and the inflater's read-ahead (8 MiB).
+ * Zeros where the next header should be, or after the tar's end, cost no
+ * more than this. */
+#define ENTRY_SLACK (32ull << 20)
 /* After the tar's end-of-archive marker: its record padding (10 KiB for
  * GNU tar), nothing more. */
 #define AFTER_TAR_END (1u << 20)
@@ -223,6 +226,10 @@ static int walk_entries(struct rf_package *p, struct stream *st,
 			return RF_EFORMAT;
 		if ((rc = entry_path(p, e, zip, path, sizeof path)))
 			return rc;
+		/* the inflated stream holds this entry's data, then the next
+		 * header: a gzip bomb stops there */
+		rf_gzr_set_limit(st->g, (uint64_t)archive_filter_bytes(a, 0) +
+				 (uint64_t)archive_entry_size(e) + ENTRY_SLACK);
 		if (archive_entry_filetype(e) != AE_IFDIR && *path &&
 		    (rc = walk_file(p, st, a, e, path, zip)))
 			return rc;
@@ -239,7 +246,7 @@ static int open_pass(struct rf_package *p, const struct rf_pkg_opts *o,
 	if (rc)
 		return rc;
 	rf_gzr_record_windows(st->g, &p->win);
-	rf_gzr_set_limit(st->g, RF_PKG_MAX_TOTAL + TAR_OVERHEAD);
+	rf_gzr_set_limit(st->g, ENTRY_SLACK);
 	if (!zip && o && (o->gz_index || o->record_dir))
 		rf_gzr_index_every(st->g, o->gz_index_step ? o->gz_index_step
 							   : RF_PKG_GZ_INDEX_STEP);
