@@ -565,8 +565,10 @@ static int next_slot(struct rf_gzr *g, const void **buf, size_t *len)
 		g->holding = 0;
 		pthread_cond_broadcast(&g->cv);
 	}
-	while (*cons == *prod && !g->th_rc &&
-	       !(g->gunzip ? g->inf_done : g->in_eof))
+	/* gunzipping, a reader's error reaches the caller through the
+	 * inflater, once it has inflated every byte read before it */
+	while (*cons == *prod &&
+	       !(g->gunzip ? g->inf_done : g->in_eof || g->th_rc))
 		pthread_cond_wait(&g->cv, &g->mu);
 	if (*cons < *prod) {
 		struct slot *s = &ring[*cons % (uint64_t)n];
