@@ -6,7 +6,8 @@
 # bootloader (LK) would refuse halfway through a write -- an image of
 # fewer than 28 bytes that begins with the sparse magic, a sparse image
 # of 1020-byte blocks, one with a CRC32 chunk: plan and flash exit 3
-# before any write.
+# before any write (and flash-image of a 3-byte image that begins like the
+# sparse magic).
 # Env (tests/run-all): ROMFLASH, ROMFLASH_EMU, ROOT, B.
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -70,6 +71,9 @@ for k in tiny crc; do
 	md5=$(md5sum "$T/$k.tgz" | cut -c1-32)
 	refuse "flash $k" "images/boot.img" -s "$E_DEV" flash "$T/$k.tgz" --md5 "$md5"
 done
+printf '\072\377\046' >"$T/short.img"
+refuse "flash-image short" "begin like a sparse image" -s "$E_DEV" \
+	flash-image boot "$T/short.img"
 emu_stop E
 no_writes "$T/phone"
 

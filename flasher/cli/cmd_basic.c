@@ -183,6 +183,12 @@ int cmd_flash_image(struct rf_cli *cli, int argc, char **argv)
 	} else {
 		rf_sparse_layout_raw(&layout, fr.size, RF_SPARSE_DEFAULT_BLOCK);
 	}
+	/* what the bootloader would refuse halfway through the write */
+	if (rf_sparse_lk_check(head, fr.size, layout.is_sparse ? &layout : NULL, err)) {
+		out_error("flash-image: %s: %s", argv[2], err);
+		ex = RF_EXIT_PACKAGE;
+		goto out;
+	}
 	img.read = rf_file_read;
 	img.ctx = &fr;
 	img.read_err = fr.err;

@@ -81,7 +81,7 @@ struct rf_pkg_file *rf_pkg_add_file(struct rf_package *p, const char *path,
 	return f;
 }
 
-void rf_pkg_free_file(struct rf_pkg_file *f)
+static void free_file(struct rf_pkg_file *f)
 {
 	free(f->path);
 	rf_winsums_free(&f->win);
@@ -96,7 +96,7 @@ void rf_pkg_free_file(struct rf_pkg_file *f)
 void rf_pkg_close(struct rf_package *p)
 {
 	for (size_t i = 0; i < p->nfiles; i++)
-		rf_pkg_free_file(&p->files[i]);
+		free_file(&p->files[i]);
 	free(p->files);
 	p->files = NULL;
 	p->nfiles = 0;

@@ -15,7 +15,6 @@ int rf_pkg_is_script_name(const char *base);
  * there are too many; message in p->err). */
 struct rf_pkg_file *rf_pkg_add_file(struct rf_package *p, const char *path,
 				    uint64_t size);
-void rf_pkg_free_file(struct rf_pkg_file *f);
 
 /* Reads an image (an archive entry or a file) for pkg_image.c, feeding
  * the window digests of the file when `rec` is set. */

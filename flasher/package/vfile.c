@@ -19,20 +19,6 @@ void rf_winsums_free(struct rf_winsums *ws)
 	memset(ws, 0, sizeof *ws);
 }
 
-int rf_winsums_copy(struct rf_winsums *to, const struct rf_winsums *from)
-{
-	memset(to, 0, sizeof *to);
-	if (from->n) {
-		to->sha = malloc(from->n * sizeof *to->sha);
-		if (!to->sha)
-			return RF_ENOMEM;
-		memcpy(to->sha, from->sha, from->n * sizeof *to->sha);
-	}
-	to->size = from->size;
-	to->n = to->cap = from->n;
-	return RF_OK;
-}
-
 /* Room for one more window digest. */
 static unsigned char *next_slot(struct rf_winsums *ws)
 {

@@ -32,8 +32,6 @@ struct rf_winsums {
 };
 
 void rf_winsums_free(struct rf_winsums *ws);
-/* A copy of `from` (sha NULL when it has no window). */
-int rf_winsums_copy(struct rf_winsums *to, const struct rf_winsums *from);
 
 /* Records the digests of bytes fed in order, in pieces of any size. */
 struct rf_winrec {
