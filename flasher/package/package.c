@@ -106,6 +106,30 @@ void rf_pkg_close(struct rf_package *p)
 	p->ngz_points = 0;
 }
 
+int rf_pkg_norm_path(const char *name, char *out, size_t cap)
+{
+	size_t n = 0;
+	while (*name) {
+		const char *sl = strchr(name, '/');
+		size_t l = sl ? (size_t)(sl - name) : strlen(name);
+		if (l == 2 && !strncmp(name, "..", 2))
+			return -1;
+		if (l && !(l == 1 && *name == '.')) {
+			if (n + l + 2 > cap)
+				return 0;
+			if (n)
+				out[n++] = '/';
+			memcpy(out + n, name, l);
+			n += l;
+		}
+		name += l;
+		if (*name == '/')
+			name++;
+	}
+	out[n] = 0;
+	return 1;
+}
+
 const struct rf_pkg_file *rf_pkg_find(const struct rf_package *p,
 				      const char *rel)
 {

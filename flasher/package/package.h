@@ -130,6 +130,11 @@ void rf_pkg_close(struct rf_package *p);
 /* A file by its path relative to the top folder, or NULL. */
 const struct rf_pkg_file *rf_pkg_find(const struct rf_package *p,
 				      const char *rel);
+/* An archive entry's name as the listing has it: "." components and
+ * repeated '/' dropped.  1 done, 0 when it does not fit `cap`, -1 when a
+ * component is ".." (never a package file). */
+int rf_pkg_norm_path(const char *name, char *out, size_t cap);
+
 /* Scripts present ("flash_all.sh flash_all_lock.sh ..."), for messages. */
 void rf_pkg_scripts(const struct rf_package *p, char *out, size_t cap);
 

@@ -119,25 +119,10 @@ int rf_ps_pass_open_at(struct rf_pkg_stream *s, const struct rf_gz_point *pt,
 static int entry_rel(const struct rf_pkg_stream *s, const char *name,
 		     char *out, size_t cap)
 {
-	size_t n = 0;
-	if (!name)
+	size_t n;
+	if (!name || rf_pkg_norm_path(name, out, cap) != 1)
 		return 0;
-	while (*name) {
-		const char *sl = strchr(name, '/');
-		size_t l = sl ? (size_t)(sl - name) : strlen(name);
-		if (l && !(l == 1 && *name == '.')) {
-			if (n + l + 2 > cap)
-				return 0;
-			if (n)
-				out[n++] = '/';
-			memcpy(out + n, name, l);
-			n += l;
-		}
-		name += l;
-		if (*name == '/')
-			name++;
-	}
-	out[n] = 0;
+	n = strlen(out);
 	const char *top = s->pkg->top;
 	size_t tl = strlen(top);
 	if (!tl)

@@ -38,8 +38,7 @@ static int depth_of(const char *path)
 static int normalise(struct rf_package *p, const char *name, char *out,
 		     size_t cap)
 {
-	size_t n = 0;
-	const char *s = name;
+	int r;
 	if (!name || !*name)
 		return rf_errf(p->err, RF_EFORMAT, "unsafe entry: no name");
 	if (strlen(name) >= cap || strlen(name) > 1024)
@@ -47,24 +46,12 @@ static int normalise(struct rf_package *p, const char *name, char *out,
 	if (name[0] == '/')
 		return rf_errf(p->err, RF_EFORMAT,
 			       "unsafe entry: absolute path %.200s", name);
-	while (*s) {
-		const char *e2 = strchr(s, '/');
-		size_t l = e2 ? (size_t)(e2 - s) : strlen(s);
-		if (l == 2 && !strncmp(s, "..", 2))
-			return rf_errf(p->err, RF_EFORMAT,
-				       "unsafe entry: %.200s goes up (..)", name);
-		if (l && !(l == 1 && *s == '.')) {
-			if (n)
-				out[n++] = '/';
-			memcpy(out + n, s, l);
-			n += l;
-		}
-		s += l;
-		if (*s == '/')
-			s++;
-	}
-	out[n] = 0;
-	return RF_OK;
+	r = rf_pkg_norm_path(name, out, cap);
+	if (r < 0)
+		return rf_errf(p->err, RF_EFORMAT,
+			       "unsafe entry: %.200s goes up (..)", name);
+	return r ? RF_OK : rf_errf(p->err, RF_EFORMAT,
+				   "unsafe entry: name too long");
 }
 
 static int entry_type(struct rf_package *p, struct archive_entry *e,
