@@ -429,6 +429,7 @@ START_TEST(test_changed_indexed)
 	struct rf_package p;
 	char path[256], err[RF_ERRLEN];
 	const struct rf_pkg_file *y;
+	uint64_t at;
 
 	pf_tree_make(&big, "ck_gzindex_big", big_rel, big_size, big_kind, 3);
 	pf_tree_tgz(&big, "big.tgz", "gnu", "", path, sizeof path);
@@ -438,7 +439,8 @@ START_TEST(test_changed_indexed)
 		ck_assert_ptr_nonnull(y);
 		/* random data is stored: its compressed offset is about its
 		 * tar offset */
-		pf_flip(path, y->data_off + y->size / 2);
+		at = y->data_off + y->size / 2;
+		pf_flip(path, at);
 		struct rf_pkg_stream *s = open_stream_par(&p, order, 3,
 			par_min == 1 ? 1 : UINT64_MAX, err);
 		ck_assert_msg(s != NULL, "%s", err);
@@ -450,7 +452,7 @@ START_TEST(test_changed_indexed)
 		ck_assert_int_eq(pf_check_image(s, &big, order[2], SIZE_MAX), RF_OK);
 		rf_pkg_stream_close(s);
 		rf_pkg_close(&p);
-		pf_flip(path, y->data_off + y->size / 2);
+		pf_flip(path, at);
 	}
 	pf_tree_remove(&big);
 }

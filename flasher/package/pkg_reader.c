@@ -176,14 +176,13 @@ int rf_ps_reader_end(struct rf_pkg_stream *s)
 {
 	struct reader *r = &s->r;
 	int rc = RF_OK;
-	if (r->kind == R_TAR && r->tee.fd >= 0) {
+	if (r->kind == R_TAR && r->tee.fd >= 0)
 		rc = finish_tee(s, r);
-	} else if (r->kind == R_FILE) {
+	/* (a reader that failed holds them still) */
+	if (r->fd >= 0)
 		close(r->fd);
-	} else if (r->kind == R_PAR) {
-		rf_pinf_close(r->par);
-		r->par = NULL;
-	}
+	rf_pinf_close(r->par);
+	r->par = NULL;
 	r->kind = R_NONE;
 	r->fd = -1;
 	r->blk = NULL;
