@@ -5,10 +5,11 @@
 #   make asan     the same build with AddressSanitizer + UBSan, then its tests
 #   make bench    benchmarks (docs/benchmarks.md)
 #   make fuzz     fuzz the parsers (libFuzzer, clang)
-#   make install  PREFIX (default /usr/local), DESTDIR, UDEVDIR
+#   make install  PREFIX (default /usr/local), DESTDIR, UDEVDIR; make uninstall
 #
 # Variables a packager may set: CC, CPPFLAGS, CFLAGS, LDFLAGS, OPT (default
-# "-O2 -g"), PKG_CONFIG, PREFIX, DESTDIR, UDEVDIR.  WERROR=-Werror turns
+# "-O2 -g"), PKG_CONFIG, PREFIX, DESTDIR, UDEVDIR (and BINDIR, MANDIR,
+# DATADIR, BASHCOMPDIR, ZSHCOMPDIR below).  WERROR=-Werror turns
 # warnings into errors; `make check`, `make asan` and CI set it, a user's
 # build with another compiler or -O level does not.
 
@@ -80,6 +81,11 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/emu -MMD -MP -c -o $@ $<
 
+# data/catalog.txt is linked into the binary (flasher/download/catalog_data.c).
+CATALOG_OBJ := $(B)/flasher/download/catalog_data.o
+$(CATALOG_OBJ): data/catalog.txt
+$(CATALOG_OBJ): ALL_CFLAGS += -DRF_CATALOG_FILE='"$(CURDIR)/data/catalog.txt"'
+
 # Each tests/check_*.c is one Check suite binary.
 $(B)/tests/check_%: $(B)/tests/check_%.o $(HELPER_OBJ) $(B)/libflasher.a $(B)/libprotocol.a $(B)/libemu.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS)
@@ -109,15 +115,44 @@ bench: deps
 fuzz:
 	@./tools/fuzz.sh
 
-install: romflash
-	install -D -m 0755 romflash $(DESTDIR)$(PREFIX)/bin/romflash
-	install -D -m 0644 docs/romflash.1 $(DESTDIR)$(PREFIX)/share/man/man1/romflash.1
-	install -D -m 0644 udev/51-romflash.rules $(DESTDIR)$(UDEVDIR)/51-romflash.rules
+# ---- install, uninstall ------------------------------------------------
+# Where things go; DESTDIR stages a tree (a package build) and then udev is
+# left alone.  zsh: Debian's folder for packaged completions under /usr,
+# site-functions (in zsh's default $fpath) elsewhere.
+INSTALL ?= install
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/romflash
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/$(if $(filter /usr,$(PREFIX)),vendor-completions,site-functions)
+# whatever data/ holds (the shipped catalog): its files, not its folders
+DATA_FILES = $(filter-out $(patsubst %/,%,$(wildcard data/*/)),$(wildcard data/*))
+INSTALLED = $(BINDIR)/romflash $(MANDIR)/man1/romflash.1 \
+	$(UDEVDIR)/51-romflash.rules $(BASHCOMPDIR)/romflash $(ZSHCOMPDIR)/_romflash \
+	$(addprefix $(DATADIR)/,$(notdir $(DATA_FILES)))
+
+install: $(B)/romflash
+	$(INSTALL) -D -m 0755 $(B)/romflash "$(DESTDIR)$(BINDIR)/romflash"
+	$(INSTALL) -D -m 0644 docs/romflash.1 "$(DESTDIR)$(MANDIR)/man1/romflash.1"
+	$(INSTALL) -D -m 0644 udev/51-romflash.rules "$(DESTDIR)$(UDEVDIR)/51-romflash.rules"
+	$(INSTALL) -D -m 0644 completion/romflash.bash "$(DESTDIR)$(BASHCOMPDIR)/romflash"
+	$(INSTALL) -D -m 0644 completion/_romflash "$(DESTDIR)$(ZSHCOMPDIR)/_romflash"
+	$(if $(DATA_FILES),$(INSTALL) -d -m 0755 "$(DESTDIR)$(DATADIR)")
+	$(if $(DATA_FILES),$(INSTALL) -m 0644 $(DATA_FILES) "$(DESTDIR)$(DATADIR)/")
+	@$(if $(DESTDIR),:,./tools/udev-reload.sh)
+
+# Exactly what install put (the data/ files of this tree), then the data
+# folder if that left it empty; shared folders stay.
+uninstall:
+	rm -f $(addprefix "$(DESTDIR),$(addsuffix ",$(INSTALLED)))
+	@d="$(DESTDIR)$(DATADIR)"; if [ -d "$$d" ]; then rmdir "$$d" || \
+		echo "romflash: $$d kept: it holds files romflash did not install"; fi
+	@$(if $(DESTDIR),:,./tools/udev-reload.sh)
 
 clean:
 	rm -rf build build-asan build-fuzz romflash
 
-.PHONY: all deps tests check asan demo bench fuzz install clean
+.PHONY: all deps tests check asan demo bench fuzz install uninstall clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -5,6 +5,9 @@
 #define RF_CLI_H
 
 #include <signal.h>
+#include "device.h"
+
+#include "resolve.h"
 
 enum rf_exit {
 	RF_EXIT_OK = 0,
@@ -26,6 +29,9 @@ struct rf_cli {
 /* Set by the SIGINT/SIGTERM handler; long operations poll it. */
 extern volatile sig_atomic_t rf_interrupted;
 
+/* The device layer's view of the command line (cli_env.c). */
+void rf_cli_device_env(const struct rf_cli *cli, struct rf_device_env *env);
+
 /* Exit status for a protocol error code (RF_E*). */
 int rf_exit_for(int rf_err);
 
@@ -37,5 +43,27 @@ int cmd_reboot(struct rf_cli *cli, int argc, char **argv);
 int cmd_info(struct rf_cli *cli, int argc, char **argv);
 int cmd_plan(struct rf_cli *cli, int argc, char **argv);
 int cmd_flash(struct rf_cli *cli, int argc, char **argv);
+int cmd_fetch(struct rf_cli *cli, int argc, char **argv);
+int cmd_catalog(struct rf_cli *cli, int argc, char **argv);
+
+/* The catalog (built in, or $ROMFLASH_CATALOG, plus the user's file),
+ * loaded once; NULL with *exit_status set (and said) when invalid. */
+const struct rf_catalog *rf_cli_catalog(int *exit_status);
+
+/* Options of a download (fetch's; NULL members: the defaults). */
+struct rf_cli_fetch {
+	const char *dir, *region, *md5, *cacert;
+	unsigned stall_s;          /* 0: default */
+	int retries;               /* < 0: default */
+	struct rf_dl_watch *watch; /* a reader beside the download, or NULL */
+};
+
+/* A PACKAGE argument (file, folder, URL, catalog version) to a local,
+ * verified file: downloads URLs and versions into the cache with progress.
+ * Returns an exit status (5 for a failed download); res->path is the file
+ * and res->md5 the full MD5 known for it ("" none), for the package check.
+ * `type`: the kind of package the command takes. */
+int rf_cli_resolve(struct rf_cli *cli, const struct rf_cli_fetch *f,
+		   const char *arg, enum rf_rom_type type, struct rf_resolved *res);
 
 #endif

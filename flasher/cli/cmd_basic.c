@@ -40,7 +40,9 @@ int cmd_devices(struct rf_cli *cli, int argc, char **argv)
 
 	if (!want_args(argc, argv, 0, ""))
 		return RF_EXIT_USAGE;
-	rc = rf_devices_list(cli, &r, &n, err);
+	struct rf_device_env env;
+	rf_cli_device_env(cli, &env);
+	rc = rf_devices_list(&env, &r, &n, err);
 	if (rc)
 		return fail(rc, "devices", err);
 	if (out_is_json()) {
@@ -78,7 +80,9 @@ int cmd_getvar(struct rf_cli *cli, int argc, char **argv)
 
 	if (!want_args(argc, argv, 1, "NAME"))
 		return RF_EXIT_USAGE;
-	rc = rf_device_open_fastboot(cli, &t, &fb, err);
+	struct rf_device_env env;
+	rf_cli_device_env(cli, &env);
+	rc = rf_device_open_fastboot(&env, &t, &fb, err);
 	if (rc)
 		return fail(rc, "getvar", err);
 	rc = rf_fb_getvar(&fb, argv[1], val, sizeof val);
@@ -195,12 +199,14 @@ int cmd_flash_image(struct rf_cli *cli, int argc, char **argv)
 	img.size = fr.size;
 	img.layout = &layout;
 
-	rc = rf_device_open_fastboot(cli, &t, &fb, err);
+	struct rf_device_env env;
+	rf_cli_device_env(cli, &env);
+	rc = rf_device_open_fastboot(&env, &t, &fb, err);
 	if (rc) {
 		ex = fail(rc, "flash-image", err);
 		goto out;
 	}
-	rc = rf_device_max_download(&fb, t->serial, &max_dl);
+	rc = rf_device_max_download(&env, &fb, t->serial, &max_dl);
 	if (rc) {
 		ex = fail(rc, "flash-image", fb.err);
 		goto out;
@@ -271,7 +277,9 @@ static int simple_op(struct rf_cli *cli, const char *what, const char *part,
 	double t0;
 	int rc;
 
-	rc = rf_device_open_fastboot(cli, &t, &fb, err);
+	struct rf_device_env env;
+	rf_cli_device_env(cli, &env);
+	rc = rf_device_open_fastboot(&env, &t, &fb, err);
 	if (rc)
 		return fail(rc, what, err);
 	emit_step("step_start", what, part, 0, -1, NULL);

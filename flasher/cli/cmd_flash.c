@@ -21,7 +21,7 @@
 #define MAX_PHONES 64
 
 struct flash_args {
-	const char *package, *md5, *mode_name;
+	const char *package, *md5, *mode_name, *region;
 	enum rf_mode mode;
 	int yes, no_reboot, resume, all, dry_run, wait_s;
 };
@@ -37,6 +37,7 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 		{ "all", no_argument, NULL, 'a' },
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "region", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -53,6 +54,7 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 		case 'a': a->all = 1; break;
 		case 'd': a->dry_run = 1; break;
 		case 'w': a->wait_s = atoi(optarg); break;
+		case 'g': a->region = optarg; break;
 		default: return -1;
 		}
 	}
@@ -69,7 +71,8 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 static int usage(void)
 {
 	fprintf(stderr, "usage: romflash [-s DEVICE] flash PACKAGE [--mode keep-data|clean|lock] [--yes]\n"
-			"                [--no-reboot] [--resume] [--md5 MD5] [--all] [--dry-run] [--wait SECONDS]\n");
+			"                [--no-reboot] [--resume] [--md5 MD5] [--all] [--dry-run] [--wait SECONDS]\n"
+			"                [--region REGION]   (PACKAGE: file, folder, URL or catalog version)\n");
 	return RF_EXIT_USAGE;
 }
 
@@ -83,7 +86,7 @@ static void verify_progress(void *user, uint64_t done, uint64_t total)
 /* The dry run is `plan` with the same package, mode and MD5. */
 static int dry_run(struct rf_cli *cli, const struct flash_args *a)
 {
-	char *av[8];
+	char *av[10];
 	int ac = 0;
 	av[ac++] = "plan";
 	av[ac++] = (char *)a->package;
@@ -92,6 +95,10 @@ static int dry_run(struct rf_cli *cli, const struct flash_args *a)
 	if (a->md5) {
 		av[ac++] = "--md5";
 		av[ac++] = (char *)a->md5;
+	}
+	if (a->region) {
+		av[ac++] = "--region";
+		av[ac++] = (char *)a->region;
 	}
 	av[ac] = NULL;
 	optind = 0;
@@ -111,15 +118,17 @@ static int open_targets(struct rf_cli *cli, const struct flash_args *a,
 			struct rf_flash_target *tg, size_t *n)
 {
 	char err[RF_ERRLEN] = "";
+	struct rf_device_env env;
 	int rc;
 	*n = 0;
+	rf_cli_device_env(cli, &env);
 	if (!a->all) {
-		rc = rf_device_open_fastboot(cli, &tg[0].t, &tg[0].fb, err);
+		rc = rf_device_open_fastboot(&env, &tg[0].t, &tg[0].fb, err);
 		if (rc == RF_ENODEV && a->resume) {
 			/* after a cut cable or a failed reboot the phone may
 			 * still be on its way back */
 			out_msg("Waiting up to %d s for the phone to be in fastboot mode ...", a->wait_s);
-			rc = rf_device_wait_fastboot(cli, cli->device, a->wait_s, NULL, NULL,
+			rc = rf_device_wait_fastboot(&env, cli->device, a->wait_s, NULL, NULL,
 						     &tg[0].t, &tg[0].fb, err);
 		}
 		if (rc) {
@@ -136,8 +145,8 @@ static int open_targets(struct rf_cli *cli, const struct flash_args *a,
 		snprintf(list, sizeof list, "%s", cli->device);
 		for (char *d = strtok_r(list, ",", &save); d && *n < MAX_PHONES;
 		     d = strtok_r(NULL, ",", &save)) {
-			struct rf_cli one = *cli;
-			one.device = d;
+			struct rf_device_env one = env;
+			one.selector = d;
 			rc = rf_device_open_fastboot(&one, &tg[*n].t, &tg[*n].fb, err);
 			if (rc) {
 				out_error("%s: %s", d, err);
@@ -257,6 +266,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	struct rf_plan pl;
 	struct rf_flash_target *tg = NULL;
 	struct rf_flash_run run;
+	struct rf_resolved src;
 	char size[32], qpkg[4200], resume_args[4400];
 	size_t n = 0, ok;
 	int rc, ex = RF_EXIT_OK;
@@ -267,6 +277,11 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 		return usage();
 	if (a.dry_run)
 		return dry_run(cli, &a);
+	/* a URL or a catalog version: downloaded and verified first */
+	struct rf_cli_fetch fo = { .region = a.region, .md5 = a.md5, .retries = -1 };
+	ex = rf_cli_resolve(cli, &fo, a.package, RF_ROM_FASTBOOT, &src);
+	if (ex)
+		return ex;
 
 	/* 1. The phone(s): found first, so a missing phone is said at once,
 	 * not after reading a gigabyte. */
@@ -282,7 +297,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 
 	/* 2. The package: verified, every image present, the plan built. */
 	memset(&po, 0, sizeof po);
-	po.md5 = a.md5;
+	po.md5 = a.md5 ? a.md5 : src.md5[0] ? src.md5 : NULL;
 	po.refuse_zip = 1;
 	po.gz_index = 1; /* images in script order without re-reading the file */
 	po.cancel = &rf_interrupted;
@@ -296,8 +311,8 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 		progress_start(&vp, "checking the package", NULL, 0);
 		po.progress = verify_progress;
 		po.progress_user = &vp;
-		out_msg("Checking %s", a.package);
-		rc = rf_pkg_open(&pkg, a.package, &po);
+		out_msg("Checking %s", src.path);
+		rc = rf_pkg_open(&pkg, src.path, &po);
 		if (vp.total)
 			progress_done(&vp, rc == RF_OK);
 	}
@@ -331,7 +346,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 
 	/* 3. Every check of the script against the phone(s). */
 	memset(&run, 0, sizeof run);
-	run.cli = cli;
+	rf_cli_device_env(cli, &run.dev);
 	run.pkg = &pkg;
 	run.plan = &pl;
 	run.tg = tg;
@@ -339,7 +354,8 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	run.no_reboot = a.no_reboot;
 	run.wait_timeout_s = a.wait_s;
 	shell_quote(a.package, qpkg, sizeof qpkg);
-	snprintf(resume_args, sizeof resume_args, " flash %s%s%s%s%s --resume", qpkg,
+	snprintf(resume_args, sizeof resume_args, " flash %s%s%s%s%s%s%s --resume", qpkg,
+		 a.region ? " --region " : "", a.region ? a.region : "",
 		 a.mode != RF_MODE_KEEP_DATA ? " --mode " : "",
 		 a.mode != RF_MODE_KEEP_DATA ? a.mode_name : "",
 		 a.mode != RF_MODE_KEEP_DATA ? " --yes" : "",

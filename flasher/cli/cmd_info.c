@@ -47,17 +47,17 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *md5 = NULL;
+	const char *md5 = NULL, *region = NULL;
+	struct rf_resolved src;
 	struct rf_package p;
 	char a[32], scripts[512];
 	int c, rc;
-	(void)cli;
 
 	optind = 0; /* glibc: full re-initialisation (main used "+") */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case '5': md5 = optarg; break;
-		case 'r': break;
+		case 'r': region = optarg; break;
 		case 'h':
 			printf("usage: romflash info PACKAGE [--md5 HEX]\n");
 			return RF_EXIT_OK;
@@ -72,11 +72,17 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 		out_error("info: --md5 wants 32 hex digits");
 		return RF_EXIT_USAGE;
 	}
+	/* a URL or a catalog version: downloaded and verified first */
+	struct rf_cli_fetch fo = { .region = region, .md5 = md5, .retries = -1 };
+	rc = rf_cli_resolve(cli, &fo, argv[optind], RF_ROM_FASTBOOT, &src);
+	if (rc)
+		return rc;
 	char records[4096];
 	rf_pkg_record_dir(records, sizeof records);
-	struct rf_pkg_opts po = { .md5 = md5, .cancel = &rf_interrupted,
+	struct rf_pkg_opts po = { .md5 = md5 ? md5 : src.md5[0] ? src.md5 : NULL,
+				  .cancel = &rf_interrupted,
 				  .record_dir = records };
-	rc = rf_pkg_open(&p, argv[optind], &po);
+	rc = rf_pkg_open(&p, src.path, &po);
 	if (rc) {
 		out_error("info: %s", p.err);
 		return rc == RF_EINTR ? RF_EXIT_INTERRUPTED

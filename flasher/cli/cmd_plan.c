@@ -92,12 +92,14 @@ static int ask_phone(struct rf_cli *cli, struct rf_plan *pl,
 	uint32_t max_dl;
 	int rc, ex = RF_EXIT_OK;
 
-	rc = rf_device_open_fastboot(cli, &t, &fb, err);
+	struct rf_device_env env;
+	rf_cli_device_env(cli, &env);
+	rc = rf_device_open_fastboot(&env, &t, &fb, err);
 	if (rc) {
 		out_error("plan: %s", err);
 		return rf_exit_for(rc);
 	}
-	rc = rf_device_max_download(&fb, t->serial, &max_dl);
+	rc = rf_device_max_download(&env, &fb, t->serial, &max_dl);
 	if (rc) {
 		out_error("plan: getvar max-download-size: %s", fb.err);
 		ex = rf_exit_for(rc);
@@ -302,7 +304,8 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum rf_mode mode = RF_MODE_KEEP_DATA;
-	const char *md5 = NULL;
+	const char *md5 = NULL, *region = NULL;
+	struct rf_resolved src;
 	struct rf_package pkg;
 	struct rf_plan pl;
 	struct phone ph;
@@ -321,7 +324,7 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 			}
 			break;
 		case '5': md5 = optarg; break;
-		case 'r': break; /* catalog versions: resolved by the caller */
+		case 'r': region = optarg; break; /* catalog versions */
 		case 'h':
 			printf("usage: romflash plan PACKAGE [--mode keep-data|"
 			       "clean|lock] [--md5 HEX]\n");
@@ -337,12 +340,17 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 		out_error("plan: --md5 wants 32 hex digits");
 		return RF_EXIT_USAGE;
 	}
+	/* a URL or a catalog version: downloaded and verified first */
+	struct rf_cli_fetch fo = { .region = region, .md5 = md5, .retries = -1 };
+	ex = rf_cli_resolve(cli, &fo, argv[optind], RF_ROM_FASTBOOT, &src);
+	if (ex)
+		return ex;
 	char records[4096];
 	rf_pkg_record_dir(records, sizeof records);
-	struct rf_pkg_opts po = { .md5 = md5, .refuse_zip = 1,
-				  .cancel = &rf_interrupted,
+	struct rf_pkg_opts po = { .md5 = md5 ? md5 : src.md5[0] ? src.md5 : NULL,
+				  .refuse_zip = 1, .cancel = &rf_interrupted,
 				  .record_dir = records };
-	rc = rf_pkg_open(&pkg, argv[optind], &po);
+	rc = rf_pkg_open(&pkg, src.path, &po);
 	if (rc) {
 		out_error("plan: %s", pkg.err);
 		return pkg_exit(rc);

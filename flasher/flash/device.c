@@ -7,50 +7,56 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "output.h"
 #include "plan.h"
+#include "rf_error.h"
 #include "transport_tcp.h"
 #include "transport_usb.h"
 
 static int is_tcp(const char *sel) { return sel && !strncmp(sel, "tcp:", 4); }
 
-static void fb_info_to_user(void *user, const char *kind, const char *text)
+static double now_s(void)
 {
-	(void)user;
-	if (!strcmp(kind, "INFO"))
-		out_verbose("phone: %s", text);
-	else
-		out_msg("phone: %s", text);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void attach(struct rf_fastboot *fb, struct rf_transport *t)
+static int stopped(const struct rf_device_env *env)
+{
+	return env->stop && *env->stop;
+}
+
+static void attach(const struct rf_device_env *env, struct rf_fastboot *fb,
+		   struct rf_transport *t)
 {
 	rf_fb_init(fb, t);
-	fb->on_info = fb_info_to_user;
+	fb->on_info = env->on_info;
+	fb->user = env->user;
 }
 
-static int open_once(const struct rf_cli *cli, struct rf_transport **t,
+static int open_once(const char *sel, struct rf_transport **t,
 		     int connect_timeout_ms, char *err)
 {
-	if (is_tcp(cli->device)) {
+	if (is_tcp(sel)) {
 		char host[256];
 		int port, rc;
-		rc = rf_tcp_parse(cli->device, RF_TCP_FASTBOOT_PORT, host,
+		rc = rf_tcp_parse(sel, RF_TCP_FASTBOOT_PORT, host,
 				  sizeof host, &port, err);
 		if (rc)
 			return rc;
 		return rf_tcp_open(host, port, RF_TCP_FASTBOOT,
 				   connect_timeout_ms, t, err);
 	}
-	return rf_usb_open(cli->device, RF_USB_PROTO_FASTBOOT, 0, t, err);
+	return rf_usb_open(sel, RF_USB_PROTO_FASTBOOT, 0, t, err);
 }
 
-int rf_device_open_fastboot(const struct rf_cli *cli, struct rf_transport **t,
-			    struct rf_fastboot *fb, char *err)
+int rf_device_open_fastboot(const struct rf_device_env *env,
+			    struct rf_transport **t, struct rf_fastboot *fb,
+			    char *err)
 {
-	int rc = open_once(cli, t, 5000, err);
+	int rc = open_once(env->selector, t, 5000, err);
 	if (rc) {
-		if (rc == RF_ENODEV && !cli->device) {
+		if (rc == RF_ENODEV && !env->selector) {
 			/* Say what IS attached: a phone in adb mode needs a
 			 * reboot to the bootloader first. */
 			struct rf_usb_devinfo *d = NULL;
@@ -67,44 +73,44 @@ int rf_device_open_fastboot(const struct rf_cli *cli, struct rf_transport **t,
 		}
 		return rc;
 	}
-	attach(fb, *t);
+	attach(env, fb, *t);
 	return RF_OK;
 }
 
-int rf_device_wait_fastboot(const struct rf_cli *cli, const char *serial,
+int rf_device_wait_fastboot(const struct rf_device_env *env, const char *serial,
 			    int timeout_s, void (*tick)(void *, int),
 			    void *user, struct rf_transport **t,
 			    struct rf_fastboot *fb, char *err)
 {
-	struct rf_cli c = *cli;
-	double start = out_now();
+	const char *sel = env->selector;
+	double start = now_s();
 	int last = -1, rc = RF_ENODEV;
 
 	/* Same phone: by serial over USB (a reboot may change the bus
 	 * address), by address over TCP. */
-	if (!is_tcp(cli->device) && serial && *serial)
-		c.device = serial;
-	while (!rf_interrupted) {
-		int el = (int)(out_now() - start);
+	if (!is_tcp(env->selector) && serial && *serial)
+		sel = serial;
+	while (!stopped(env)) {
+		int el = (int)(now_s() - start);
 		if (el != last) {
 			last = el;
 			if (tick)
 				tick(user, el);
 		}
-		rc = open_once(&c, t, 1000, err);
+		rc = open_once(sel, t, 1000, err);
 		if (!rc) {
-			attach(fb, *t);
+			attach(env, fb, *t);
 			return RF_OK;
 		}
 		if (el >= timeout_s)
 			break;
 		usleep(250 * 1000);
 	}
-	if (rf_interrupted)
+	if (stopped(env))
 		return rf_errf(err, RF_EINTR, "interrupted while waiting for the phone");
 	return rf_errf(err, RF_ENODEV,
 		       "the phone %s did not come back in fastboot mode within %d s",
-		       serial && *serial ? serial : (cli->device ? cli->device : ""),
+		       serial && *serial ? serial : (env->selector ? env->selector : ""),
 		       timeout_s);
 }
 
@@ -130,12 +136,17 @@ int rf_device_partition_size(struct rf_fastboot *fb, const char *part,
 	return RF_OK;
 }
 
-int rf_device_max_download(struct rf_fastboot *fb, const char *id, uint32_t *out)
+int rf_device_max_download(const struct rf_device_env *env,
+			   struct rf_fastboot *fb, const char *id, uint32_t *out)
 {
 	int rc = rf_fb_max_download_size(fb, out);
 	if (rc == RF_EFAIL) {
-		out_warn("%s does not report max-download-size; using 0x%x", id,
-			 RF_DEFAULT_MAX_DL);
+		if (env->on_warn) {
+			char msg[RF_ERRLEN];
+			snprintf(msg, sizeof msg, "%s does not report max-download-size; using 0x%x",
+				 id, RF_DEFAULT_MAX_DL);
+			env->on_warn(env->user, msg);
+		}
 		*out = RF_DEFAULT_MAX_DL;
 		rc = RF_OK;
 	}
@@ -162,7 +173,7 @@ static void fastboot_product(const struct rf_usb_devinfo *d, char *product,
 	rf_transport_close(t);
 }
 
-int rf_devices_list(const struct rf_cli *cli, struct rf_device_row **rows,
+int rf_devices_list(const struct rf_device_env *env, struct rf_device_row **rows,
 		    size_t *n, char *err)
 {
 	struct rf_usb_devinfo *d = NULL;
@@ -172,13 +183,13 @@ int rf_devices_list(const struct rf_cli *cli, struct rf_device_row **rows,
 
 	*rows = NULL;
 	*n = 0;
-	if (is_tcp(cli->device)) {
+	if (is_tcp(env->selector)) {
 		struct rf_transport *t;
 		struct rf_fastboot fb;
 		r = calloc(1, sizeof *r);
 		if (!r)
 			return rf_errf(err, RF_ENOMEM, "out of memory");
-		rc = rf_device_open_fastboot(cli, &t, &fb, err);
+		rc = rf_device_open_fastboot(env, &t, &fb, err);
 		if (rc) {
 			free(r);
 			return rc;
@@ -206,8 +217,8 @@ int rf_devices_list(const struct rf_cli *cli, struct rf_device_row **rows,
 		}
 	}
 	for (size_t i = 0; i < nd; i++) {
-		if (cli->device && strcmp(cli->device, d[i].serial) &&
-		    strcmp(cli->device, d[i].location))
+		if (env->selector && strcmp(env->selector, d[i].serial) &&
+		    strcmp(env->selector, d[i].location))
 			continue;
 		snprintf(r[k].serial, sizeof r[k].serial, "%s", d[i].serial);
 		snprintf(r[k].mode, sizeof r[k].mode, "%s",

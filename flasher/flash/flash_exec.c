@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h" /* still upward: exit statuses and rf_interrupted (being moved out) */
 #include "device.h"
 #include "image_send.h"
 #include "output.h"
@@ -123,7 +124,7 @@ static int preflight_one(struct rf_flash_run *r, struct rf_flash_target *t)
 	char val[RF_FB_RESP_MAX + 1];
 	int rc;
 
-	rc = rf_device_max_download(&t->fb, t->id, &t->max_dl);
+	rc = rf_device_max_download(&r->dev, &t->fb, t->id, &t->max_dl);
 	if (rc) {
 		drop_target(t, rc, rf_exit_for(rc), "max-download-size: %s", t->fb.err);
 		return rc;
@@ -337,10 +338,10 @@ static void step_reboot_bootloader(struct rf_flash_run *r, const struct rf_step 
 		char e[RF_ERRLEN];
 		if (t->rc)
 			continue;
-		rc = rf_device_wait_fastboot(r->cli, t->id, r->wait_timeout_s,
+		rc = rf_device_wait_fastboot(&r->dev, t->id, r->wait_timeout_s,
 					     on_wait_tick, &w, &t->t, &t->fb, e);
 		if (!rc)
-			rc = rf_device_max_download(&t->fb, t->id, &t->max_dl);
+			rc = rf_device_max_download(&r->dev, &t->fb, t->id, &t->max_dl);
 		if (rc) {
 			drop_target(t, rc, rc == RF_EINTR ? RF_EXIT_INTERRUPTED : RF_EXIT_DEVICE,
 				    "%s", e);

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "cli.h"
+#include "device.h"
 #include "fastboot.h"
 #include "package.h"
 #include "plan.h"
@@ -30,7 +30,7 @@ struct rf_flash_target {
 };
 
 struct rf_flash_run {
-	const struct rf_cli *cli;
+	struct rf_device_env dev; /* phone selector, stop flag, phone lines */
 	const struct rf_package *pkg;
 	struct rf_plan *plan;
 	struct rf_flash_target *tg;

@@ -59,6 +59,7 @@ struct emu {
 	uint32_t max_download;
 	long long cut_after;
 	double throttle_mbps;
+	double write_mbps;
 	int reboot_delay_ms, no_return, info_lines, unlocked;
 	struct emu_var *vars;
 	size_t nvars;
@@ -470,6 +471,15 @@ static void start_download(struct emu *e, const char *arg)
 	e->link_idle = 0;
 }
 
+static void sleep_s(double s)
+{
+	if (s <= 0)
+		return;
+	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 static void do_flash(struct emu *e, const char *arg)
 {
 	const struct part_def *t[MAX_TARGETS];
@@ -484,7 +494,11 @@ static void do_flash(struct emu *e, const char *arg)
 	}
 	double t0 = mono_now();
 	const char *why = flash_data(e, t, nt);
-	if (e->throttle_mbps > 0)
+	/* A real eMMC takes its time and LK says nothing meanwhile: the
+	 * host sees a silent link until the final reply. */
+	if (e->write_mbps > 0)
+		sleep_s((double)e->dl_size / (e->write_mbps * 1e6) - (mono_now() - t0));
+	if (e->throttle_mbps > 0 || e->write_mbps > 0)
 		fprintf(stderr, "emu: flash:%s took %.3f s\n", arg, mono_now() - t0);
 	if (why) {
 		push(e, "FAIL%s", why);
@@ -744,6 +758,7 @@ struct emu *emu_new(const struct emu_opts *o, char *err)
 	}
 	e->cut_after = o->cut_after;
 	e->throttle_mbps = o->throttle_mbps;
+	e->write_mbps = o->write_mbps;
 	e->reboot_delay_ms = o->reboot_delay_ms;
 	e->no_return = o->no_return;
 	e->info_lines = o->info_lines;

@@ -25,6 +25,8 @@ struct emu_opts {
 	long long cut_after;     /* drop the link after this many download
 				    bytes in total; <= 0: never */
 	double throttle_mbps;    /* cap download data rate; 0: unthrottled */
+	double write_mbps;       /* eMMC pace: flash: takes downloaded bytes /
+				    this rate, silently (as LK); 0: instant */
 	int reboot_delay_ms;     /* reboot-bootloader: offline this long */
 	int no_return;           /* after reboot-bootloader: never come back */
 	int info_lines;          /* INFO lines sent before OKAY on flash */

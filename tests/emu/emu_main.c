@@ -25,7 +25,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: romflash-emu --state DIR [--port N] [--port-file F] [--pidfile F]\n"
 		"         [--serial S] [--product P] [--max-download 0xN] [--max-download-text T]\n"
-		"         [--fail CMD] [--cut-after BYTES] [--throttle MB/S]\n"
+		"         [--fail CMD] [--cut-after BYTES] [--throttle MB/S] [--write-rate MB/S]\n"
 		"         [--reboot-delay MS] [--no-return] [--info-lines N]\n"
 		"         [--vars 'k=v;k=v'] [--locked]\n");
 }
@@ -64,6 +64,7 @@ int main(int argc, char **argv)
 		{"product", 1, 0, 'd'},      {"max-download", 1, 0, 'm'},
 		{"max-download-text", 1, 0, 'M'}, {"fail", 1, 0, 'f'},
 		{"cut-after", 1, 0, 'c'},    {"throttle", 1, 0, 't'},
+		{"write-rate", 1, 0, 'w'},
 		{"reboot-delay", 1, 0, 'r'}, {"no-return", 0, 0, 'n'},
 		{"info-lines", 1, 0, 'i'},   {"vars", 1, 0, 'v'},
 		{"pidfile", 1, 0, 'F'},      {"locked", 0, 0, 'l'},
@@ -103,6 +104,12 @@ int main(int argc, char **argv)
 			errno = 0;
 			o.throttle_mbps = strtod(optarg, &end);
 			if (errno || end == optarg || *end || o.throttle_mbps < 0)
+				goto bad;
+			break;
+		case 'w':
+			errno = 0;
+			o.write_mbps = strtod(optarg, &end);
+			if (errno || end == optarg || *end || o.write_mbps < 0)
 				goto bad;
 			break;
 		case 'r':

@@ -1,0 +1,31 @@
+/* What the library layers below need from the command line, as values:
+ * the device selector, the stop flag, and where the phone's lines and the
+ * warnings go (the output module). */
+#include <string.h>
+
+#include "cli.h"
+#include "output.h"
+
+static void phone_line(void *user, const char *kind, const char *text)
+{
+	(void)user;
+	if (!strcmp(kind, "INFO"))
+		out_verbose("phone: %s", text);
+	else
+		out_msg("phone: %s", text);
+}
+
+static void warn_line(void *user, const char *msg)
+{
+	(void)user;
+	out_warn("%s", msg);
+}
+
+void rf_cli_device_env(const struct rf_cli *cli, struct rf_device_env *env)
+{
+	memset(env, 0, sizeof *env);
+	env->selector = cli->device;
+	env->stop = &rf_interrupted;
+	env->on_info = phone_line;
+	env->on_warn = warn_line;
+}

@@ -1,0 +1,148 @@
+/* romflash catalog [CODENAME|VERSION] [--type T] [--region R]: the known
+ * ROMs -- the catalog built into romflash (or $ROMFLASH_CATALOG instead),
+ * with the entries of $XDG_CONFIG_HOME/romflash/catalog.txt added or
+ * overriding (docs/catalog.md). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "output.h"
+
+/* The user's catalog file: $XDG_CONFIG_HOME/romflash/catalog.txt, else
+ * ~/.config/romflash/catalog.txt ("" when neither variable is set). */
+static void user_catalog_path(char *out, size_t cap)
+{
+	const char *x = getenv("XDG_CONFIG_HOME"), *h = getenv("HOME");
+	if (x && *x)
+		snprintf(out, cap, "%s/romflash/catalog.txt", x);
+	else if (h && *h)
+		snprintf(out, cap, "%s/.config/romflash/catalog.txt", h);
+	else
+		out[0] = 0;
+}
+
+const struct rf_catalog *rf_cli_catalog(int *exit_status)
+{
+	static struct rf_catalog cat;
+	static int loaded;
+	char user[4200];
+	const char *env = getenv("ROMFLASH_CATALOG");
+	int rc;
+
+	*exit_status = RF_EXIT_OK;
+	if (loaded)
+		return &cat;
+	rc = env && *env ? rf_catalog_add_file(&cat, env, 0) : rf_catalog_add_builtin(&cat);
+	user_catalog_path(user, sizeof user);
+	if (!rc && user[0])
+		rc = rf_catalog_add_file(&cat, user, 1);
+	if (rc) {
+		out_error("catalog: %s", cat.err);
+		rf_catalog_free(&cat);
+		*exit_status = rc == RF_ENOMEM ? RF_EXIT_DEVICE : RF_EXIT_USAGE;
+		return NULL;
+	}
+	loaded = 1;
+	return &cat;
+}
+
+static void print_json(const struct rf_rom *r)
+{
+	struct jw j;
+	jw_begin(&j, "rom");
+	jw_str(&j, "name", r->name);
+	jw_str(&j, "codename", r->codename);
+	jw_str(&j, "version", r->version);
+	jw_str(&j, "type", rf_rom_type_name(r->type));
+	jw_str(&j, "region", r->region);
+	jw_str(&j, "device", r->device[0] ? r->device : NULL);
+	jw_str(&j, "branch", r->branch[0] ? r->branch : NULL);
+	jw_str(&j, "android", r->android[0] ? r->android : NULL);
+	jw_str(&j, "size", r->size[0] ? r->size : NULL);
+	jw_str(&j, "date", r->date[0] ? r->date : NULL);
+	jw_str(&j, "md5", r->md5[0] ? r->md5 : NULL);
+	jw_str(&j, "url", r->url);
+	jw_str(&j, "changelog", r->changelog);
+	jw_str(&j, "origin", r->origin);
+	jw_end(&j);
+}
+
+static int matches(const struct rf_rom *r, const char *what, const char *type,
+		   const char *region)
+{
+	if (what && strcmp(r->codename, what) && strcmp(r->version, what))
+		return 0;
+	if (type && strcmp(rf_rom_type_name(r->type), type))
+		return 0;
+	return !region || !strcmp(r->region, region);
+}
+
+int cmd_catalog(struct rf_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *type = NULL, *region = NULL, *what = NULL;
+	const struct rf_catalog *cat;
+	size_t shown = 0;
+	int c, ex;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': type = optarg; break;
+		case 'r': region = optarg; break;
+		case 'j': /* the global --json, after the command */
+			cli->json = 1;
+			out_init(1, cli->verbose, cli->quiet);
+			break;
+		case 'h':
+			printf("usage: romflash catalog [CODENAME|VERSION] [--type fastboot|"
+			       "recovery] [--region REGION]\n");
+			return RF_EXIT_OK;
+		default: return RF_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 < argc) {
+		out_error("usage: romflash catalog [CODENAME|VERSION] [--type T] [--region R]");
+		return RF_EXIT_USAGE;
+	}
+	if (optind < argc)
+		what = argv[optind];
+	if (type && strcmp(type, "fastboot") && strcmp(type, "recovery")) {
+		out_error("catalog: --type wants fastboot or recovery");
+		return RF_EXIT_USAGE;
+	}
+	cat = rf_cli_catalog(&ex);
+	if (!cat)
+		return ex;
+	if (!out_is_json())
+		out_msg("%-9s %-10s %-8s %-7s %-7s %-10s %-9s %-10s %s", "codename", "version",
+			"type", "region", "android", "date", "size", "md5", "package");
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct rf_rom *r = &cat->v[i];
+		if (!matches(r, what, type, region))
+			continue;
+		shown++;
+		if (out_is_json()) {
+			print_json(r);
+			continue;
+		}
+		out_msg("%-9s %-10s %-8s %-7s %-7s %-10s %-9s %-10.10s %s", r->codename,
+			r->version, rf_rom_type_name(r->type), r->region,
+			r->android[0] ? r->android : "-", r->date[0] ? r->date : "-",
+			r->size[0] ? r->size : "-", r->md5[0] ? r->md5 : "unknown", r->name);
+		out_verbose("          %s", r->url);
+	}
+	if (!shown && what)
+		out_warn("nothing in the catalog matches '%s'%s%s%s%s", what,
+			 type ? " " : "", type ? type : "", region ? " " : "",
+			 region ? region : "");
+	return RF_EXIT_OK;
+}
