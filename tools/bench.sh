@@ -7,6 +7,7 @@
 #   BENCH_ORDERS tar orders to measure (default "scripts-first scripts-last")
 #   BENCH_RUNS   unthrottled pairs per order, alternating (default 3; medians)
 #   BENCH_SKIP_THROTTLE=1  skip the 35 MB/s runs
+#   BENCH_SKIP_RECORD=1    skip the second-flash figure (tools/bench-record.sh)
 #   BENCH_STATE  where the emulated phone keeps its partitions (default
 #                $BENCH_DIR/state; tmpfs measured slower here: every new
 #                partition file's pages are zeroed in memory)
@@ -128,3 +129,6 @@ EOS
 	fi
 done
 rm -rf "$STATE"
+if [ -z "${BENCH_SKIP_RECORD:-}" ] && echo "$ORDERS" | grep -q scripts-first; then
+	B=$B BENCH_DIR=$DIR "$ROOT/tools/bench-record.sh"
+fi
