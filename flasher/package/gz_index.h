@@ -9,7 +9,7 @@
  * and near every tar header the caller marks.  Memory is bounded whatever
  * the package: at most RF_GZ_MAX_POINTS regular points (when full, every
  * other one is dropped and the step doubles) and RF_GZ_MAX_MARKS marks,
- * about 11 MiB in all. */
+ * about 8 MiB in all. */
 #ifndef RF_GZ_INDEX_H
 #define RF_GZ_INDEX_H
 
@@ -26,7 +26,7 @@ struct rf_gz_point {
 	struct inflate_state st;
 };
 
-#define RF_GZ_MAX_POINTS 96
+#define RF_GZ_MAX_POINTS 64
 #define RF_GZ_MAX_MARKS 32
 
 struct rf_gz_index {

@@ -58,8 +58,10 @@ struct rf_pkg_file {
 	struct rf_winsums win;
 };
 
-/* The file that was verified, as fstat saw the descriptor that was hashed:
- * a later read must find the same one. */
+/* The file that was verified, as fstat saw the descriptor that was hashed
+ * (at the end of the pass: a file that was growing is complete then): the
+ * key of its verification record.  Reads of its bytes are checked by the
+ * window digests, not by this. */
 struct rf_pkg_ident {
 	dev_t dev;
 	ino_t ino;
@@ -151,7 +153,7 @@ const char *rf_md5_state_name(enum rf_md5_state s); /* "full", "prefix", ... */
 #define RF_PKG_MAX_ZIP_ENTRIES 16384     /* a file-based OTA zip has ~3000 */
 #define RF_PKG_MAX_ZIP_DEPTH 16
 #define RF_PKG_MAX_SCRIPT (1u << 20)     /* one script */
-#define RF_PKG_MAX_TEXT (4u << 20)       /* all scripts kept in memory */
-#define RF_PKG_MAX_EXTENTS (256u << 10)  /* sparse extents of all images: 6 MiB */
+#define RF_PKG_MAX_TEXT (1u << 20)       /* all scripts kept in memory */
+#define RF_PKG_MAX_EXTENTS (128u << 10)  /* sparse extents of all images: 3 MiB */
 
 #endif

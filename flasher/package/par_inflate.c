@@ -8,7 +8,7 @@
 #include "thread_stop.h"
 
 #define NWORK 2
-#define NSLOT 6
+#define NSLOT 4
 #define SLOT_SZ (1u << 20)
 
 struct chunk {
