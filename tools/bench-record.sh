@@ -66,5 +66,6 @@ for run in $(seq "$RUNS"); do
 		if [ "$which" = first ]; then firsts="$firsts $t"; else seconds="$seconds $t"; fi
 	done
 done
+# shellcheck disable=SC2086 # lists of numbers
 f=$(median $firsts) s=$(median $seconds)
 echo "median: first $f s, second $s s, ratio $(awk "BEGIN {printf \"%.3f\", $s / $f}") (goal <= 0.3)"
