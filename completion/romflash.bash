@@ -30,7 +30,7 @@ _romflash_opts() {
 	plan) opts=(--mode --md5 --region) ;;
 	flash) opts=(--mode --yes --no-reboot --resume --md5 --region --all
 		--dry-run --skip --force-device) ;;
-	sideload) opts=(--md5 --yes) ;;
+	sideload) opts=(--md5 --region --yes --wait) ;;
 	fetch) opts=(-o --output --region --type --md5 --cacert --stall-timeout --retries) ;;
 	*) opts=() ;;
 	esac

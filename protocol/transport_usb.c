@@ -400,7 +400,14 @@ static int usb_read(struct rf_transport *base, void *buf, size_t cap,
 			       t->base.location, why);
 	}
 
-	switch (t->in_lt->status) {
+	/* A message that arrived as the time ran out is reported TIMED_OUT
+	 * with its bytes (libusb keeps what a cancelled URB received): it is
+	 * the answer, not a loss -- adb waits in short slices and must not
+	 * drop a message that lands on a slice's end. */
+	enum libusb_transfer_status status = t->in_lt->status;
+	if (status == LIBUSB_TRANSFER_TIMED_OUT && t->in_lt->actual_length > 0)
+		status = LIBUSB_TRANSFER_COMPLETED;
+	switch (status) {
 	case LIBUSB_TRANSFER_COMPLETED:
 		if ((size_t)t->in_lt->actual_length > cap) {
 			ret = rf_errf(t->base.err, RF_EPROTO,
@@ -419,9 +426,9 @@ static int usb_read(struct rf_transport *base, void *buf, size_t cap,
 			      t->base.location, timeout_ms);
 		break;
 	default:
-		ret = rf_errf(t->base.err, map_status(t->in_lt->status),
+		ret = rf_errf(t->base.err, map_status(status),
 			      "USB read from %s failed: %s", t->base.location,
-			      status_text(t->in_lt->status));
+			      status_text(status));
 		break;
 	}
 	return ret;

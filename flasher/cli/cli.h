@@ -43,6 +43,7 @@ int cmd_reboot(struct rf_cli *cli, int argc, char **argv);
 int cmd_info(struct rf_cli *cli, int argc, char **argv);
 int cmd_plan(struct rf_cli *cli, int argc, char **argv);
 int cmd_flash(struct rf_cli *cli, int argc, char **argv);
+int cmd_sideload(struct rf_cli *cli, int argc, char **argv);
 int cmd_fetch(struct rf_cli *cli, int argc, char **argv);
 int cmd_catalog(struct rf_cli *cli, int argc, char **argv);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adb_ui.h"
 #include "cli.h"
 #include "device.h"
 #include "file_reader.h"
@@ -309,9 +310,14 @@ int cmd_reboot(struct rf_cli *cli, int argc, char **argv)
 {
 	const char *to = argc > 1 ? argv[1] : "";
 	if (argc > 2) {
-		fprintf(stderr, "usage: romflash reboot [bootloader|recovery]\n");
+		fprintf(stderr, "usage: romflash reboot [bootloader|recovery|sideload]\n");
 		return RF_EXIT_USAGE;
 	}
+	/* a phone in Android, recovery or sideload: adb (adb_ui.c) */
+	if (!strcmp(to, "sideload") ||
+	    ((!*to || !strcmp(to, "system") || !strcmp(to, "bootloader") ||
+	      !strcmp(to, "recovery")) && adb_ui_phone_is_adb(cli)))
+		return adb_ui_reboot(cli, !strcmp(to, "system") ? "" : to);
 	if (!*to || !strcmp(to, "system"))
 		return simple_op(cli, "reboot", NULL, NULL, rf_fb_reboot, "rebooting");
 	if (!strcmp(to, "bootloader"))
@@ -320,6 +326,6 @@ int cmd_reboot(struct rf_cli *cli, int argc, char **argv)
 	if (!strcmp(to, "recovery"))
 		return simple_op(cli, "reboot-recovery", NULL, NULL,
 				 rf_fb_reboot_recovery, "rebooting into recovery");
-	fprintf(stderr, "romflash: reboot: unknown target '%s' (bootloader, recovery)\n", to);
+	fprintf(stderr, "romflash: reboot: unknown target '%s' (bootloader, recovery, sideload)\n", to);
 	return RF_EXIT_USAGE;
 }

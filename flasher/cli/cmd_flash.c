@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "adb_ui.h"
 #include "cli.h"
 #include "device.h"
 #include "flash_exec.h"
@@ -124,6 +125,16 @@ static int open_targets(struct rf_cli *cli, const struct flash_args *a,
 	rf_cli_device_env(cli, &env);
 	if (!a->all) {
 		rc = rf_device_open_fastboot(&env, &tg[0].t, &tg[0].fb, err);
+		if (rc && !a->resume && rc != RF_EMULTIPLE) {
+			/* a phone booted into Android or recovery: offer to
+			 * move it into the bootloader (adb_ui.c) */
+			int ex = adb_ui_offer_fastboot(cli, a->yes, a->wait_s,
+						       &tg[0].t, &tg[0].fb);
+			if (ex > 0)
+				return ex;
+			if (ex == 0)
+				rc = RF_OK;
+		}
 		if (rc == RF_ENODEV && a->resume) {
 			/* after a cut cable or a failed reboot the phone may
 			 * still be on its way back */

@@ -66,6 +66,8 @@ static const struct {
 	{ "plan", cmd_plan, "PACKAGE [--mode MODE]", "dry run: the ordered steps" },
 	{ "flash", cmd_flash, "PACKAGE [--mode MODE] [--yes] [--no-reboot] [--resume]",
 	  "flash a fastboot ROM package" },
+	{ "sideload", cmd_sideload, "ZIP|URL|VERSION [--md5 MD5] [--yes]",
+	  "send a recovery zip to a phone in sideload mode" },
 	{ "fetch", cmd_fetch, "URL|VERSION [-o DIR]",
 	  "download a package into the cache, resumable, verified" },
 	{ "catalog", cmd_catalog, "[CODENAME|VERSION]", "known ROMs (--json: all fields)" },
@@ -73,7 +75,7 @@ static const struct {
 	{ "flash-image", cmd_flash_image, "PARTITION FILE",
 	  "write one image (raw or sparse) to a partition" },
 	{ "erase", cmd_erase, "PARTITION", "erase a partition" },
-	{ "reboot", cmd_reboot, "[bootloader|recovery]", "reboot the phone" },
+	{ "reboot", cmd_reboot, "[bootloader|recovery|sideload]", "reboot the phone" },
 };
 
 static void usage(FILE *f)

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adb_device.h"
 #include "plan.h"
 #include "rf_error.h"
 #include "transport_tcp.h"
@@ -173,6 +174,17 @@ static void fastboot_product(const struct rf_usb_devinfo *d, char *product,
 	rf_transport_close(t);
 }
 
+/* An adb phone's banner says its mode and device (adb_device.c); left as
+ * "adb" with the USB product when it cannot be asked. */
+static void adb_row(const struct rf_usb_devinfo *d, struct rf_device_row *r)
+{
+	struct rf_adb_description ad;
+	rf_adb_phone_describe(d->serial[0] ? d->serial : d->location, &ad);
+	snprintf(r->mode, sizeof r->mode, "%s", ad.mode);
+	if (ad.product[0])
+		snprintf(r->product, sizeof r->product, "%s", ad.product);
+}
+
 int rf_devices_list(const struct rf_device_env *env, struct rf_device_row **rows,
 		    size_t *n, char *err)
 {
@@ -191,6 +203,17 @@ int rf_devices_list(const struct rf_device_env *env, struct rf_device_row **rows
 			return rf_errf(err, RF_ENOMEM, "out of memory");
 		rc = rf_device_open_fastboot(env, &t, &fb, err);
 		if (rc) {
+			/* not fastboot: maybe adb at that address (adb_device.c) */
+			struct rf_adb_description ad;
+			if (!rf_adb_phone_describe(env->selector, &ad)) {
+				snprintf(r->serial, sizeof r->serial, "%s", ad.serial);
+				snprintf(r->mode, sizeof r->mode, "%s", ad.mode);
+				snprintf(r->product, sizeof r->product, "%s", ad.product);
+				snprintf(r->location, sizeof r->location, "%s", ad.location);
+				*rows = r;
+				*n = 1;
+				return RF_OK;
+			}
 			free(r);
 			return rc;
 		}
@@ -227,6 +250,8 @@ int rf_devices_list(const struct rf_device_env *env, struct rf_device_row **rows
 		snprintf(r[k].product, sizeof r[k].product, "%s", d[i].product);
 		if (d[i].proto == RF_USB_PROTO_FASTBOOT)
 			fastboot_product(&d[i], r[k].product, sizeof r[k].product);
+		else if (!d[i].no_access)
+			adb_row(&d[i], &r[k]);
 		snprintf(r[k].location, sizeof r[k].location, "%s", d[i].location);
 		k++;
 	}
