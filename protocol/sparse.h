@@ -112,6 +112,15 @@ int rf_sparse_split(struct rf_sparse_layout *l, uint64_t max_bytes,
 		    struct rf_sparse_split *s);
 void rf_sparse_split_free(struct rf_sparse_split *s);
 
+/* What sending an image of `size` bytes takes at `max_bytes` per download:
+ * one download of the image as stored when it fits, else the pieces of
+ * rf_sparse_split over `layout` (NULL: the image is raw; its raw layout is
+ * made here).  *downloads and *wire (bytes on the wire) are set; the plan
+ * and the sender both count with this, so they agree. */
+int rf_sparse_download_count(const struct rf_sparse_layout *layout,
+			     uint64_t size, uint64_t max_bytes,
+			     unsigned *downloads, uint64_t *wire, char *err);
+
 /* Emit piece `i` of `s`: reads the image forward from its current position
  * (pieces emitted in order, from a reader positioned where the previous
  * emit left it, starting at 0) and writes exactly s->piece[i].bytes bytes.

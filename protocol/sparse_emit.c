@@ -133,6 +133,44 @@ out:
 	return rc;
 }
 
+int rf_sparse_download_count(const struct rf_sparse_layout *layout,
+			     uint64_t size, uint64_t max_bytes,
+			     unsigned *downloads, uint64_t *wire, char *err)
+{
+	struct rf_sparse_layout raw;
+	struct rf_sparse_split sp = { 0 };
+	/* rf_sparse_split leaves its message in the layout it is given */
+	struct rf_sparse_layout *l = (struct rf_sparse_layout *)layout;
+	int rc;
+
+	*downloads = 1;
+	*wire = size;
+	if (size <= max_bytes)
+		return RF_OK;
+	memset(&raw, 0, sizeof raw);
+	if (!l) {
+		rc = rf_sparse_layout_raw(&raw, size, RF_SPARSE_DEFAULT_BLOCK);
+		if (rc) {
+			rf_errf(err, rc, "%s", raw.err);
+			goto out;
+		}
+		l = &raw;
+	}
+	rc = rf_sparse_split(l, max_bytes, &sp);
+	if (rc) {
+		rf_errf(err, rc, "%s", l->err);
+		goto out;
+	}
+	*downloads = (unsigned)sp.n;
+	*wire = 0;
+	for (size_t i = 0; i < sp.n; i++)
+		*wire += sp.piece[i].bytes;
+out:
+	rf_sparse_split_free(&sp);
+	rf_sparse_layout_free(&raw);
+	return rc;
+}
+
 /* --- emit ------------------------------------------------------------------- */
 
 /* Output staging: headers are copied in, RAW data is read straight into the

@@ -5,8 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan.h"
+#include "regex.h"
 #include "script.h"
+#include "steps.h"
 
 static char err[RF_ERRLEN];
 
@@ -15,30 +16,30 @@ static int parse(const char *file, const char *text, struct rf_steplist *l)
 	memset(l, 0, sizeof *l);
 	err[0] = 0;
 	return rf_script_parse(file, text, strlen(text), rf_script_dialect(file),
-			       l, err);
+			       NULL, l, NULL, err);
 }
 
 #define IMG "`dirname $0`/images/"
 
 START_TEST(test_grep)
 {
-	ck_assert_int_eq(rf_grep_match("^product: *MSM8974$", "product: MSM8974"), 1);
-	ck_assert_int_eq(rf_grep_match("^product: *MSM8974$", "product:MSM8974"), 1);
-	ck_assert_int_eq(rf_grep_match("^product: *MSM8974$", "product: MSM8974pro"), 0);
-	ck_assert_int_eq(rf_grep_match("^product: *MSM8974", "product: MSM8974pro"), 1);
-	ck_assert_int_eq(rf_grep_match("^product: *MSM8974$", "xproduct: MSM8974"), 0);
-	ck_assert_int_eq(rf_grep_match("^board_version: *5.[0-9]", "board_version: 5.3"), 1);
-	ck_assert_int_eq(rf_grep_match("^board_version: *5.[0-9]", "board_version: 5.x"), 0);
-	ck_assert_int_eq(rf_grep_match("^board_version: *4.4", "board_version: 4.4"), 1);
-	ck_assert_int_eq(rf_grep_match("[^0-9]x", "1x"), 0);
-	ck_assert_int_eq(rf_grep_match("[^0-9]x", "ax"), 1);
-	ck_assert_int_eq(rf_grep_match("a.*z$", "xxabcz"), 1);
-	ck_assert_int_eq(rf_grep_match("crc: 1", "crc: 1"), 1);
-	ck_assert_int_eq(rf_grep_match("^crc: 1", "crc: 0"), 0);
-	ck_assert_int_eq(rf_grep_match("a\\.b", "axb"), 0);
-	ck_assert_int_eq(rf_grep_match("a\\.b", "a.b"), 1);
-	ck_assert_int_eq(rf_grep_match("^x", "y\nx"), 1); /* line by line */
-	ck_assert_int_eq(rf_grep_match("[abc", "a"), -1);
+	ck_assert_int_eq(rf_grep_match("^product: *MSM8974$", RF_RE_BASIC, "product: MSM8974"), 1);
+	ck_assert_int_eq(rf_grep_match("^product: *MSM8974$", RF_RE_BASIC, "product:MSM8974"), 1);
+	ck_assert_int_eq(rf_grep_match("^product: *MSM8974$", RF_RE_BASIC, "product: MSM8974pro"), 0);
+	ck_assert_int_eq(rf_grep_match("^product: *MSM8974", RF_RE_BASIC, "product: MSM8974pro"), 1);
+	ck_assert_int_eq(rf_grep_match("^product: *MSM8974$", RF_RE_BASIC, "xproduct: MSM8974"), 0);
+	ck_assert_int_eq(rf_grep_match("^board_version: *5.[0-9]", RF_RE_BASIC, "board_version: 5.3"), 1);
+	ck_assert_int_eq(rf_grep_match("^board_version: *5.[0-9]", RF_RE_BASIC, "board_version: 5.x"), 0);
+	ck_assert_int_eq(rf_grep_match("^board_version: *4.4", RF_RE_BASIC, "board_version: 4.4"), 1);
+	ck_assert_int_eq(rf_grep_match("[^0-9]x", RF_RE_BASIC, "1x"), 0);
+	ck_assert_int_eq(rf_grep_match("[^0-9]x", RF_RE_BASIC, "ax"), 1);
+	ck_assert_int_eq(rf_grep_match("a.*z$", RF_RE_BASIC, "xxabcz"), 1);
+	ck_assert_int_eq(rf_grep_match("crc: 1", RF_RE_BASIC, "crc: 1"), 1);
+	ck_assert_int_eq(rf_grep_match("^crc: 1", RF_RE_BASIC, "crc: 0"), 0);
+	ck_assert_int_eq(rf_grep_match("a\\.b", RF_RE_BASIC, "axb"), 0);
+	ck_assert_int_eq(rf_grep_match("a\\.b", RF_RE_BASIC, "a.b"), 1);
+	ck_assert_int_eq(rf_grep_match("^x", RF_RE_BASIC, "y\nx"), 1); /* line by line */
+	ck_assert_int_eq(rf_grep_match("[abc", RF_RE_BASIC, "a"), -1);
 }
 END_TEST
 
@@ -231,9 +232,9 @@ START_TEST(test_refusals)
 	expect_fail("flash_all.sh", "fastboot $* flash boot images/boot.img\n", ":1: unsupported");
 	expect_fail("flash_all.sh", "fastboot $* flash boot " IMG "boot.img; fastboot $* -w\n",
 		    ":1: unsupported");
-	expect_fail("flash_all.sh", "fastboot $* reboot-bootloader\nsleep 5\nsleep 5\n",
-		    ":3: unsupported");
-	expect_fail("flash_all.sh", "sleep 5\nfastboot $* reboot\n", ":1: unsupported");
+	expect_fail("flash_all.sh", "fastboot $* reboot-bootloader\nsleep 601\n",
+		    ":2: unsupported");
+	expect_fail("flash_all.sh", "sleep x\nfastboot $* reboot\n", ":1: unsupported");
 	/* a check whose body does something else */
 	expect_fail("flash_all.sh",
 		    "fastboot $* getvar product 2>&1 | grep \"^product: *X\"\n"
@@ -242,13 +243,17 @@ START_TEST(test_refusals)
 	expect_fail("flash_all.sh",
 		    "fastboot $* getvar crc 2>&1 | grep \"^crc: 1\"\nif [ $? -eq 0 ]; then\n"
 		    "fastboot $* flash crclist " IMG "crclist.txt\n", "without `fi`");
-	/* only flashes inside the crc block */
+	/* only flashes and erases depend on the phone's answer */
 	expect_fail("flash_all.sh",
 		    "fastboot $* getvar crc 2>&1 | grep \"^crc: 1\"\nif [ $? -eq 0 ]; then\n"
-		    "fastboot $* erase boot\nfi\n", ":3: unsupported");
-	/* anti check without the getvar */
-	expect_fail("flash_all.sh", "CURRENT_ANTI_VER=1\nfastboot $* reboot\n",
-		    "never checked");
+		    "fastboot $* reboot\nfi\n", ":3: only flash and erase may depend");
+	/* a block on a mismatch is no real form */
+	expect_fail("flash_all.sh",
+		    "fastboot $* getvar crc 2>&1 | grep \"^crc: 1\"\nif [ $? -ne 0 ]; then\n"
+		    "fastboot $* erase boot\nfi\n", ":2: unsupported");
+	/* an anti check against the package's value but no phone value */
+	expect_fail("flash_all.sh", "CURRENT_ANTI_VER=1\nif [ $ver -gt $CURRENT_ANTI_VER ]; "
+		    "then echo x; exit 1; fi\nfastboot $* reboot\n", ":2: unsupported");
 	expect_fail("flash_all.sh", "exit 1\n", ":1: unsupported");
 	expect_fail("flash_all.sh", "fastboot $* flash boot \"" IMG "boot.img\n", ":1: unsupported");
 	expect_fail("flash_all.bat", "fastboot %* flash boot %~dp0images\\boot.img\r\ndel /q *\r\n",

@@ -4,13 +4,9 @@
 # clear error, exit 3, nothing left on disk.
 # Env (from tests/run-all): ROMFLASH, ROOT.
 set -u
-ROMFLASH=${ROMFLASH:-$ROOT/build/romflash}
-MKPKG="$ROOT/tests/fixtures/mkpkg"
-[ -x "$ROMFLASH" ] || { echo "no $ROMFLASH"; exit 1; }
-T=$(mktemp -d /tmp/t_plan.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$ROOT/tests/lib.sh"
+lib_init t_plan
 
 # expect STATUS WORDS -- CMD...: exit status and a word of the error
 expect() {
@@ -173,36 +169,65 @@ expect 0 "" run "$ROMFLASH" info "$T/rom.tgz"
 grep -q "Codename  unknown" "$T/out" || fail "unparsed name: codename"
 
 # --- plan -s: only getvar, the phone's max-download-size and checks --------
-EMU=${ROMFLASH_EMU:-$ROOT/${B:-build}/romflash-emu}
-if [ -x "$EMU" ]; then
-	emu() { # emu NAME ARGS...: start an emulated phone; sets PORT
-		name=$1; shift
-		"$EMU" --state "$T/$name" --port 0 --port-file "$T/$name.port" \
-			--pidfile "$T/$name.pid" "$@" >>"$T/emu.log" 2>&1 &
-		i=0
-		while [ ! -s "$T/$name.port" ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done
-		PORT=$(cat "$T/$name.port" 2>/dev/null)
-	}
-	emu_stop() { [ -s "$T/$1.pid" ] && kill "$(cat "$T/$1.pid")" 2>/dev/null; }
-	emu ok --max-download 0x100000 --vars 'anti=1;crc=1'
-	expect 0 "" run "$ROMFLASH" -s "tcp:127.0.0.1:$PORT" plan "$PKG" --mode clean
-	grep -q "1.0 MiB (0x100000, from the phone)" "$T/out" || fail "plan -s: max-download"
-	grep -q "system .*sparse.* [2-9] *pass\| [2-9]$" "$T/out" ||
-		grep -q "images/system.img .* [2-9]" "$T/out" || fail "plan -s: system not split at 1 MiB"
-	grep -q "pass" "$T/out" || fail "plan -s: checks not evaluated"
-	emu_stop ok
-	others=$(grep -v '^getvar:' "$T/ok/commands.log")
-	[ -z "$others" ] || fail "plan -s sent more than getvar: $others"
-	[ "$(grep -c '^getvar:crc' "$T/ok/commands.log")" = 1 ] || fail "plan -s: getvar crc twice"
-	emu newer --vars 'anti=3'
-	expect 4 "check fails on this phone" run "$ROMFLASH" -s "tcp:127.0.0.1:$PORT" plan "$PKG"
-	emu_stop newer
-	# nothing was written to the emulated phones' partitions
-	written=$(find "$T/ok" "$T/newer" -type f -size +0 -name '*.img' 2>/dev/null | head -n 1)
-	[ -z "$written" ] || fail "plan -s wrote $written"
-fi
+emu_start OK "$T/ok" --max-download 0x100000 --vars 'anti=1;crc=1'
+expect 0 "" run "$ROMFLASH" -s "$OK_DEV" plan "$PKG" --mode clean
+grep -q "1.0 MiB (0x100000, from the phone)" "$T/out" || fail "plan -s: max-download"
+grep -q "images/system.img .* [2-9]" "$T/out" || fail "plan -s: system not split at 1 MiB"
+grep -q "pass" "$T/out" || fail "plan -s: checks not evaluated"
+emu_stop OK
+others=$(grep -v '^getvar:' "$T/ok/commands.log")
+[ -z "$others" ] || fail "plan -s sent more than getvar: $others"
+[ "$(grep -c '^getvar:crc' "$T/ok/commands.log")" = 1 ] || fail "plan -s: getvar crc twice"
+emu_start NEWER "$T/newer" --vars 'anti=3'
+expect 4 "check fails on this phone" run "$ROMFLASH" -s "$NEWER_DEV" plan "$PKG"
+grep -q "anti-rollback: the phone's anti is 3, this package allows at most" "$T/err" ||
+	fail "plan -s anti: $(cat "$T/err")"
+emu_stop NEWER
+# nothing was written to the emulated phones' partitions
+no_writes "$T/ok"
+no_writes "$T/newer"
+
+# --- the checks as steps: where the package's value came from -----------------
+expect 0 "" run "$ROMFLASH" --json plan "$PKG" --mode clean
+grep -q '"op":"anti-check","var":"anti","anti_max":[0-9]*,"value_source":"flash_all.sh:[0-9]*"' "$T/out" ||
+	fail "json: anti-check source: $(grep anti-check "$T/out")"
+grep -q '"checks_product":true' "$T/out" || fail "json: checks_product"
+expect 0 "" run "$ROMFLASH" plan "$PKG" --mode clean
+grep -q "phone's anti <= [0-9]* (package: flash_all.sh:[0-9]*)" "$T/out" ||
+	fail "human: anti-check line: $(grep anti "$T/out")"
+
+# a script without a product check: said, in text and JSON
+cp -r "$DIR" "$T/noproduct"
+sed -i '/getvar product/,+1d' "$T/noproduct/flash_all.sh"
+rm "$T/noproduct/flash_all.bat"
+expect 0 "checks no product" run "$ROMFLASH" plan "$T/noproduct" --mode clean
+grep -q "Notes: flash_all.sh checks no product" "$T/out" || fail "no product: no note"
+expect 0 "" run "$ROMFLASH" --json plan "$T/noproduct" --mode clean
+tail -n 1 "$T/out" | grep -q '"checks_product":false,"notes":"flash_all.sh checks no product' ||
+	fail "no product json: $(tail -n 1 "$T/out")"
+
+# a keep-data script named flash_all_except_data.sh (older packages)
+cp -r "$DIR" "$T/exceptdata"
+mv "$T/exceptdata/flash_all_except_storage.sh" "$T/exceptdata/flash_all_except_data.sh"
+mv "$T/exceptdata/flash_all_except_storage.bat" "$T/exceptdata/flash_all_except_data.bat"
+expect 0 "" run "$ROMFLASH" plan "$T/exceptdata"
+grep -q "keep-data: flash_all_except_data.sh (its .bat twin agrees)" "$T/out" ||
+	fail "except_data: $(grep Mode "$T/out")"
+
+# --- regional names, a browser's copy, an unfinished download ------------------
+MD5P=$(md5sum "$PKG" | cut -c1-10)
+REG="$T/reg/sweet_in_global_images_V14.0.3.0.TKFINXM_20230601.0000.00_13.0_in_$MD5P.tgz"
+mkdir -p "$T/reg"
+cp "$PKG" "$REG"
+expect 0 "" run "$ROMFLASH" info "$REG"
+grep -q "Region    in" "$T/out" || fail "regional name: region: $(cat "$T/out")"
+grep -q "verified (10-digit prefix" "$T/out" || fail "regional name: md5 prefix not used"
+cp "$PKG" "$T/reg/$(basename "$PKG" .tgz) (1).tgz"
+expect 0 "renamed" run "$ROMFLASH" plan "$T/reg/$(basename "$PKG" .tgz) (1).tgz"
+grep -q "verified (prefix" "$T/out" || fail "(1) copy: md5 prefix not used: $(grep MD5 "$T/out")"
+head -c 100000 "$PKG" >"$T/reg/$(basename "$PKG").part"
+expect 3 "unfinished download (.part)" run "$ROMFLASH" plan "$T/reg/$(basename "$PKG").part"
 
 left=$(find "$T/cwd" "$T/tmpdir" -mindepth 1)
 [ -z "$left" ] || fail "files left: $left"
-[ "$fails" = 0 ] && echo "t_plan: all passed"
-exit "$fails"
+lib_finish

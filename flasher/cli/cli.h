@@ -35,6 +35,10 @@ void rf_cli_device_env(const struct rf_cli *cli, struct rf_device_env *env);
 /* Exit status for a protocol error code (RF_E*). */
 int rf_exit_for(int rf_err);
 
+/* What the package's file name says before it is read: a browser's copy
+ * (a warning), an unfinished download (an error: RF_EXIT_PACKAGE). */
+int rf_cli_name_check(const char *path);
+
 int cmd_devices(struct rf_cli *cli, int argc, char **argv);
 int cmd_getvar(struct rf_cli *cli, int argc, char **argv);
 int cmd_flash_image(struct rf_cli *cli, int argc, char **argv);

@@ -25,6 +25,7 @@ struct flash_args {
 	const char *package, *md5, *mode_name, *region;
 	enum rf_mode mode;
 	int yes, no_reboot, resume, all, dry_run, wait_s;
+	long skip;            /* --skip N: 1-based step, 0 none */
 };
 
 static int parse_args(int argc, char **argv, struct flash_args *a)
@@ -38,10 +39,12 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 		{ "all", no_argument, NULL, 'a' },
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "skip", required_argument, NULL, 'k' },
 		{ "region", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
+	char *end;
 	memset(a, 0, sizeof *a);
 	a->mode_name = "keep-data";
 	a->wait_s = 60;
@@ -55,12 +58,21 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 		case 'a': a->all = 1; break;
 		case 'd': a->dry_run = 1; break;
 		case 'w': a->wait_s = atoi(optarg); break;
+		case 'k':
+			a->skip = strtol(optarg, &end, 10);
+			if (*end || a->skip <= 0)
+				return -1;
+			break;
 		case 'g': a->region = optarg; break;
 		default: return -1;
 		}
 	}
 	if (optind != argc - 1 || a->wait_s <= 0)
 		return -1;
+	if (a->skip && !a->resume) {
+		fprintf(stderr, "romflash: --skip goes with --resume (it skips the step the flash stopped at)\n");
+		return -1;
+	}
 	a->package = argv[optind];
 	if (rf_mode_parse(a->mode_name, &a->mode)) {
 		fprintf(stderr, "romflash: unknown mode '%s' (keep-data, clean, lock)\n", a->mode_name);
@@ -72,8 +84,9 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 static int usage(void)
 {
 	fprintf(stderr, "usage: romflash [-s DEVICE] flash PACKAGE [--mode keep-data|clean|lock] [--yes]\n"
-			"                [--no-reboot] [--resume] [--md5 MD5] [--all] [--dry-run] [--wait SECONDS]\n"
-			"                [--region REGION]   (PACKAGE: file, folder, URL or catalog version)\n");
+			"                [--no-reboot] [--resume [--skip STEP]] [--md5 MD5] [--all] [--dry-run]\n"
+			"                [--wait SECONDS] [--region REGION]   (PACKAGE: file, folder, URL or\n"
+			"                catalog version)\n");
 	return RF_EXIT_USAGE;
 }
 
@@ -249,6 +262,32 @@ static int resume_point(const struct rf_package *pkg,
 	return 0;
 }
 
+/* --resume --skip N: the user confirms the step the flash stopped at is a
+ * dead end (a command this phone refuses every time); the run starts after
+ * it and the report says so. */
+static int skip_step(const struct rf_plan *pl, const struct flash_args *a,
+		     struct rf_flash_run *run)
+{
+	const struct rf_step *s;
+	if ((size_t)a->skip != run->start + 1) {
+		out_error("--skip %ld: the flash stopped at step %zu; only that step can be "
+			  "skipped", a->skip, run->start + 1);
+		return RF_EXIT_USAGE;
+	}
+	s = &pl->steps.v[run->start];
+	if (rf_step_is_check(s)) {
+		out_error("--skip %ld: step %ld is a check; checks cannot be skipped", a->skip,
+			  a->skip);
+		return RF_EXIT_USAGE;
+	}
+	out_warn("skipping step %ld/%zu (%s %s, %s) as asked with --skip%s", a->skip,
+		 pl->steps.n, rf_op_name(s->op), s->partition[0] ? s->partition : s->arg,
+		 s->src, rf_step_writes(s) ? ": that partition stays as it is" : "");
+	run->start++;
+	run->skipped = (long)run->start;
+	return RF_EXIT_OK;
+}
+
 static void shell_quote(const char *s, char *out, size_t cap)
 {
 	size_t n = 0;
@@ -292,6 +331,8 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	struct rf_cli_fetch fo = { .region = a.region, .md5 = a.md5, .retries = -1 };
 	ex = rf_cli_resolve(cli, &fo, a.package, RF_ROM_FASTBOOT, &src);
 	if (ex)
+		return ex;
+	if ((ex = rf_cli_name_check(src.path)))
 		return ex;
 
 	/* 1. The phone(s): found first, so a missing phone is said at once,
@@ -374,6 +415,8 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	run.resume_args = resume_args;
 	if (a.resume) {
 		ex = resume_point(&pkg, &pl, tg, n, &run.start);
+		if (!ex && a.skip)
+			ex = skip_step(&pl, &a, &run);
 		if (ex)
 			goto out;
 	} else {
@@ -419,9 +462,10 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 		if (tg[i].rc && !ex)
 			ex = tg[i].exit_status ? tg[i].exit_status : RF_EXIT_DEVICE;
 	if (ok == n && !ex)
-		out_msg("%sDone%s: %zu phone%s flashed with %s%s", out_c("green"), out_c("reset"),
+		out_msg("%sDone%s: %zu phone%s flashed with %s%s%s", out_c("green"), out_c("reset"),
 			ok, ok > 1 ? "s" : "", pkg.name.version[0] ? pkg.name.version : a.package,
-			a.no_reboot ? " (not rebooted: --no-reboot)" : "");
+			a.no_reboot ? " (not rebooted: --no-reboot)" : "",
+			run.skipped > 0 ? " -- except the step skipped with --skip" : "");
 out:
 	for (size_t i = 0; tg && i < n; i++)
 		rf_transport_close(tg[i].t);

@@ -39,6 +39,19 @@ static const char *md5_words(const struct rf_package *p)
 	}
 }
 
+int rf_cli_name_check(const char *path)
+{
+	struct rf_pkgname n;
+	if (!rf_pkgname_parse(path, &n) || !n.note[0])
+		return RF_EXIT_OK;
+	if (n.partial) {
+		out_error("%s is %s; finish the download first", path, n.note);
+		return RF_EXIT_PACKAGE;
+	}
+	out_warn("%s: %s", path, n.note);
+	return RF_EXIT_OK;
+}
+
 int cmd_info(struct rf_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -77,6 +90,8 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 	rc = rf_cli_resolve(cli, &fo, argv[optind], RF_ROM_FASTBOOT, &src);
 	if (rc)
 		return rc;
+	if ((rc = rf_cli_name_check(src.path)))
+		return rc;
 	char records[4096];
 	rf_pkg_record_dir(records, sizeof records);
 	struct rf_pkg_opts po = { .md5 = md5 ? md5 : src.md5[0] ? src.md5 : NULL,
@@ -114,6 +129,7 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 			jw_u64(&j, "images_bytes", ib);
 		}
 		jw_str(&j, "region", known ? n->region : NULL);
+		jw_str(&j, "name_note", n->note[0] ? n->note : NULL);
 		jw_str(&j, "version", known ? n->version : NULL);
 		jw_str(&j, "android", known ? n->android : NULL);
 		jw_u64(&j, "size", p.file_size);
@@ -136,6 +152,8 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 			out_msg("Codename  %s", or_unknown(known, n->codename));
 		}
 		out_msg("Region    %s", or_unknown(known, n->region));
+		if (n->note[0])
+			out_msg("Name      %s", n->note);
 		out_msg("Version   %s", or_unknown(known, n->version));
 		if (p.kind != RF_PKG_ZIP)
 			out_msg("Build     %s%s%s%s", or_unknown(known, n->build_date),

@@ -16,7 +16,7 @@
 #include "package.h"
 #include "pkg_record.h"
 #include "plan.h"
-#include "script.h"
+#include "step_kinds.h"
 
 static int pkg_exit(int rc)
 {
@@ -43,52 +43,54 @@ static void step_detail(const struct rf_step *s, char *buf, size_t cap)
 {
 	switch (s->op) {
 	case RF_OP_GETVAR_CHECK:
-		snprintf(buf, cap, "%s %s \"%s\"", s->var,
+		snprintf(buf, cap, "%s %s%s \"%s\"", s->var,
 			 s->must_match ? "must match" : "must not match",
-			 s->pattern);
+			 s->flavor == RF_RE_EXTENDED ? " (grep -E)" : "", s->pattern);
 		break;
 	case RF_OP_ANTI_CHECK:
-		snprintf(buf, cap, "phone's anti-rollback version <= %u",
-			 s->anti_max);
+		snprintf(buf, cap, "phone's %s <= %u (package: %s)", s->var,
+			 s->anti_max, s->value_src);
+		break;
+	case RF_OP_PATCH_CHECK:
+		snprintf(buf, cap, "phone's %s <= %s (package: %s)", s->var, s->arg,
+			 s->value_src);
 		break;
 	case RF_OP_REBOOT_BOOTLOADER:
-		snprintf(buf, cap, "wait %us, then for the same phone",
-			 s->sleep_s);
+		snprintf(buf, cap, "wait %us, then for the same phone", s->sleep_s);
 		break;
 	case RF_OP_OEM:
 	case RF_OP_SET_ACTIVE:
 		snprintf(buf, cap, "%s", s->arg);
 		break;
+	case RF_OP_FORMAT:
+		snprintf(buf, cap, "filesystem: %s", s->arg[0] ? s->arg : "the phone's");
+		break;
 	default:
 		snprintf(buf, cap, "%s", s->image);
 	}
+	size_t n = strlen(buf);
+	if (s->cond && n < cap)
+		snprintf(buf + n, cap - n, "%sif %s %s \"%s\"", n ? " " : "", s->var,
+			 s->must_match ? "matches" : "does not match", s->pattern);
+	n = strlen(buf);
+	if (rf_exec_forgivable(s) && n < cap)
+		snprintf(buf + n, cap - n, "%s(a failure only warns)", n ? " " : "");
 }
 
-/* With -s: the phone's answers to the checks (getvar only). */
+/* With -s: the phone's answers to the checks and conditions (getvar only). */
 struct phone {
 	int on;
+	struct rf_answers ans;
 	char result[256][8]; /* per step: "pass" "FAIL" "yes" "no" */
-	char value[256][132]; /* per step: [0] 2 once asked, then the answer */
 	int failed;
 };
-
-static int getvar_or_empty(struct rf_fastboot *fb, const char *var, char *val,
-			   size_t cap)
-{
-	int rc = rf_fb_getvar(fb, var, val, cap);
-	if (rc == RF_EFAIL) { /* unknown variable: the script's grep sees "" */
-		val[0] = 0;
-		return RF_OK;
-	}
-	return rc;
-}
 
 static int ask_phone(struct rf_cli *cli, struct rf_plan *pl,
 		     const struct rf_package *pkg, struct phone *ph)
 {
 	struct rf_transport *t = NULL;
 	struct rf_fastboot fb;
-	char err[RF_ERRLEN] = "", val[128];
+	char err[RF_ERRLEN] = "", msg[RF_ERRLEN];
 	uint32_t max_dl;
 	int rc, ex = RF_EXIT_OK;
 
@@ -111,44 +113,28 @@ static int ask_phone(struct rf_cli *cli, struct rf_plan *pl,
 		ex = pkg_exit(rc);
 		goto out;
 	}
+	rc = rf_exec_ask(&fb, pl, &ph->ans); /* one getvar per variable */
+	if (rc) {
+		out_error("plan: getvar: %s", fb.err);
+		ex = rf_exit_for(rc);
+		goto out;
+	}
 	ph->on = 1;
 	for (size_t i = 0; i < pl->steps.n && i < 256; i++) {
-		struct rf_step *s = &pl->steps.v[i];
-		const char *var = s->op == RF_OP_ANTI_CHECK ? "anti" : s->var;
-		if (s->op != RF_OP_GETVAR_CHECK && s->op != RF_OP_ANTI_CHECK &&
-		    s->op != RF_OP_CRC_FLASH)
+		const struct rf_step *s = &pl->steps.v[i];
+		const char *val = rf_step_query(s) ? rf_answers_get(&ph->ans, s->var) : NULL;
+		if (!val)
 			continue;
-		/* one getvar per variable: crc decides several steps */
-		size_t k;
-		for (k = 0; k < i; k++) {
-			const struct rf_step *o = &pl->steps.v[k];
-			if (ph->value[k][0] == 2 && !strcmp(o->op == RF_OP_ANTI_CHECK
-							  ? "anti" : o->var, var))
-				break;
-		}
-		rc = RF_OK;
-		if (k < i)
-			snprintf(val, sizeof val, "%s", ph->value[k] + 1);
-		else
-			rc = getvar_or_empty(&fb, var, val, sizeof val);
-		ph->value[i][0] = 2; /* asked; [1..] holds the answer */
-		snprintf(ph->value[i] + 1, sizeof ph->value[i] - 1, "%s", val);
-		if (rc) {
-			out_error("plan: getvar %s: %s", var, fb.err);
-			ex = rf_exit_for(rc);
-			goto out;
-		}
 		int v = rf_step_eval(s, val);
-		if (s->op == RF_OP_CRC_FLASH) {
+		if (s->cond) {
 			snprintf(ph->result[i], 8, "%s", v == 1 ? "yes" : "no");
-		} else {
-			snprintf(ph->result[i], 8, "%s", v == 1 ? "pass" : "FAIL");
-			if (v != 1) {
-				ph->failed++;
-				out_warn("%s: check fails on this phone: %s = \"%s\"%s%s",
-					 s->src, var, val, s->message[0] ? ": " : "",
-					 s->message);
-			}
+			continue;
+		}
+		snprintf(ph->result[i], 8, "%s", v == 1 ? "pass" : "FAIL");
+		if (v != 1) {
+			ph->failed++;
+			rf_exec_check_failure(s, val, msg, sizeof msg);
+			out_warn("check fails on this phone: %s", msg);
 		}
 	}
 out:
@@ -174,20 +160,33 @@ static void print_json(const struct rf_package *pkg, const struct rf_plan *pl,
 			jw_u64(&j, "unsparsed_size", s->out_bytes);
 			jw_u64(&j, "downloads", s->downloads);
 		}
-		if (s->op == RF_OP_GETVAR_CHECK || s->op == RF_OP_CRC_FLASH) {
+		if (s->var[0]) {
 			jw_str(&j, "var", s->var);
-			jw_str(&j, "pattern", s->pattern);
+			if (s->pattern[0])
+				jw_str(&j, "pattern", s->pattern);
+			if (s->flavor == RF_RE_EXTENDED)
+				jw_str(&j, "pattern_flavor", "extended");
 		}
-		if (s->op == RF_OP_GETVAR_CHECK)
+		if (s->op == RF_OP_GETVAR_CHECK || s->cond)
 			jw_bool(&j, "must_match", s->must_match);
+		if (s->cond)
+			jw_bool(&j, "cond", 1);
 		if (s->op == RF_OP_ANTI_CHECK)
 			jw_u64(&j, "anti_max", s->anti_max);
+		if (s->op == RF_OP_PATCH_CHECK)
+			jw_str(&j, "patch_max", s->arg);
+		if (s->value_src[0])
+			jw_str(&j, "value_source", s->value_src);
 		if (s->message[0])
 			jw_str(&j, "message", s->message);
-		if (s->op == RF_OP_REBOOT_BOOTLOADER)
+		if (s->op == RF_OP_REBOOT_BOOTLOADER || s->sleep_s)
 			jw_u64(&j, "sleep", s->sleep_s);
-		if (s->arg[0])
+		if (s->arg[0] && s->op != RF_OP_PATCH_CHECK)
 			jw_str(&j, "arg", s->arg);
+		if (s->unchecked)
+			jw_bool(&j, "unchecked", 1);
+		if (ph->on && rf_step_query(s) && rf_answers_get(&ph->ans, s->var))
+			jw_str(&j, "phone_value", rf_answers_get(&ph->ans, s->var));
 		if (ph->on && i < 256 && ph->result[i][0])
 			jw_str(&j, "phone", ph->result[i][0] == 'F' ? "fail"
 					    : ph->result[i]);
@@ -203,6 +202,8 @@ static void print_json(const struct rf_package *pkg, const struct rf_plan *pl,
 	jw_str(&j, "script", pl->script);
 	jw_str(&j, "bat", pl->bat[0] ? pl->bat : NULL);
 	jw_str(&j, "bat_diff", pl->bat_diff[0] ? pl->bat_diff : NULL);
+	jw_bool(&j, "checks_product", pl->checks_product);
+	jw_str(&j, "notes", pl->notes[0] ? pl->notes : NULL);
 	jw_str(&j, "md5", pkg->md5[0] ? pkg->md5 : NULL);
 	jw_str(&j, "md5_verified", rf_md5_state_name(pkg->md5_state));
 	jw_u64(&j, "max_download_size", pl->max_dl);
@@ -215,6 +216,13 @@ static void print_json(const struct rf_package *pkg, const struct rf_plan *pl,
 	if (ph->on)
 		jw_u64(&j, "checks_failed", (uint64_t)ph->failed);
 	jw_end(&j);
+}
+
+/* Two steps that depend on the same answer the same way (a block). */
+static int same_cond(const struct rf_step *a, const struct rf_step *b)
+{
+	return a->cond && b->cond && a->must_match == b->must_match &&
+	       !strcmp(a->var, b->var) && !strcmp(a->pattern, b->pattern);
 }
 
 static void print_human(const struct rf_package *pkg, const struct rf_plan *pl,
@@ -271,27 +279,34 @@ static void print_human(const struct rf_package *pkg, const struct rf_plan *pl,
 	out_msg("%s", "");
 	out_msg("Checks before the first write (the preflight runs all of "
 		"them first):");
-	int nc = 0;
 	for (size_t i = 0; i < pl->steps.n; i++) {
 		const struct rf_step *s = &pl->steps.v[i];
-		if (s->op == RF_OP_GETVAR_CHECK || s->op == RF_OP_ANTI_CHECK) {
+		if (rf_step_is_check(s)) {
+			const char *val = ph->on ? rf_answers_get(&ph->ans, s->var) : NULL;
 			step_detail(s, d, sizeof d);
-			out_msg("  - %s (%s)", d, s->src);
-			nc++;
-		} else if (s->op == RF_OP_CRC_FLASH && (i == 0 ||
-			   pl->steps.v[i - 1].op != RF_OP_CRC_FLASH)) {
-			out_msg("  - getvar %s \"%s\" decides the crc-flash steps",
-				s->var, s->pattern);
+			out_msg("  - %s (%s)%s%s%s%s", d, s->src, val ? ": the phone says \"" : "",
+				val ? val : "", val ? "\", " : "", val && i < 256 ? ph->result[i] : "");
+		} else if (s->cond && (i == 0 || !same_cond(&pl->steps.v[i - 1], s))) {
+			size_t last = i;
+			while (last + 1 < pl->steps.n && same_cond(&pl->steps.v[last + 1], s))
+				last++;
+			if (last > i)
+				out_msg("  - getvar %s \"%s\" decides steps %zu-%zu", s->var,
+					s->pattern, i + 1, last + 1);
+			else
+				out_msg("  - getvar %s \"%s\" decides step %zu", s->var,
+					s->pattern, i + 1);
 		}
 	}
 	out_msg("  - every image present, readable%s", pkg->md5_state ==
 		RF_MD5_FULL || pkg->md5_state == RF_MD5_PREFIX
 		? ", package MD5 verified" : "");
-	(void)nc;
 	out_msg("%s", "");
 	out_msg("Total: %zu steps, %u writes, %u checks; %s in %u downloads",
 		pl->steps.n, pl->n_writes, pl->n_checks,
 		out_size(pl->bytes, a, sizeof a), pl->downloads);
+	if (pl->notes[0])
+		out_msg("Notes: %s", pl->notes);
 }
 
 int cmd_plan(struct rf_cli *cli, int argc, char **argv)
@@ -344,6 +359,8 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 	struct rf_cli_fetch fo = { .region = region, .md5 = md5, .retries = -1 };
 	ex = rf_cli_resolve(cli, &fo, argv[optind], RF_ROM_FASTBOOT, &src);
 	if (ex)
+		return ex;
+	if ((ex = rf_cli_name_check(src.path)))
 		return ex;
 	char records[4096];
 	rf_pkg_record_dir(records, sizeof records);

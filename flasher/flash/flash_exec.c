@@ -16,7 +16,7 @@
 #include "pkg_stream.h"
 #include "prefetch.h"
 #include "resume.h"
-#include "script.h"
+#include "step_kinds.h"
 
 /* Partitions of the bootloader chain: a phone whose write of one of these
  * was cut may not boot at all, not even to fastboot. */
@@ -34,7 +34,8 @@ static int is_boot_chain(const char *part)
 
 static int writes(enum rf_op op)
 {
-	return op == RF_OP_FLASH || op == RF_OP_CRC_FLASH || op == RF_OP_ERASE;
+	return op == RF_OP_FLASH || op == RF_OP_CRC_FLASH || op == RF_OP_ERASE ||
+	       op == RF_OP_FORMAT;
 }
 
 const char *rf_flash_likely_state(const struct rf_plan *pl, int step,
@@ -105,23 +106,10 @@ static void drop_target(struct rf_flash_target *t, int rc, int exit_status,
 
 /* ---- preflight ---- */
 
-/* getvar, with "variable not found" answered as "" (what the script's
- * `grep` would see for a bootloader that does not know it). */
-static int getvar_or_empty(struct rf_fastboot *fb, const char *var, char *val,
-			   size_t cap)
-{
-	int rc = rf_fb_getvar(fb, var, val, cap);
-	if (rc == RF_EFAIL) {
-		val[0] = 0;
-		return RF_OK;
-	}
-	return rc;
-}
-
 static int preflight_one(struct rf_flash_run *r, struct rf_flash_target *t)
 {
 	struct rf_plan *pl = r->plan;
-	char val[RF_FB_RESP_MAX + 1];
+	char msg[RF_ERRLEN];
 	int rc;
 
 	rc = rf_device_max_download(&r->dev, &t->fb, t->id, &t->max_dl);
@@ -129,52 +117,30 @@ static int preflight_one(struct rf_flash_run *r, struct rf_flash_target *t)
 		drop_target(t, rc, rf_exit_for(rc), "max-download-size: %s", t->fb.err);
 		return rc;
 	}
-	rc = getvar_or_empty(&t->fb, "crc", t->crc, sizeof t->crc);
+	/* what the checks and conditions depend on, asked once each */
+	rc = rf_exec_ask(&t->fb, pl, &t->answers);
 	if (rc) {
-		drop_target(t, rc, rf_exit_for(rc), "getvar crc: %s", t->fb.err);
+		drop_target(t, rc, rf_exit_for(rc), "getvar: %s", t->fb.err);
 		return rc;
 	}
 	for (size_t i = 0; i < pl->steps.n; i++) {
 		const struct rf_step *s = &pl->steps.v[i];
-		if (s->op == RF_OP_GETVAR_CHECK || s->op == RF_OP_ANTI_CHECK) {
-			const char *var = s->op == RF_OP_ANTI_CHECK ? "anti" : s->var;
-			int ok;
-			/* A variable the phone does not know prints no
-			 * "VAR: value" line for the script's grep: a
-			 * must-not-match check then passes, a must-match
-			 * check fails (as the script would decide). */
-			rc = s->op == RF_OP_ANTI_CHECK || !s->must_match
-				     ? getvar_or_empty(&t->fb, var, val, sizeof val)
-				     : rf_fb_getvar(&t->fb, var, val, sizeof val);
-			if (rc == RF_EFAIL) {
-				drop_target(t, rc, RF_EXIT_NODEV,
-					    "%s: the phone does not answer getvar %s (%s): not the phone this package is for",
-					    s->src, var, t->fb.fail);
-				return rc;
-			}
-			if (rc) {
-				drop_target(t, rc, rf_exit_for(rc), "getvar %s: %s", var, t->fb.err);
-				return rc;
-			}
-			ok = rf_step_eval(s, val);
-			if (ok != 1) {
-				if (s->op == RF_OP_ANTI_CHECK)
-					drop_target(t, RF_EINVAL, RF_EXIT_NODEV,
-						    "%s: anti-rollback: the phone is at version %s, this package allows at most %u; "
-						    "flashing it would brick the phone",
-						    s->src, val[0] ? val : "0", s->anti_max);
-				else
-					drop_target(t, RF_EINVAL, RF_EXIT_NODEV,
-						    "%s: wrong phone for this package: '%s: %s' %s '%s'%s%s",
-						    s->src, var, val,
-						    s->must_match ? "does not match" : "matches",
-						    s->pattern, s->message[0] ? " -- " : "",
-						    s->message);
+		if (rf_step_is_check(s)) {
+			const char *val = rf_answers_get(&t->answers, s->var);
+			if (rf_step_eval(s, val ? val : "") != 1) {
+				rf_exec_check_failure(s, val, msg, sizeof msg);
+				drop_target(t, RF_EINVAL, RF_EXIT_NODEV, "%s", msg);
 				return RF_EINVAL;
 			}
 		}
+		if (s->op == RF_OP_FORMAT && rf_step_runs(s, &t->answers) &&
+		    (rc = rf_exec_format_preflight(&t->fb, s, msg))) {
+			drop_target(t, rc, rc == RF_EINVAL ? RF_EXIT_PACKAGE : rf_exit_for(rc),
+				    "%s", msg);
+			return rc;
+		}
 		if ((s->op == RF_OP_FLASH || s->op == RF_OP_CRC_FLASH) &&
-		    (s->op != RF_OP_CRC_FLASH || rf_step_eval(s, t->crc) == 1)) {
+		    rf_step_runs(s, &t->answers)) {
 			/* every name of an a+b pair must hold the image */
 			uint64_t psize;
 			rc = rf_device_partition_size(&t->fb, s->partition, &psize);
@@ -251,7 +217,7 @@ static void fan_build(struct fan *f, struct rf_flash_run *r, const struct rf_ste
 		struct rf_flash_target *t = &r->tg[k];
 		if (t->rc)
 			continue;
-		if (s->op == RF_OP_CRC_FLASH && rf_step_eval(s, t->crc) != 1)
+		if (!rf_step_runs(s, &t->answers))
 			continue;
 		f->fb[n] = &t->fb;
 		f->rc[n] = RF_OK;
@@ -276,6 +242,24 @@ static void fan_collect(struct fan *f, struct rf_flash_run *r, size_t step)
 			t->failed_step = (int)step;
 		}
 	}
+}
+
+/* A failure the script does not check (bash goes on after it) of a step
+ * that writes no partition is a warning: the phone stays in the run, and
+ * --resume never meets the same dead end. */
+static void forgive_unchecked(struct fan *f, const struct rf_flash_run *r,
+			      const struct rf_step *s, size_t step)
+{
+	if (!rf_exec_forgivable(s))
+		return;
+	for (size_t i = 0; i < f->fo.n; i++)
+		if (f->rc[i]) {
+			out_warn("%s: step %zu (%s %s) failed: %s; the script does not stop "
+				 "on it (%s), going on", r->tg[f->map[i]].id, step + 1,
+				 rf_op_name(s->op), s->partition[0] ? s->partition : s->arg,
+				 f->err[i], s->src);
+			f->rc[i] = RF_OK;
+		}
 }
 
 static int op_erase(struct rf_fastboot *fb, const char *a) { return rf_fb_erase(fb, a); }
@@ -373,7 +357,7 @@ static int needs_image(const struct rf_flash_run *r, const struct rf_step *s)
 		return 1;
 	if (s->op == RF_OP_CRC_FLASH)
 		for (size_t k = 0; k < r->ntg; k++)
-			if (!r->tg[k].rc && rf_step_eval(s, r->tg[k].crc) == 1)
+			if (!r->tg[k].rc && rf_step_runs(s, &r->tg[k].answers))
 				return 1;
 	return 0;
 }
@@ -473,8 +457,8 @@ static void report_failure(const struct rf_flash_run *r, const struct rf_flash_t
 
 	for (size_t i = r->start; fs >= 0 && i < (size_t)fs; i++) {
 		const struct rf_step *s = &pl->steps.v[i];
-		/* CRC lists are only written to phones that check CRCs */
-		if (s->op == RF_OP_CRC_FLASH && rf_step_eval(s, t->crc) != 1)
+		/* steps with a condition (CRC lists) only ran where it held */
+		if (!rf_step_runs(s, &t->answers))
 			continue;
 		if (writes(s->op) || s->op == RF_OP_BOOT) {
 			any_written = 1;
@@ -502,6 +486,13 @@ static void report_failure(const struct rf_flash_run *r, const struct rf_flash_t
 	}
 	if (fs >= 0 && t->exit_status != RF_EXIT_NODEV && t->exit_status != RF_EXIT_PACKAGE)
 		report_line("  to resume: %s", hint);
+	/* a command the phone refused may be refused every time: --resume
+	 * would meet it again, so say how to go past it (never for a
+	 * bootloader write) */
+	if (fs >= 0 && t->rc == RF_EFAIL &&
+	    !(writes(pl->steps.v[fs].op) && is_boot_chain(pl->steps.v[fs].partition)))
+		report_line("  if the phone refuses this step every time: %s --skip %d", hint,
+			    fs + 1);
 	if (out_is_json()) {
 		struct jw j;
 		jw_begin(&j, "failure");
@@ -601,6 +592,7 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 		switch (s->op) {
 		case RF_OP_GETVAR_CHECK:
 		case RF_OP_ANTI_CHECK:
+		case RF_OP_PATCH_CHECK:
 			out_msg("%s%s%s  passed (checked before writing)", out_c("dim"), label, out_c("reset"));
 			break;
 		case RF_OP_BOOT:
@@ -612,8 +604,8 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 			/* fall through */
 		case RF_OP_CRC_FLASH:
 			if (!f->fo.n) {
-				out_msg("%s%s%s  skipped (the phone does not check CRCs)", out_c("dim"),
-					label, out_c("reset"));
+				out_msg("%s%s%s  skipped (getvar %s: not for this phone)", out_c("dim"),
+					label, s->var, out_c("reset"));
 				break;
 			}
 			/* fall through */
@@ -630,10 +622,20 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 		case RF_OP_ERASE:
 		case RF_OP_OEM:
 		case RF_OP_SET_ACTIVE:
+			if (s->cond && !f->fo.n) {
+				out_msg("%s%s%s  skipped (getvar %s: not for this phone)", out_c("dim"),
+					label, s->var, out_c("reset"));
+				break;
+			}
 			out_msg("%s", label);
 			rf_fanout_each(&f->fo, s->op == RF_OP_ERASE ? op_erase
 					       : s->op == RF_OP_OEM ? op_oem : op_slot,
 				       s->op == RF_OP_ERASE ? s->partition : s->arg, err);
+			forgive_unchecked(f, r, s, i);
+			fan_collect(f, r, i);
+			break;
+		case RF_OP_FORMAT: /* the preflight refused it: see step_kinds.h */
+			rf_fanout_fail_all(&f->fo, RF_EINVAL, "format is not supported");
 			fan_collect(f, r, i);
 			break;
 		case RF_OP_REBOOT_BOOTLOADER:
@@ -656,6 +658,10 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 						 r->tg[f->map[k]].id, f->fb[k]->err);
 			break;
 		}
+		/* the script's delay after a step (not needed, but kept) */
+		if (s->sleep_s && s->op != RF_OP_REBOOT_BOOTLOADER && i + 1 < pl->steps.n &&
+		    alive_count(r))
+			sleep_interruptible(s->sleep_s);
 		for (size_t k = 0; k < r->ntg; k++) {
 			struct rf_flash_target *t = &r->tg[k];
 			if (t->rc == RF_OK) {
@@ -695,6 +701,8 @@ out:
 		jw_u64(&j, "phones", r->ntg);
 		jw_u64(&j, "phones_ok", done);
 		jw_u64(&j, "steps", pl->steps.n);
+		if (r->skipped > 0)
+			jw_u64(&j, "skipped", (uint64_t)r->skipped);
 		jw_u64(&j, "bytes", sent_total);
 		jw_double(&j, "seconds", out_now() - t0);
 		jw_end(&j);

@@ -22,7 +22,7 @@ struct rf_flash_target {
 	int rc;               /* RF_OK while this phone is going on */
 	int exit_status;      /* its failure as an exit status */
 	char err[RF_ERRLEN];
-	char crc[64];         /* its answer to getvar crc ("" none) */
+	struct rf_answers answers; /* to the plan's checks and conditions */
 	uint32_t max_dl;
 	size_t next;          /* first step not completed */
 	int failed_step;      /* -1: none */
@@ -36,6 +36,8 @@ struct rf_flash_run {
 	struct rf_flash_target *tg;
 	size_t ntg;
 	size_t start;         /* first step to run (resume) */
+	long skipped;         /* 1-based step skipped at the user's request
+				 (--skip), 0 none */
 	int no_reboot;
 	int wait_timeout_s;   /* for the phone after reboot-bootloader */
 	/* how to resume, after "romflash -s ID": " flash PKG --mode M --resume" */

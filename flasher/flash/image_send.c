@@ -165,26 +165,10 @@ static int send_as_is(struct rf_fanout *fo, const struct rf_image *img,
 int rf_image_plan(const struct rf_image *img, uint32_t max_dl,
 		  unsigned *downloads, uint64_t *wire, char *err)
 {
-	struct rf_sparse_split s = { 0 };
-	struct rf_sparse_layout *l = (struct rf_sparse_layout *)img->layout;
-	int rc;
-
-	if (img->size <= max_dl) {
-		*downloads = 1;
-		*wire = img->size;
-		return RF_OK;
-	}
-	if (!l)
+	if (img->size > max_dl && !img->layout)
 		return rf_errf(err, RF_EINVAL, "internal: no layout for a split image");
-	rc = rf_sparse_split(l, max_dl, &s);
-	if (rc)
-		return rf_errf(err, rc, "%s", l->err);
-	*downloads = (unsigned)s.n;
-	*wire = 0;
-	for (size_t i = 0; i < s.n; i++)
-		*wire += s.piece[i].bytes;
-	rf_sparse_split_free(&s);
-	return RF_OK;
+	return rf_sparse_download_count(img->layout, img->size, max_dl, downloads,
+					wire, err);
 }
 
 /* Ctrl-C lets the download under way finish (the bootloader would take

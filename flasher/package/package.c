@@ -48,6 +48,11 @@ int rf_pkg_is_script_name(const char *base)
 	return rf_pkg_ends_with(base, ".sh") || rf_pkg_ends_with(base, ".bat");
 }
 
+int rf_pkg_is_note_file(const char *base, uint64_t size)
+{
+	return rf_pkg_ends_with(base, ".txt") && size <= RF_PKG_MAX_NOTE;
+}
+
 struct rf_pkg_file *rf_pkg_add_file(struct rf_package *p, const char *path,
 				    uint64_t size)
 {
@@ -189,7 +194,8 @@ static int resolve_top(struct rf_package *p)
 	}
 	/* scripts deeper than the top are not the package's scripts */
 	for (size_t i = 0; i < p->nfiles; i++)
-		if (p->files[i].text && strchr(p->files[i].path, '/')) {
+		if (p->files[i].text && strchr(p->files[i].path, '/') &&
+		    rf_pkg_is_script_name(strrchr(p->files[i].path, '/') + 1)) {
 			free(p->files[i].text);
 			p->files[i].text = NULL;
 			p->files[i].text_len = 0;

@@ -47,7 +47,8 @@ struct rf_pkg_file {
 	int sparse;          /* starts with the sparse magic */
 	struct rf_sparse_layout *layout; /* sparse and valid: its layout */
 	char *bad;           /* sparse but malformed: why */
-	char *text;          /* scripts (*.sh, *.bat at the top): content */
+	char *text;          /* scripts (*.sh, *.bat at the top) and small
+				images/ text files: content */
 	size_t text_len;
 	/* TGZ: offset of its first tar header (extension headers included)
 	 * in the uncompressed tar stream */
@@ -155,5 +156,8 @@ const char *rf_md5_state_name(enum rf_md5_state s); /* "full", "prefix", ... */
 #define RF_PKG_MAX_SCRIPT (1u << 20)     /* one script */
 #define RF_PKG_MAX_TEXT (1u << 20)       /* all scripts kept in memory */
 #define RF_PKG_MAX_EXTENTS (128u << 10)  /* sparse extents of all images: 3 MiB */
+/* Text files in images/ (.txt) up to this size are kept as text: the
+ * values scripts read (anti_version.txt, platform_security_patch.txt) */
+#define RF_PKG_MAX_NOTE 256
 
 #endif

@@ -30,7 +30,8 @@ static int dir_has_script(const char *dir)
 	return found;
 }
 
-/* A script: kept in memory (its bytes digested as they are read). */
+/* A script or a note file: kept in memory (its bytes digested as they
+ * are read). */
 static int read_script(struct rf_package *p, struct rf_pkg_file *f,
 		       struct rf_pkg_src *sr)
 {
@@ -121,8 +122,9 @@ static int dir_add(struct rf_package *p, const char *rel, int scripts_here)
 				     "GiB in the folder: not a ROM package",
 				     relp, RF_PKG_MAX_TOTAL >> 30);
 		else
-			rc = read_file(p, f, fd, scripts_here &&
-				       rf_pkg_is_script_name(de->d_name));
+			rc = read_file(p, f, fd, scripts_here ?
+				       rf_pkg_is_script_name(de->d_name) :
+				       rf_pkg_is_note_file(de->d_name, f->size));
 		if (f)
 			p->file_size += f->size;
 		close(fd);

@@ -11,6 +11,9 @@
 int rf_pkg_ends_with(const char *s, const char *suf);
 /* *.sh, *.bat */
 int rf_pkg_is_script_name(const char *base);
+/* The small text files scripts read their values from
+ * (images/anti_version.txt, images/platform_security_patch.txt). */
+int rf_pkg_is_note_file(const char *base, uint64_t size);
 /* A new file of the listing (RF_EFORMAT when it is there already or
  * there are too many; message in p->err). */
 struct rf_pkg_file *rf_pkg_add_file(struct rf_package *p, const char *path,

@@ -190,6 +190,8 @@ static int walk_file(struct rf_package *p, struct stream *st,
 		       read_text(p, a, f, MAX_UPDATER_SCRIPT);
 	if (rf_pkg_is_script_name(base) && depth_of(path) <= 2)
 		return read_text(p, a, f, RF_PKG_MAX_SCRIPT);
+	if (rf_pkg_is_note_file(base, f->size) && depth_of(path) <= 3)
+		return read_text(p, a, f, RF_PKG_MAX_NOTE);
 	if (f->size > 0) {
 		struct rf_pkg_src sr = { .a = a, .fd = -1 };
 		return rf_pkg_scan_image(p, f, &sr);

@@ -63,6 +63,9 @@ struct emu {
 	int reboot_delay_ms, no_return, info_lines, unlocked;
 	struct emu_var *vars;
 	size_t nvars;
+	unsigned long long other_size;  /* other_parts_mib in bytes */
+	struct part_def **other;        /* partitions made up on first use */
+	size_t nother;
 
 	enum emu_link link;
 	int fail_used;
@@ -147,25 +150,50 @@ static void log_cmd(struct emu *e, const char *cmd, size_t len)
 		fprintf(stderr, "emu: commands.log: %s\n", strerror(errno));
 }
 
-static const struct part_def *find_part(const char *name, size_t len)
+static const struct part_def *find_part(struct emu *e, const char *name,
+				       size_t len)
 {
 	for (size_t i = 0; i < NPARTS; i++)
 		if (strlen(parts[i].name) == len &&
 		    memcmp(parts[i].name, name, len) == 0)
 			return &parts[i];
-	return NULL;
+	for (size_t i = 0; i < e->nother; i++)
+		if (strlen(e->other[i]->name) == len &&
+		    memcmp(e->other[i]->name, name, len) == 0)
+			return e->other[i];
+	/* --other-partitions: another device's name, made up now (each on
+	 * its own: an "a+b" holds two of them at once) */
+	if (!e->other_size || !len || len > 64 || memchr(name, '/', len) ||
+	    name[0] == '.' || e->nother == 256)
+		return NULL;
+	struct part_def **v = realloc(e->other, sizeof(*v) * (e->nother + 1));
+	if (!v)
+		return NULL;
+	e->other = v;
+	struct part_def *d = calloc(1, sizeof(*d));
+	char *nm = strndup(name, len);
+	if (!d || !nm) {
+		free(d);
+		free(nm);
+		return NULL;
+	}
+	d->name = nm;
+	d->size = e->other_size;
+	v[e->nother++] = d;
+	return d;
 }
 
 /* "a+b": Xiaomi LK writes every named partition from one download. */
 #define MAX_TARGETS 4
-static int parse_targets(const char *arg, const struct part_def **out)
+static int parse_targets(struct emu *e, const char *arg,
+			 const struct part_def **out)
 {
 	int n = 0;
 	const char *p = arg;
 	for (;;) {
 		const char *plus = strchr(p, '+');
 		size_t len = plus ? (size_t)(plus - p) : strlen(p);
-		const struct part_def *d = find_part(p, len);
+		const struct part_def *d = find_part(e, p, len);
 		if (!d || n == MAX_TARGETS)
 			return -1;
 		out[n++] = d;
@@ -483,7 +511,7 @@ static void sleep_s(double s)
 static void do_flash(struct emu *e, const char *arg)
 {
 	const struct part_def *t[MAX_TARGETS];
-	int nt = parse_targets(arg, t);
+	int nt = parse_targets(e, arg, t);
 	if (nt < 0) {
 		push(e, "FAILpartition does not exist");
 		return;
@@ -512,7 +540,7 @@ static void do_flash(struct emu *e, const char *arg)
 static void do_erase(struct emu *e, const char *arg)
 {
 	const struct part_def *t[MAX_TARGETS];
-	int nt = parse_targets(arg, t);
+	int nt = parse_targets(e, arg, t);
 	if (nt < 0) {
 		push(e, "FAILpartition does not exist");
 		return;
@@ -763,6 +791,7 @@ struct emu *emu_new(const struct emu_opts *o, char *err)
 	e->no_return = o->no_return;
 	e->info_lines = o->info_lines;
 	e->unlocked = o->unlocked;
+	e->other_size = (unsigned long long)o->other_parts_mib * MiB;
 	if (parse_vars(e, o->vars, err) < 0)
 		goto fail;
 
@@ -802,6 +831,11 @@ void emu_free(struct emu *e)
 		free(e->vars[i].value);
 	}
 	free(e->vars);
+	for (size_t i = 0; i < e->nother; i++) {
+		free((char *)e->other[i]->name);
+		free(e->other[i]);
+	}
+	free(e->other);
 	free(e->state_dir);
 	free(e->serial);
 	free(e->product);

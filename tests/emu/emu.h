@@ -33,6 +33,9 @@ struct emu_opts {
 	const char *vars;        /* extra "name=value;name=value" getvars,
 				    e.g. "board_version=3;anti=2;crc=1" */
 	int unlocked;            /* oem device-info: unlocked state */
+	unsigned other_parts_mib; /* > 0: any name outside the Mi 4 table is a
+				     partition of this many MiB (other
+				     devices' packages) */
 };
 
 enum emu_link {

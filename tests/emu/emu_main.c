@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		"         [--serial S] [--product P] [--max-download 0xN] [--max-download-text T]\n"
 		"         [--fail CMD] [--cut-after BYTES] [--throttle MB/S] [--write-rate MB/S]\n"
 		"         [--reboot-delay MS] [--no-return] [--info-lines N]\n"
-		"         [--vars 'k=v;k=v'] [--locked]\n"
+		"         [--vars 'k=v;k=v'] [--locked] [--other-partitions MIB]\n"
 		"       adb modes: --adb device|recovery|sideload [--adb-device NAME] [--adb-old]\n"
 		"         [--order seq|tail|random] [--seed N] [--passes N] [--auth KEYS]\n"
 		"         [--auth-accept] [--sideload-fail] [--legacy] [--root]\n");
@@ -156,6 +156,7 @@ int main(int argc, char **argv)
 		{"reboot-delay", 1, 0, 'r'}, {"no-return", 0, 0, 'n'},
 		{"info-lines", 1, 0, 'i'},   {"vars", 1, 0, 'v'},
 		{"pidfile", 1, 0, 'F'},      {"locked", 0, 0, 'l'},
+		{"other-partitions", 1, 0, 'o'},
 		{"help", 0, 0, 'h'},
 		{"adb", 1, 0, O_ADB},        {"adb-device", 1, 0, O_ADB_DEVICE},
 		{"adb-old", 0, 0, O_ADB_OLD}, {"order", 1, 0, O_ORDER},
@@ -228,6 +229,11 @@ int main(int argc, char **argv)
 		case 'v': o.vars = optarg; break;
 		case 'F': pidfile = optarg; break;
 		case 'l': o.unlocked = 0; break;
+		case 'o':
+			if (parse_num(optarg, &v) < 0 || v <= 0 || v > 65536)
+				goto bad;
+			o.other_parts_mib = (unsigned)v;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

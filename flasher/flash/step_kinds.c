@@ -1,0 +1,78 @@
+/* The executor's side of the newer step kinds (see step_kinds.h). */
+#include "step_kinds.h"
+#include "rf_str.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int rf_exec_ask(struct rf_fastboot *fb, const struct rf_plan *pl,
+		struct rf_answers *a)
+{
+	char val[RF_FB_RESP_MAX + 1];
+	memset(a, 0, sizeof *a);
+	for (size_t i = 0; i < pl->steps.n; i++) {
+		const char *var = rf_step_query(&pl->steps.v[i]);
+		if (!var || rf_answers_get(a, var))
+			continue;
+		int rc = rf_fb_getvar(fb, var, val, sizeof val);
+		if (rc == RF_EFAIL) /* unknown: the script's grep sees nothing */
+			val[0] = 0;
+		else if (rc)
+			return rc;
+		if (rf_answers_put(a, var, val))
+			return rf_errf(fb->err, RF_ETOOBIG, "the script asks the phone "
+				       "more than %d variables", RF_ANSWERS_MAX);
+	}
+	return RF_OK;
+}
+
+void rf_exec_check_failure(const struct rf_step *s, const char *val, char *msg,
+			   size_t cap)
+{
+	const char *shown = val && val[0] ? val : "(no answer)";
+	switch (s->op) {
+	case RF_OP_ANTI_CHECK:
+		snprintf(msg, cap, "%s: anti-rollback: the phone's %s is %s, this package "
+			 "allows at most %u (%s); flashing it would brick the phone",
+			 s->src, s->var, val && val[0] ? val : "0", s->anti_max,
+			 s->value_src);
+		break;
+	case RF_OP_PATCH_CHECK:
+		snprintf(msg, cap, "%s: the phone's security patch level %s is newer than "
+			 "this package's %s (%s): the script refuses to go back",
+			 s->src, shown, s->arg, s->value_src);
+		break;
+	default:
+		snprintf(msg, cap, "%s: wrong phone for this package: '%s: %s' %s '%s'%s%s",
+			 s->src, s->var, val ? val : "",
+			 s->must_match ? "does not match" : "matches", s->pattern,
+			 s->message[0] ? " -- " : "", s->message);
+	}
+}
+
+int rf_exec_format_preflight(struct rf_fastboot *fb, const struct rf_step *s,
+			     char *err)
+{
+	char var[96], type[RF_FB_RESP_MAX + 1];
+	snprintf(var, sizeof var, "partition-type:%s", s->partition);
+	int rc = rf_fb_getvar(fb, var, type, sizeof type);
+	if (rc && rc != RF_EFAIL)
+		return rf_errf(err, rc, "getvar %s: %s", var, fb->err);
+	if (rc || !type[0])
+		return rf_errf(err, RF_EINVAL, "%s: format %s: the phone does not report "
+			       "the partition's type (getvar %s), so no filesystem can "
+			       "be made for it (AOSP fastboot refuses the same way)",
+			       s->src, s->partition, var);
+	if (s->arg[0] && strcmp(s->arg, type))
+		return rf_errf(err, RF_EINVAL, "%s: format:%s %s: the phone says the "
+			       "partition is %s", s->src, s->arg, s->partition, type);
+	return rf_errf(err, RF_EINVAL, "%s: format %s: making a %s filesystem is not "
+		       "supported by romflash; nothing was written", s->src,
+		       s->partition, type);
+}
+
+int rf_exec_forgivable(const struct rf_step *s)
+{
+	return s->unchecked && (s->op == RF_OP_ERASE || s->op == RF_OP_OEM ||
+				s->op == RF_OP_SET_ACTIVE);
+}
