@@ -28,8 +28,8 @@ _romflash_opts() {
 	case $1 in
 	info) opts=(--md5 --region) ;;
 	plan) opts=(--mode --md5 --region) ;;
-	flash) opts=(--mode --yes --no-reboot --resume --md5 --region --all
-		--dry-run --skip --force-device) ;;
+	flash) opts=(--mode --yes --no-reboot --resume --confirm-phone --no-resume --md5
+		--region --all --dry-run --skip --force-device --wait) ;;
 	sideload) opts=(--md5 --region --yes --wait) ;;
 	fetch) opts=(-o --output --region --type --md5 --cacert --stall-timeout --retries) ;;
 	*) opts=() ;;

@@ -15,7 +15,7 @@
 
 #include "sparse.h"
 #include "sparse_build.h"
-#include "test_skip.h"
+#include "need_tool.h"
 
 static void raw_roundtrip(uint64_t size, uint32_t bs, uint64_t max)
 {
@@ -336,8 +336,7 @@ static int run(const char *fmt, ...)
  * under CI=true) */
 static int missing_tools(void)
 {
-	return rf_test_need_tool("/usr/bin/img2simg") ||
-	       rf_test_need_tool("/usr/bin/simg2img");
+	return !need_tool("img2simg") || !need_tool("simg2img");
 }
 
 /* Emit all pieces of `l` (read from file `src`) to tmpdir/pN.simg. */

@@ -3,9 +3,10 @@
 #   . "$ROOT/tests/lib.sh"; lib_init t_name
 #
 # lib_init makes a private temporary folder $T, points ROMFLASH_STATE_DIR
-# and XDG_CACHE_HOME into it (saved flash progress and verification records
-# never touch the user's), and installs a trap that stops every emulator
-# this test started and removes $T.
+# and ROMFLASH_LOCK_DIR and XDG_CACHE_HOME into it (saved flash progress,
+# phone locks and verification records never touch the user's or another
+# test's), and installs a trap that stops every emulator this test started
+# and removes $T.
 #
 #   emu_start NAME STATEDIR [romflash-emu options]   NAME_PORT, NAME_PID, NAME_DEV
 #                     (a --port N among the options overrides the free port)
@@ -13,8 +14,16 @@
 #   emu_wait_gone NAME [SECONDS]                     it exited by itself (reboot)
 #   emu_wait_online STATEDIR [SECONDS]               back after a reboot/cut
 #   job NAME CMD... / wait_jobs                      background work
+#   bg_start MARK LOG CMD...  a helper process (BG_PID), stopped at the end
+#                     if its command line still contains MARK
+#   wait_file FILE PID [SECONDS]   FILE is not empty (PID still alive)
 #   rf ARGS...        romflash under `timeout` (exit 124 = it hung)
-#   fail MSG / lib_finish                            count failures / exit status
+#   fail MSG / lib_finish                            count failures / exit status 0 or 1
+#   need_tool TOOL...  each on PATH, else: CI=true a failure, otherwise a
+#                      "SKIP: ..." line and the test ends (tests/run-all
+#                      counts it as skipped, never as passed)
+#   have_tool TOOL     the same for one part of a test: 0 when present,
+#                      else a failure (CI=true) or a SKIP line; returns 1
 #   check_partitions STATEDIR PKGDIR PLANJSON        every written byte (python)
 #   check_commands STATEDIR PKGDIR PLANJSON [--no-reboot]
 #                     executed order == plan order == script order
@@ -36,6 +45,18 @@ fails=0
 
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
+need_tool() {
+	for _tool; do
+		command -v "$_tool" >/dev/null 2>&1 && continue
+		if [ "${CI:-}" = true ]; then
+			echo "FAIL: $_tool is missing (CI=true; tools/deps.sh installs it)"
+			exit 1
+		fi
+		echo "SKIP: $_tool is missing (tools/deps.sh installs it)"
+		exit 0
+	done
+}
+
 # lib_kill_emus: stop every emulator started by this shell (a subshell
 # running emulators of its own calls it from its EXIT trap).
 lib_kill_emus() {
@@ -48,20 +69,63 @@ lib_kill_emus() {
 	wait 2>/dev/null
 }
 
+LIB_BG=""
+
+# bg_start MARK LOG CMD...: CMD in the background, output in LOG
+bg_start() {
+	_m=$1 _l=$2
+	shift 2
+	"$@" >>"$_l" 2>&1 &
+	BG_PID=$!
+	LIB_BG="$LIB_BG $BG_PID:$_m"
+}
+
+# wait_file FILE PID [SECONDS]: FILE has content; 1 if PID died first
+wait_file() {
+	_i=0
+	while [ ! -s "$1" ] && [ $_i -lt $((${3:-10} * 20)) ]; do
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	[ -s "$1" ]
+}
+
 lib_cleanup() {
+	for _b in $LIB_BG; do
+		# only our own: the pid may have been reused after it exited
+		if grep -q "${_b#*:}" "/proc/${_b%%:*}/cmdline" 2>/dev/null; then
+			kill "${_b%%:*}" 2>/dev/null
+		fi
+	done
 	lib_kill_emus
 	# LIB_KEEP=1 keeps the folder to look at after a failure
 	if [ -n "${T:-}" ] && [ -z "${LIB_KEEP:-}" ]; then rm -rf "$T"; fi
+}
+
+have_tool() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	if [ "${CI:-}" = true ]; then
+		fail "$1 is missing (CI=true; tools/deps.sh installs it)"
+	else
+		echo "SKIP: $1 is missing (tools/deps.sh installs it): its part not run"
+	fi
+	return 1
 }
 
 lib_init() {
 	for x in "$ROMFLASH" "$ROMFLASH_EMU"; do
 		[ -x "$x" ] || { echo "no $x (make $B/romflash $B/romflash-emu)"; exit 1; }
 	done
+	# the byte checks below and tests/fixtures/mkpkg
+	need_tool python3 timeout
 	T=$(mktemp -d "/tmp/$1.XXXXXX") || exit 1
 	ROMFLASH_STATE_DIR="$T/progress"
+	# phone locks of this test only: every emulated phone is EMU0001 unless
+	# told otherwise, and other test runs may be flashing theirs right now
+	ROMFLASH_LOCK_DIR="$T/locks"
 	XDG_CACHE_HOME="$T/cache"
-	export ROMFLASH_STATE_DIR XDG_CACHE_HOME
+	export ROMFLASH_STATE_DIR ROMFLASH_LOCK_DIR XDG_CACHE_HOME
 	trap lib_cleanup EXIT
 	trap 'exit 143' INT TERM
 }
@@ -141,6 +205,7 @@ job() {
 		LIB_PIDS=""
 		# saved progress of its own: the jobs and the main flow run at once
 		ROMFLASH_STATE_DIR="$T/progress.job.$_j"
+		ROMFLASH_LOCK_DIR="$T/locks.job.$_j"
 		"$@"
 	) >"$T/job.$_j.log" 2>&1 &
 	JOBS="$JOBS $!:$_j"

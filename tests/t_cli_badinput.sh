@@ -8,52 +8,28 @@
 # Two phones without -s is USB-only: covered by the check_usb suites.
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
-RF=${ROMFLASH:-$ROOT/${B:-build}/romflash}
-EMU=${ROMFLASH_EMU:-$ROOT/${B:-build}/romflash-emu}
+. "$ROOT/tests/lib.sh"
+lib_init t_cli_bad
+need_tool img2simg
+RF=$ROMFLASH
 FAKE=$ROOT/tests/fakephone.py
-T=$(mktemp -d /tmp/t_cli_bad.XXXXXX)
-PIDS=""
-NFAIL=0
 
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() { echo "FAIL: $*"; exit 1; }
-[ -x "$RF" ] || die "$RF not built"
-[ -x "$EMU" ] || die "$EMU not built"
-command -v python3 >/dev/null || die "python3 not installed"
-command -v img2simg >/dev/null || die "img2simg not installed"
-
-# wait_port FILE PID
-wait_port() {
-	i=0
-	while [ ! -s "$1" ]; do
-		i=$((i + 1))
-		[ $i -gt 200 ] && die "peer did not start ($1)"
-		kill -0 "$2" 2>/dev/null || die "peer died ($1)"
-		sleep 0.05
-	done
-	PORT=$(cat "$1")
-}
+die() { fail "$*"; lib_finish; }
 
 # emu NAME ARGS...: a fresh emulator; sets PORT and S (its state dir)
 emu() {
-	name=$1; shift
-	S=$T/$name
-	"$EMU" --state "$S" --port 0 --port-file "$T/$name.port" "$@" >>"$T/peers.log" 2>&1 &
-	PIDS="$PIDS $!"
-	wait_port "$T/$name.port" $!
+	S=$T/$1
+	shift
+	emu_start E "$S" "$@"
+	PORT=$E_PORT
 }
 
 # fake NAME MODE [AT]: a fakephone misbehaving in MODE at command prefix AT
 fake() {
-	python3 "$FAKE" --mode "$2" --at "${3:-}" --port-file "$T/$1.port" >>"$T/peers.log" 2>&1 &
-	PIDS="$PIDS $!"
-	wait_port "$T/$1.port" $!
+	bg_start fakephone "$T/$1.log" python3 "$FAKE" --mode "$2" --at "${3:-}" \
+		--port-file "$T/$1.port"
+	wait_file "$T/$1.port" "$BG_PID" || die "fakephone $2 did not start: $(cat "$T/$1.log")"
+	PORT=$(cat "$T/$1.port")
 }
 
 # expect STATUS PATTERN WHAT -- ARGS...: run romflash ARGS; it must exit
@@ -72,10 +48,9 @@ expect() {
 	elif ! head -n 1 "$T/err" | grep -Eqi -- "$pat"; then bad="message does not match /$pat/"
 	fi
 	if [ -n "$bad" ]; then
-		echo "FAIL: $what: $bad"
+		fail "$what: $bad"
 		echo "    romflash $*"
 		sed 's/^/    stderr: /' "$T/err" | head -n 5
-		NFAIL=$((NFAIL + 1))
 	else
 		echo "ok: $what (exit $rc): $(head -n 1 "$T/err")"
 	fi
@@ -84,8 +59,7 @@ expect() {
 # nothing_written: the emulator got no download and no flash
 nothing_written() {
 	if grep -Eq '^(download|flash|erase)' "$S/commands.log" 2>/dev/null; then
-		echo "FAIL: $1: the phone was written to: $(tr '\n' ' ' <"$S/commands.log")"
-		NFAIL=$((NFAIL + 1))
+		fail "$1: the phone was written to: $(tr '\n' ' ' <"$S/commands.log")"
 	fi
 }
 
@@ -121,7 +95,7 @@ emu e1
 expect 1 'partition does not exist' "unknown partition" -- -s "tcp:127.0.0.1:$PORT" flash-image nosuchpart "$T/small.img"
 head -c 2101248 /dev/urandom >"$T/sbl1.img"
 expect 1 'too large' "image larger than its partition" -- -s "tcp:127.0.0.1:$PORT" flash-image sbl1 "$T/sbl1.img"
-[ -e "$S/sbl1.img" ] && { echo "FAIL: oversize image wrote sbl1"; NFAIL=$((NFAIL + 1)); }
+[ -e "$S/sbl1.img" ] && fail "oversize image wrote sbl1"
 expect 1 'partition does not exist|nosuchpart' "erase unknown partition" -- -s "tcp:127.0.0.1:$PORT" erase nosuchpart
 expect 1 'not ?found|no-such-var' "unknown variable" -- -s "tcp:127.0.0.1:$PORT" getvar no-such-var
 
@@ -141,8 +115,7 @@ wait $RP
 rc=$?
 n=$(grep -c '^download:' "$S/commands.log")
 if [ $rc -ne 130 ] || [ "$n" -ge 3 ] || ! grep -q 'interrupted' "$T/err"; then
-	echo "FAIL: Ctrl-C: exit $rc after $n downloads (want 130, at most 2 of 4), stderr: $(cat "$T/err")"
-	NFAIL=$((NFAIL + 1))
+	fail "Ctrl-C: exit $rc after $n downloads (want 130, at most 2 of 4), stderr: $(cat "$T/err")"
 else
 	echo "ok: Ctrl-C (exit 130 after $n of 4 downloads): $(grep interrupted "$T/err")"
 fi
@@ -200,5 +173,4 @@ expect 2 'sideways|reboot' "reboot to nowhere" -- -s "tcp:127.0.0.1:$CLOSED" reb
 expect 2 'port|99999' "bad TCP port" -- -s "tcp:127.0.0.1:99999" getvar product
 expect 2 'partition' "empty partition name" -- -s "tcp:127.0.0.1:$CLOSED" flash-image "" "$T/small.img"
 
-echo "$NFAIL failed"
-[ "$NFAIL" -eq 0 ]
+lib_finish

@@ -13,48 +13,29 @@
 #  - sparse image: RAW/FILL chunks written, DONT_CARE keeps old content.
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
-RF=${ROMFLASH:-$ROOT/${B:-build}/romflash}
-EMU=${ROMFLASH_EMU:-$ROOT/${B:-build}/romflash-emu}
-T=$(mktemp -d /tmp/t_cli_basic.XXXXXX)
-PIDS=""
+. "$ROOT/tests/lib.sh"
+lib_init t_cli_basic
+need_tool img2simg simg2img
+RF=$ROMFLASH
+S=""
 
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+# every failure here ends the test: what follows builds on it
 fail() {
 	echo "FAIL: $*"
 	for f in out err; do [ -s "$T/$f" ] && { echo "--- $f:"; tail -n 15 "$T/$f"; }; done
-	[ -f "$T/emu.log" ] && { echo "--- emulator:"; tail -n 10 "$T/emu.log"; }
-	exit 1
+	[ -n "$S" ] && [ -f "$S.emu.log" ] && { echo "--- emulator:"; tail -n 10 "$S.emu.log"; }
+	fails=$((fails + 1))
+	lib_finish
 }
 ok() { echo "ok: $*"; }
-
-[ -x "$RF" ] || fail "$RF not built"
-[ -x "$EMU" ] || fail "$EMU not built"
-command -v img2simg >/dev/null && command -v simg2img >/dev/null ||
-	fail "img2simg/simg2img not installed (tools/deps.sh)"
-command -v python3 >/dev/null || fail "python3 not installed"
 
 # start_emu NAME ARGS...: emulator with state $T/NAME (may be pre-filled);
 # sets PORT, EPID, S
 start_emu() {
 	name=$1; shift
 	S=$T/$name
-	"$EMU" --state "$S" --port 0 --port-file "$T/$name.port" "$@" >>"$T/emu.log" 2>&1 &
-	EPID=$!
-	PIDS="$PIDS $EPID"
-	i=0
-	while [ ! -s "$T/$name.port" ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && fail "emulator $name did not start"
-		kill -0 "$EPID" 2>/dev/null || fail "emulator $name died"
-		sleep 0.05
-	done
-	PORT=$(cat "$T/$name.port")
+	emu_start E "$S" "$@"
+	PORT=$E_PORT EPID=$E_PID
 }
 
 # rf ARGS...: romflash against the current emulator; must exit 0.
@@ -300,4 +281,4 @@ done
 [ "$(cat "$S/state")" = gone ] || fail "state after reboot: $(cat "$S/state")"
 ok reboot
 
-echo "all ok"
+lib_finish

@@ -16,6 +16,7 @@ set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$ROOT/tests/lib.sh"
 lib_init t_flash
+need_tool img2simg simg2img
 
 # The repartition variant checks board_version must match neither 4.4 nor
 # 5.x; a phone answering 3.0 passes.
@@ -130,7 +131,7 @@ flash_one folder.modern "$dir" "$dir" keep-data reboot 0x30000000 --vars crc=1 |
 # --- Debian fastboot running the same plan gives the same partitions --------
 # max-download stays large: Debian's fastboot mis-splits raw images whose
 # size is not a multiple of 4096.
-if command -v fastboot >/dev/null; then
+if have_tool fastboot; then
 	ref="$T/st.modern.scripts-last.keep-data"
 	dir=$(pkg_folder "$T/pkg.modern.scripts-last")
 	emu_start F "$T/st.fastboot" --reboot-delay 100
@@ -158,8 +159,6 @@ EOF
 	emu_stop F
 	[ -s "$T/fb.cmds" ] || fail "fastboot: empty command list"
 	same_partitions "$ref" "$T/st.fastboot"
-else
-	fail "Debian fastboot not installed (tools/deps.sh)"
 fi
 
 # --- preflight refusals: nothing written -----------------------------------

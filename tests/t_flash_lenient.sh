@@ -8,6 +8,7 @@ set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$ROOT/tests/lib.sh"
 lib_init t_flash_lenient
+need_tool img2simg simg2img
 
 PKG=$("$MKPKG" --variant modern --order scripts-first --size-mb 8 --seed 9 --out "$T/p" \
 	--keep-folder) || { echo "mkpkg failed"; exit 1; }

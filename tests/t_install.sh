@@ -122,7 +122,7 @@ all${TAB}romflash -v s${TAB}romflash -v sideload set_active
 line${TAB}romflash plan x.tgz --mode sa\\t${TAB}romflash plan x.tgz --mode save\\ user\\ data 
 line${TAB}romflash flash x.tgz --mode "clean all a\\t${TAB}romflash flash x.tgz --mode "clean all and lock" 
 line${TAB}romflash flash x.tgz --mode=k\\t${TAB}romflash flash x.tgz --mode=keep-data 
-line${TAB}romflash flash x.tgz --no\\t${TAB}romflash flash x.tgz --no-reboot 
+line${TAB}romflash flash x.tgz --no-reb\\t${TAB}romflash flash x.tgz --no-reboot 
 all${TAB}romflash -s ${TAB}romflash -s EMU0001 $PH_DEV tcp:
 line${TAB}romflash -s E\\t${TAB}romflash -s EMU0001 
 line${TAB}romflash -s ${PH_DEV%:*}\\t${TAB}romflash -s $PH_DEV 

@@ -38,12 +38,12 @@ static void announce_prompt(void *user)
 		jw_end(&j);
 	}
 	/* the user must act: said even with -q, on stderr */
-	fprintf(stderr, "romflash: the phone asks \"Allow USB debugging?\": unlock "
-		"it, check that the key fingerprint is %s and tap Allow (waiting "
-		"%d s)\n", fp, prompt_s);
+	out_stderr("romflash: the phone asks \"Allow USB debugging?\": unlock "
+		   "it, check that the key fingerprint is %s and tap Allow (waiting "
+		   "%d s)", fp, prompt_s);
 	if (p && p->key_loaded && p->key.created)
-		fprintf(stderr, "romflash: (a new adb key was made in %s; adb "
-			"uses the same one)\n", p->key.path);
+		out_stderr("romflash: (a new adb key was made in %s; adb "
+			   "uses the same one)", p->key.path);
 }
 
 static void phone_opts(const struct rf_cli *cli, struct rf_adb_phone *p,
@@ -110,10 +110,8 @@ int adb_ui_confirm(int yes, const char *id, const char *now, const char *where)
 			  "--yes (no terminal to ask on)", id, now, where);
 		return 0;
 	}
-	fprintf(stderr, "The phone %s is in %s mode. Reboot it into %s? [y/N] ",
-		id, now, where);
-	if (!fgets(line, sizeof line, stdin) ||
-	    (strcmp(line, "y\n") && strcmp(line, "yes\n"))) {
+	if (!out_ask(line, sizeof line, "The phone %s is in %s mode. Reboot it into %s? [y/N] ",
+		     id, now, where) || (strcmp(line, "y") && strcmp(line, "yes"))) {
 		out_error("not confirmed; the phone was left as it is");
 		return 0;
 	}

@@ -26,13 +26,14 @@ struct rf_cli {
 	int json;           /* --json */
 };
 
-/* Set by the SIGINT/SIGTERM handler; long operations poll it. */
+/* Set by the SIGINT/SIGTERM handler (main.c); long operations poll it
+ * (cli_env.c). */
 extern volatile sig_atomic_t rf_interrupted;
 
 /* The device layer's view of the command line (cli_env.c). */
 void rf_cli_device_env(const struct rf_cli *cli, struct rf_device_env *env);
 
-/* Exit status for a protocol error code (RF_E*). */
+/* Exit status for a protocol error code (RF_E*) (exit_status.c). */
 int rf_exit_for(int rf_err);
 
 /* What the package's file name says before it is read: a browser's copy

@@ -6,6 +6,10 @@
 #include "cli.h"
 #include "output.h"
 
+/* The stop flag main.c's signal handler sets; the layers below get a
+ * pointer to it. */
+volatile sig_atomic_t rf_interrupted;
+
 static void phone_line(void *user, const char *kind, const char *text)
 {
 	(void)user;

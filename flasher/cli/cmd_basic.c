@@ -12,6 +12,8 @@
 #include "file_reader.h"
 #include "image_send.h"
 #include "output.h"
+#include "phone_id.h"
+#include "rf_str.h"
 
 /* Report a protocol/device error and map it to an exit status. */
 static int fail(int rc, const char *what, const char *msg)
@@ -26,7 +28,7 @@ static int fail(int rc, const char *what, const char *msg)
 static int want_args(int argc, char **argv, int n, const char *usage)
 {
 	if (argc - 1 != n) {
-		fprintf(stderr, "usage: romflash %s %s\n", argv[0], usage);
+		out_stderr("usage: romflash %s %s", argv[0], usage);
 		return 0;
 	}
 	return 1;
@@ -97,13 +99,195 @@ int cmd_getvar(struct rf_cli *cli, int argc, char **argv)
 		jw_str(&j, "name", argv[1]);
 		jw_str(&j, "value", val);
 		jw_end(&j);
-	} else if (out_verbosity() >= 0) {
-		printf("%s: %s\n", argv[1], val);
+	} else {
+		out_value("%s: %s", argv[1], val);
 	}
 	rc = RF_EXIT_OK;
 out:
 	rf_transport_close(t);
 	return rc;
+}
+
+/* ---- flash-image ---- */
+
+struct image_file {
+	struct rf_file_reader fr;
+	struct rf_sparse_layout layout;
+	struct rf_image img;
+	struct rf_step step; /* what the events show: one flash step */
+};
+
+/* Everything about the image is checked before the phone is touched. */
+static int image_open(const char *part, const char *path, struct image_file *f)
+{
+	unsigned char head[RF_SPARSE_HEADER_LEN];
+	size_t got = 0;
+	int rc;
+
+	if (rf_file_open(&f->fr, path) || rf_file_read(&f->fr, head, sizeof head, &got) ||
+	    rf_file_rewind(&f->fr)) {
+		out_error("flash-image: %s", f->fr.err);
+		return RF_EXIT_PACKAGE;
+	}
+	if (f->fr.size == 0) {
+		out_error("flash-image: %s is empty", path);
+		return RF_EXIT_PACKAGE;
+	}
+	if (rf_sparse_is_sparse(head, got)) {
+		rc = rf_sparse_layout_scan_seekable(&f->layout, rf_file_read, rf_file_seek, &f->fr);
+		if (rc || rf_file_rewind(&f->fr)) {
+			out_error("flash-image: %s: %s", path,
+				  rc == RF_ESYS || !rc ? f->fr.err : f->layout.err);
+			return RF_EXIT_PACKAGE;
+		}
+	} else {
+		rf_sparse_layout_raw(&f->layout, f->fr.size, RF_SPARSE_DEFAULT_BLOCK);
+	}
+	/* what the bootloader would refuse halfway through the write */
+	char why[RF_ERRLEN];
+	if (rf_sparse_lk_check(head, f->fr.size, f->layout.is_sparse ? &f->layout : NULL, why)) {
+		out_error("flash-image: %s: %s", path, why);
+		return RF_EXIT_PACKAGE;
+	}
+	f->img.read = rf_file_read;
+	f->img.ctx = &f->fr;
+	f->img.read_err = f->fr.err;
+	f->img.size = f->fr.size;
+	f->img.layout = &f->layout;
+	f->step.op = RF_OP_FLASH;
+	rf_strlcpy(f->step.partition, part, sizeof f->step.partition);
+	rf_strlcpy(f->step.image, path, sizeof f->step.image);
+	f->step.size = f->fr.size;
+	f->step.sparse = f->layout.is_sparse;
+	f->step.out_bytes = f->layout.out_bytes;
+	return RF_EXIT_OK;
+}
+
+/* The partition holds it, when the phone says how large it is (a single
+ * image needs no more: the bootloader refuses one larger than its
+ * partition before writing, and nothing else was written before it). */
+static int image_fits(struct rf_fastboot *fb, const struct image_file *f)
+{
+	char names[RF_FB_CMD_MAX], *save = NULL;
+	rf_strlcpy(names, f->step.partition, sizeof names);
+	for (char *p = strtok_r(names, "+", &save); p; p = strtok_r(NULL, "+", &save)) {
+		uint64_t psize;
+		int rc = rf_device_partition_size(fb, p, &psize);
+		if (rc)
+			return fail(rc, "flash-image", fb->err);
+		if (psize && f->layout.out_bytes > psize) {
+			out_error("flash-image: %s (%" PRIu64 " bytes) is larger than partition %s (%"
+				  PRIu64 " bytes)", f->step.image, f->layout.out_bytes, p, psize);
+			return RF_EXIT_PACKAGE;
+		}
+	}
+	return RF_EXIT_OK;
+}
+
+struct image_events {
+	struct rf_event ev;
+	double t0;
+};
+
+static void image_progress(void *user, enum rf_send_phase phase, uint64_t done, uint64_t total)
+{
+	struct image_events *ie = user;
+	double now = out_now();
+	struct rf_event ev = ie->ev;
+	ev.type = RF_EV_PROGRESS;
+	ev.phase = phase;
+	ev.done = done;
+	ev.total = total;
+	ev.elapsed = now - ie->t0;
+	ev.rate = ev.elapsed > 0 ? (double)done / ev.elapsed : 0;
+	ev.eta = ev.rate > 0 ? (double)(total - done) / ev.rate : -1;
+	out_flash_event(NULL, &ev);
+}
+
+/* Send it, with the same events (and so the same output) as a flash step. */
+static int image_send(struct rf_fastboot *fb, const char *id, uint32_t max_dl,
+		      struct image_file *f)
+{
+	struct image_events ie;
+	struct rf_send snd;
+	int rc;
+
+	memset(&ie, 0, sizeof ie);
+	ie.ev.phone = id;
+	ie.ev.steps = 1;
+	ie.ev.step = &f->step;
+	ie.ev.overall = ie.ev.overall_eta = ie.ev.eta = -1;
+	ie.t0 = out_now();
+	memset(&snd, 0, sizeof snd);
+	snd.fb = fb;
+	snd.max_dl = max_dl;
+	snd.stop = &rf_interrupted;
+	snd.progress = image_progress;
+	snd.user = &ie;
+	ie.ev.type = RF_EV_STEP_START;
+	out_flash_event(NULL, &ie.ev);
+	rc = rf_image_flash(&snd, f->step.partition, &f->img);
+	ie.ev.type = rc ? RF_EV_STEP_FAILED : RF_EV_STEP_DONE;
+	ie.ev.elapsed = out_now() - ie.t0;
+	ie.ev.text = rc ? snd.err : NULL;
+	out_flash_event(NULL, &ie.ev);
+	if (!rc)
+		return RF_EXIT_OK;
+	/* one line: what failed, and what that left on the phone */
+	if (snd.flashed)
+		out_error("flash-image: %s; %s is partly written (%u of %u pieces): run the same "
+			  "command again", snd.err, f->step.partition, snd.flashed, snd.downloads);
+	else if (snd.in_flash && rc != RF_EFAIL)
+		out_error("flash-image: %s; %s may be partly written: run the same command again",
+			  snd.err, f->step.partition);
+	else
+		return fail(rc, "flash-image", snd.err);
+	return rf_exit_for(rc);
+}
+
+int cmd_flash_image(struct rf_cli *cli, int argc, char **argv)
+{
+	struct image_file f;
+	struct rf_transport *t = NULL;
+	struct rf_fastboot fb;
+	struct rf_device_env env;
+	struct rf_phone_id id;
+	struct rf_phone_lock *lock = NULL;
+	char err[RF_ERRLEN] = "";
+	uint32_t max_dl;
+	int rc, ex;
+
+	memset(&f, 0, sizeof f);
+	f.fr.fd = -1;
+	if (!want_args(argc, argv, 2, "PARTITION FILE"))
+		return RF_EXIT_USAGE;
+	if (!*argv[1] || strlen(argv[1]) > RF_FB_CMD_MAX - 16) {
+		out_error("flash-image: bad partition name '%s'", argv[1]);
+		return RF_EXIT_USAGE;
+	}
+	ex = image_open(argv[1], argv[2], &f);
+	if (ex)
+		goto out;
+	rf_cli_device_env(cli, &env);
+	if ((rc = rf_device_open_fastboot(&env, &t, &fb, err)) ||
+	    (rc = rf_phone_identify(&fb, &id, err)) ||
+	    (rc = rf_phone_lock(&id, "romflash flash-image", &lock, err))) {
+		ex = fail(rc, "flash-image", err);
+		goto out;
+	}
+	if ((rc = rf_device_max_download(&env, &fb, t->serial, &max_dl))) {
+		ex = fail(rc, "flash-image", fb.err);
+		goto out;
+	}
+	ex = image_fits(&fb, &f);
+	if (!ex)
+		ex = image_send(&fb, t->serial, max_dl, &f);
+out:
+	rf_phone_unlock(lock);
+	rf_transport_close(t);
+	rf_sparse_layout_free(&f.layout);
+	rf_file_close(&f.fr);
+	return ex;
 }
 
 static void emit_step(const char *event, const char *op, const char *part,
@@ -123,148 +307,6 @@ static void emit_step(const char *event, const char *op, const char *part,
 	if (error)
 		jw_str(&j, "error", error);
 	jw_end(&j);
-}
-
-int cmd_flash_image(struct rf_cli *cli, int argc, char **argv)
-{
-	struct rf_file_reader fr;
-	struct rf_sparse_layout layout;
-	struct rf_image img = { 0 };
-	struct rf_transport *t = NULL;
-	struct rf_fastboot fb;
-	struct rf_progress prog;
-	char err[RF_ERRLEN] = "", sz[32], label[96];
-	const char *part;
-	unsigned char head[RF_SPARSE_HEADER_LEN];
-	uint32_t max_dl;
-	uint64_t psize, wire;
-	unsigned downloads;
-	size_t got = 0;
-	double t0;
-	int rc, ex;
-
-	memset(&layout, 0, sizeof layout);
-	if (!want_args(argc, argv, 2, "PARTITION FILE"))
-		return RF_EXIT_USAGE;
-	part = argv[1];
-	if (!*part || strlen(part) > RF_FB_CMD_MAX - 16) {
-		out_error("flash-image: bad partition name '%s'", part);
-		return RF_EXIT_USAGE;
-	}
-
-	/* Everything about the image is checked before the phone is touched. */
-	if (rf_file_open(&fr, argv[2])) {
-		out_error("flash-image: %s", fr.err);
-		return RF_EXIT_PACKAGE;
-	}
-	if (rf_file_read(&fr, head, sizeof head, &got)) {
-		out_error("flash-image: %s", fr.err);
-		ex = RF_EXIT_PACKAGE;
-		goto out;
-	}
-	if (rf_file_rewind(&fr)) {
-		out_error("flash-image: %s", fr.err);
-		ex = RF_EXIT_PACKAGE;
-		goto out;
-	}
-	if (fr.size == 0) {
-		out_error("flash-image: %s is empty", argv[2]);
-		ex = RF_EXIT_PACKAGE;
-		goto out;
-	}
-	if (rf_sparse_is_sparse(head, got)) {
-		rc = rf_sparse_layout_scan_seekable(&layout, rf_file_read, rf_file_seek, &fr);
-		if (rc) {
-			out_error("flash-image: %s: %s", argv[2],
-				  rc == RF_ESYS ? fr.err : layout.err);
-			ex = RF_EXIT_PACKAGE;
-			goto out;
-		}
-		if (rf_file_rewind(&fr)) {
-			out_error("flash-image: %s", fr.err);
-			ex = RF_EXIT_PACKAGE;
-			goto out;
-		}
-	} else {
-		rf_sparse_layout_raw(&layout, fr.size, RF_SPARSE_DEFAULT_BLOCK);
-	}
-	/* what the bootloader would refuse halfway through the write */
-	if (rf_sparse_lk_check(head, fr.size, layout.is_sparse ? &layout : NULL, err)) {
-		out_error("flash-image: %s: %s", argv[2], err);
-		ex = RF_EXIT_PACKAGE;
-		goto out;
-	}
-	img.read = rf_file_read;
-	img.ctx = &fr;
-	img.read_err = fr.err;
-	img.size = fr.size;
-	img.layout = &layout;
-
-	struct rf_device_env env;
-	rf_cli_device_env(cli, &env);
-	rc = rf_device_open_fastboot(&env, &t, &fb, err);
-	if (rc) {
-		ex = fail(rc, "flash-image", err);
-		goto out;
-	}
-	rc = rf_device_max_download(&env, &fb, t->serial, &max_dl);
-	if (rc) {
-		ex = fail(rc, "flash-image", fb.err);
-		goto out;
-	}
-	rc = rf_device_partition_size(&fb, part, &psize);
-	if (rc) {
-		ex = fail(rc, "flash-image", fb.err);
-		goto out;
-	}
-	if (psize && layout.out_bytes > psize) {
-		out_error("flash-image: %s (%" PRIu64 " bytes) is larger than partition %s (%" PRIu64 " bytes)",
-			  argv[2], layout.out_bytes, part, psize);
-		ex = RF_EXIT_PACKAGE;
-		goto out;
-	}
-	rc = rf_image_plan(&img, max_dl, &downloads, &wire, err);
-	if (rc) {
-		ex = fail(rc, "flash-image", err);
-		goto out;
-	}
-	out_msg("Writing %s (%s, %s%s) to %s%s%s in %u download%s", argv[2],
-		out_size(layout.out_bytes, sz, sizeof sz),
-		layout.is_sparse ? "sparse" : "raw",
-		downloads > 1 ? ", split" : "", out_c("bold"), part,
-		out_c("reset"), downloads, downloads > 1 ? "s" : "");
-	emit_step("step_start", "flash", part, wire, -1, NULL);
-	snprintf(label, sizeof label, "%s", part);
-	progress_start(&prog, label, NULL, wire);
-	t0 = out_now();
-	{
-		struct rf_fanout fo;
-		struct rf_fastboot *fbp = &fb;
-		int prc;
-		char perr[1][RF_ERRLEN];
-		rf_fanout_one(&fo, &fbp, &prc, perr);
-		fo.stop = &rf_interrupted;
-		rc = rf_image_flash(&fo, part, &img, max_dl, &prog, err);
-	}
-	progress_done(&prog, rc == RF_OK);
-	if (rc) {
-		emit_step("step_failed", "flash", part, prog.done, out_now() - t0, err);
-		ex = fail(rc, "flash-image", err);
-		if (downloads > 1 && prog.done > 0)
-			out_error("flash-image: %s is partly written (%" PRIu64 " of %" PRIu64
-				  " bytes sent); run the same command again",
-				  part, prog.done, wire);
-		goto out;
-	}
-	emit_step("step_done", "flash", part, wire, out_now() - t0, NULL);
-	out_msg("%sOK%s %s written in %.1f s", out_c("green"), out_c("reset"), part,
-		out_now() - t0);
-	ex = RF_EXIT_OK;
-out:
-	rf_transport_close(t);
-	rf_sparse_layout_free(&layout);
-	rf_file_close(&fr);
-	return ex;
 }
 
 /* One fastboot command that needs a phone and nothing else. */
@@ -310,7 +352,7 @@ int cmd_reboot(struct rf_cli *cli, int argc, char **argv)
 {
 	const char *to = argc > 1 ? argv[1] : "";
 	if (argc > 2) {
-		fprintf(stderr, "usage: romflash reboot [bootloader|recovery|sideload]\n");
+		out_stderr("usage: romflash reboot [bootloader|recovery|sideload]");
 		return RF_EXIT_USAGE;
 	}
 	/* a phone in Android, recovery or sideload: adb (adb_ui.c) */
@@ -326,6 +368,6 @@ int cmd_reboot(struct rf_cli *cli, int argc, char **argv)
 	if (!strcmp(to, "recovery"))
 		return simple_op(cli, "reboot-recovery", NULL, NULL,
 				 rf_fb_reboot_recovery, "rebooting into recovery");
-	fprintf(stderr, "romflash: reboot: unknown target '%s' (bootloader, recovery, sideload)\n", to);
+	out_error("reboot: unknown target '%s' (bootloader, recovery, sideload)", to);
 	return RF_EXIT_USAGE;
 }

@@ -103,8 +103,8 @@ int cmd_catalog(struct rf_cli *cli, int argc, char **argv)
 			out_init(1, cli->verbose, cli->quiet);
 			break;
 		case 'h':
-			printf("usage: romflash catalog [CODENAME|VERSION] [--type fastboot|"
-			       "recovery] [--region REGION]\n");
+			out_stderr("usage: romflash catalog [CODENAME|VERSION] [--type fastboot|"
+				   "recovery] [--region REGION]");
 			return RF_EXIT_OK;
 		default: return RF_EXIT_USAGE;
 		}

@@ -19,7 +19,7 @@
 #include "output.h"
 
 struct fetch_ui {
-	struct rf_progress p;
+	struct out_bar p;
 	int started;
 	uint64_t base;    /* resumed from: the rate counts this run's bytes */
 	const char *url;
@@ -85,23 +85,23 @@ static void on_event(void *user, const struct rf_dl_event *e)
 			jw_u64(&j, "offset", e->offset);
 			jw_end(&j);
 		}
-		progress_start(&u->p, "downloading", NULL, 0);
+		out_bar_start(&u->p, "downloading", 0);
 		break;
 	case RF_DL_EV_PROGRESS:
 		if (!e->total || e->done < u->base)
 			break;
 		u->p.total = e->total - u->base;
-		progress_update(&u->p, e->done - u->base);
+		out_bar_update(&u->p, e->done - u->base);
 		break;
 	case RF_DL_EV_RETRY:
-		progress_done(&u->p, 0);
+		out_bar_done(&u->p, 0);
 		if (out_is_json())
 			json_note("download_retry", "error", e->msg, e);
 		out_warn("%s at %s of %s; retrying in %.1f s (retry %u)", e->msg,
 			 out_size(e->done, a, sizeof a), e->total ? out_size(e->total, b, sizeof b)
 			 : "?", e->delay_ms / 1000.0, e->attempt - 1);
 		/* the next attempt's rate starts now */
-		progress_start(&u->p, "downloading", NULL, 0);
+		out_bar_start(&u->p, "downloading", 0);
 		break;
 	case RF_DL_EV_RESTART:
 		if (out_is_json())
@@ -160,7 +160,7 @@ int rf_cli_resolve(struct rf_cli *cli, const struct rf_cli_fetch *f,
 		out_msg("Fetching %s", arg);
 	rc = rf_resolve_package(arg, &ro, res);
 	if (ui.started)
-		progress_done(&ui.p, rc == RF_OK);
+		out_bar_done(&ui.p, rc == RF_OK);
 	if (rc) {
 		out_error("%s", res->err);
 		if (rc == RF_EINTR)
@@ -252,7 +252,7 @@ int cmd_fetch(struct rf_cli *cli, int argc, char **argv)
 			cli->json = 1;
 			out_init(1, cli->verbose, cli->quiet);
 			break;
-		case 'h': printf("%s\n", use); return RF_EXIT_OK;
+		case 'h': out_stderr("%s", use); return RF_EXIT_OK;
 		default: return RF_EXIT_USAGE;
 		}
 	}

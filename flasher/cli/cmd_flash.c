@@ -1,12 +1,12 @@
-/* romflash flash PACKAGE: open and verify the package, build the plan,
- * open the phone(s), preflight, confirm, execute.  Nothing is written to a
- * phone before every check passed (SPEC safety rule 2). */
+/* romflash flash PACKAGE: find the phone(s), identify and lock them, get
+ * the wipe confirmation, open and verify the package, build the plan,
+ * check where each phone resumes, preflight, execute.  Nothing is written
+ * to a phone before every check passed (SPEC safety rule 2). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "adb_ui.h"
 #include "cli.h"
@@ -15,18 +15,38 @@
 #include "output.h"
 #include "package.h"
 #include "pkg_record.h"
+#include "phone_id.h"
 #include "plan.h"
 #include "resume.h"
+#include "rf_str.h"
 #include "transport_usb.h"
 
 #define MAX_PHONES 64
 
 struct flash_args {
-	const char *package, *md5, *mode_name, *region;
+	const char *package, *md5, *mode_name, *force_device, *region;
 	enum rf_mode mode;
-	int yes, no_reboot, resume, all, dry_run, wait_s;
-	long skip;            /* --skip N: 1-based step, 0 none */
+	int yes, no_reboot, resume, all, dry_run, wait_s, no_resume, confirm_phone;
+	long skip;         /* --skip N: 1-based step, 0 none */
+	char cmdline[512]; /* for the lock file: who holds the phone */
 };
+
+static int usage(void)
+{
+	out_stderr("usage: romflash [-s DEVICE] flash PACKAGE [--mode keep-data|clean|lock] [--yes]\n"
+		   "                [--no-reboot] [--resume [--confirm-phone] [--skip STEP]] [--no-resume]\n"
+		   "                [--md5 MD5] [--all] [--dry-run] [--wait SECONDS]\n"
+		   "                [--force-device CODENAME] [--region REGION]\n"
+		   "  (PACKAGE: file, folder, URL or catalog version)");
+	return RF_EXIT_USAGE;
+}
+
+static void remember_cmdline(struct flash_args *a, int argc, char **argv)
+{
+	size_t n = (size_t)snprintf(a->cmdline, sizeof a->cmdline, "romflash");
+	for (int i = 0; i < argc && n < sizeof a->cmdline; i++)
+		n += (size_t)snprintf(a->cmdline + n, sizeof a->cmdline - n, " %s", argv[i]);
+}
 
 static int parse_args(int argc, char **argv, struct flash_args *a)
 {
@@ -36,18 +56,22 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 		{ "yes", no_argument, NULL, 'y' },
 		{ "no-reboot", no_argument, NULL, 'n' },
 		{ "resume", no_argument, NULL, 'r' },
+		{ "no-resume", no_argument, NULL, 'N' },
+		{ "confirm-phone", no_argument, NULL, 'c' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "force-device", required_argument, NULL, 'f' },
 		{ "skip", required_argument, NULL, 'k' },
 		{ "region", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
 	char *end;
+	int c;
 	memset(a, 0, sizeof *a);
 	a->mode_name = "keep-data";
 	a->wait_s = 60;
+	remember_cmdline(a, argc, argv);
 	while ((c = getopt_long(argc, argv, "m:y", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': a->mode_name = optarg; break;
@@ -55,9 +79,12 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 		case 'y': a->yes = 1; break;
 		case 'n': a->no_reboot = 1; break;
 		case 'r': a->resume = 1; break;
+		case 'N': a->no_resume = 1; break;
+		case 'c': a->confirm_phone = 1; break;
 		case 'a': a->all = 1; break;
 		case 'd': a->dry_run = 1; break;
 		case 'w': a->wait_s = atoi(optarg); break;
+		case 'f': a->force_device = optarg; break;
 		case 'k':
 			a->skip = strtol(optarg, &end, 10);
 			if (*end || a->skip <= 0)
@@ -67,34 +94,18 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 		default: return -1;
 		}
 	}
-	if (optind != argc - 1 || a->wait_s <= 0)
+	if (optind != argc - 1 || a->wait_s <= 0 || (a->resume && a->no_resume))
 		return -1;
 	if (a->skip && !a->resume) {
-		fprintf(stderr, "romflash: --skip goes with --resume (it skips the step the flash stopped at)\n");
+		out_error("--skip goes with --resume (it skips the step the flash stopped at)");
 		return -1;
 	}
 	a->package = argv[optind];
 	if (rf_mode_parse(a->mode_name, &a->mode)) {
-		fprintf(stderr, "romflash: unknown mode '%s' (keep-data, clean, lock)\n", a->mode_name);
+		out_error("unknown mode '%s' (keep-data, clean, lock)", a->mode_name);
 		return -1;
 	}
 	return 0;
-}
-
-static int usage(void)
-{
-	fprintf(stderr, "usage: romflash [-s DEVICE] flash PACKAGE [--mode keep-data|clean|lock] [--yes]\n"
-			"                [--no-reboot] [--resume [--skip STEP]] [--md5 MD5] [--all] [--dry-run]\n"
-			"                [--wait SECONDS] [--region REGION]   (PACKAGE: file, folder, URL or\n"
-			"                catalog version)\n");
-	return RF_EXIT_USAGE;
-}
-
-static void verify_progress(void *user, uint64_t done, uint64_t total)
-{
-	struct rf_progress *p = user;
-	p->total = total;
-	progress_update(p, done);
 }
 
 /* The dry run is `plan` with the same package, mode and MD5. */
@@ -119,184 +130,336 @@ static int dry_run(struct rf_cli *cli, const struct flash_args *a)
 	return cmd_plan(cli, ac, av);
 }
 
-static void target_id(struct rf_flash_target *t)
+/* ---- the phones ---- */
+
+static void target_init(struct rf_flash_target *t)
 {
 	const char *id = t->t->serial[0] ? t->t->serial : t->t->location;
-	snprintf(t->id, sizeof t->id, "%s", id);
+	rf_strlcpy(t->id, id, sizeof t->id);
+	rf_strlcpy(t->selector, id, sizeof t->selector);
 }
 
-/* Open the phones: the one -s names (or the only one attached), or with
- * --all every USB phone in fastboot mode plus each of a comma-separated -s
- * list.  Returns how many were opened; on failure an exit status < 0. */
-static int open_targets(struct rf_cli *cli, const struct flash_args *a,
-			struct rf_flash_target *tg, size_t *n)
+/* The one phone -s names (or the only one attached). */
+static int open_one(struct rf_cli *cli, const struct flash_args *a,
+		    struct rf_flash_target *tg, size_t *n)
 {
-	char err[RF_ERRLEN] = "";
 	struct rf_device_env env;
+	char err[RF_ERRLEN] = "";
 	int rc;
-	*n = 0;
+
 	rf_cli_device_env(cli, &env);
-	if (!a->all) {
-		rc = rf_device_open_fastboot(&env, &tg[0].t, &tg[0].fb, err);
-		if (rc && !a->resume && rc != RF_EMULTIPLE) {
-			/* a phone booted into Android or recovery: offer to
-			 * move it into the bootloader (adb_ui.c) */
-			int ex = adb_ui_offer_fastboot(cli, a->yes, a->wait_s,
-						       &tg[0].t, &tg[0].fb);
-			if (ex > 0)
-				return ex;
-			if (ex == 0)
-				rc = RF_OK;
-		}
-		if (rc == RF_ENODEV && a->resume) {
-			/* after a cut cable or a failed reboot the phone may
-			 * still be on its way back */
-			out_msg("Waiting up to %d s for the phone to be in fastboot mode ...", a->wait_s);
-			rc = rf_device_wait_fastboot(&env, cli->device, a->wait_s, NULL, NULL,
-						     &tg[0].t, &tg[0].fb, err);
-		}
-		if (rc) {
-			out_error("%s", err);
-			return rf_exit_for(rc);
-		}
-		tg[0].fbp = &tg[0].fb;
-		target_id(&tg[0]);
-		*n = 1;
-		return 0;
+	rc = rf_device_open_fastboot(&env, &tg[0].t, &tg[0].fb, err);
+	if (rc && !a->resume && rc != RF_EMULTIPLE) {
+		/* a phone booted into Android or recovery: offer to move it
+		 * into the bootloader (adb_ui.c) */
+		int ex = adb_ui_offer_fastboot(cli, a->yes, a->wait_s, &tg[0].t, &tg[0].fb);
+		if (ex > 0)
+			return ex;
+		if (ex == 0)
+			rc = RF_OK;
 	}
+	if (rc == RF_ENODEV && a->resume) {
+		/* after a cut cable or a failed reboot the phone may still be
+		 * on its way back */
+		out_msg("Waiting up to %d s for the phone to be in fastboot mode ...", a->wait_s);
+		rc = rf_device_wait_fastboot(&env, cli->device, a->wait_s, NULL, NULL,
+					     &tg[0].t, &tg[0].fb, err);
+	}
+	if (rc) {
+		out_error("%s", err);
+		return rf_exit_for(rc);
+	}
+	target_init(&tg[0]);
+	*n = 1;
+	return RF_EXIT_OK;
+}
+
+/* --all: each phone of a comma-separated -s list, else every USB phone in
+ * fastboot mode. */
+static int open_all(struct rf_cli *cli, struct rf_flash_target *tg, size_t *n)
+{
+	struct rf_device_env env;
+	struct rf_usb_devinfo *d = NULL;
+	char err[RF_ERRLEN] = "", list[1024], *save = NULL;
+	size_t nd = 0;
+	int rc;
+
+	rf_cli_device_env(cli, &env);
 	if (cli->device) {
-		char list[1024], *save = NULL;
-		snprintf(list, sizeof list, "%s", cli->device);
-		for (char *d = strtok_r(list, ",", &save); d && *n < MAX_PHONES;
-		     d = strtok_r(NULL, ",", &save)) {
-			struct rf_device_env one = env;
-			one.selector = d;
-			rc = rf_device_open_fastboot(&one, &tg[*n].t, &tg[*n].fb, err);
-			if (rc) {
-				out_error("%s: %s", d, err);
+		rf_strlcpy(list, cli->device, sizeof list);
+		for (char *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+			if (*n == MAX_PHONES) {
+				out_error("more than %d phones: flash them in groups", MAX_PHONES);
+				return RF_EXIT_USAGE;
+			}
+			env.selector = s;
+			if ((rc = rf_device_open_fastboot(&env, &tg[*n].t, &tg[*n].fb, err))) {
+				out_error("%s: %s", s, err);
 				return rf_exit_for(rc);
 			}
-			tg[*n].fbp = &tg[*n].fb;
-			target_id(&tg[*n]);
-			(*n)++;
+			target_init(&tg[(*n)++]);
 		}
-	} else {
-		struct rf_usb_devinfo *d = NULL;
-		size_t nd = 0;
-		rc = rf_usb_list(1u << RF_USB_PROTO_FASTBOOT, &d, &nd, err);
-		if (rc) {
-			out_error("%s", err);
-			return rf_exit_for(rc);
-		}
-		for (size_t i = 0; i < nd && *n < MAX_PHONES; i++) {
-			rc = rf_usb_open(d[i].serial[0] ? d[i].serial : d[i].location,
-					 RF_USB_PROTO_FASTBOOT, 0, &tg[*n].t, err);
-			if (rc) {
-				out_warn("%s: %s (left out)", d[i].location, err);
-				continue;
-			}
-			rf_fb_init(&tg[*n].fb, tg[*n].t);
-			tg[*n].fbp = &tg[*n].fb;
-			target_id(&tg[*n]);
-			(*n)++;
-		}
-		free(d);
+		return RF_EXIT_OK;
 	}
-	if (!*n) {
+	if ((rc = rf_usb_list(1u << RF_USB_PROTO_FASTBOOT, &d, &nd, err))) {
+		out_error("%s", err);
+		return rf_exit_for(rc);
+	}
+	for (size_t i = 0; i < nd && !rc; i++) {
+		env.selector = d[i].serial[0] ? d[i].serial : d[i].location;
+		if (*n == MAX_PHONES) {
+			out_error("more than %d phones in fastboot mode: flash them in groups with -s",
+				  MAX_PHONES);
+			rc = RF_EXIT_USAGE;
+		} else if (rf_device_open_fastboot(&env, &tg[*n].t, &tg[*n].fb, err)) {
+			out_warn("%s: %s (left out)", d[i].location, err);
+		} else {
+			target_init(&tg[(*n)++]);
+		}
+	}
+	free(d);
+	if (!rc && !*n) {
 		out_error("no phone in fastboot mode found");
 		return RF_EXIT_NODEV;
 	}
-	return 0;
+	return rc;
+}
+
+/* Who each phone is, and one romflash per phone from here on. */
+static int identify_and_lock(const struct flash_args *a, struct rf_flash_target *tg,
+			     size_t n, struct rf_phone_lock **locks)
+{
+	char err[RF_ERRLEN];
+	for (size_t i = 0; i < n; i++) {
+		int rc = rf_phone_identify(&tg[i].fb, &tg[i].ident, err);
+		if (!rc)
+			rc = rf_phone_lock(&tg[i].ident, a->cmdline, &locks[i], err);
+		if (rc) {
+			out_error("%s: %s; nothing was written to it", tg[i].id, err);
+			return rf_exit_for(rc);
+		}
+	}
+	return RF_EXIT_OK;
 }
 
 static int confirm_wipe(const struct flash_args *a, const struct rf_flash_target *tg, size_t n)
 {
-	char line[64];
+	char phones[1024] = "", answer[64];
+	size_t k = 0;
 	if (a->yes || a->mode == RF_MODE_KEEP_DATA)
 		return 1;
-	if (!isatty(STDIN_FILENO)) {
-		out_error("--mode %s erases all user data: confirm with --yes "
-			  "(no terminal to ask on); nothing was written", a->mode_name);
+	for (size_t i = 0; i < n && k < sizeof phones; i++)
+		k += (size_t)snprintf(phones + k, sizeof phones - k, " %s", tg[i].id);
+	if (!out_ask(answer, sizeof answer, "%s--mode %s ERASES ALL USER DATA%s (photos, apps, "
+		     "accounts)%s on:%s\nType yes to go on: ", out_c("red"), a->mode_name,
+		     out_c("reset"), a->mode == RF_MODE_LOCK ? " and relocks the bootloader" : "",
+		     phones)) {
+		out_error("--mode %s erases all user data: confirm with --yes (no terminal to "
+			  "ask on); nothing was read or written", a->mode_name);
 		return 0;
 	}
-	fprintf(stderr, "%s--mode %s ERASES ALL USER DATA%s (photos, apps, accounts)%s on:",
-		out_c("red"), a->mode_name, out_c("reset"),
-		a->mode == RF_MODE_LOCK ? " and relocks the bootloader" : "");
-	for (size_t i = 0; i < n; i++)
-		if (!tg[i].rc)
-			fprintf(stderr, " %s", tg[i].id);
-	fprintf(stderr, "\nType yes to go on: ");
-	if (!fgets(line, sizeof line, stdin) || strcmp(line, "yes\n")) {
+	if (strcmp(answer, "yes")) {
 		out_error("not confirmed; nothing was written");
 		return 0;
 	}
 	return 1;
 }
 
-/* --resume: where each phone stopped; lockstep starts at the earliest. */
-static int resume_point(const struct rf_package *pkg,
-			const struct rf_plan *pl, struct rf_flash_target *tg, size_t n,
-			size_t *start)
+/* ---- the package ---- */
+
+static void verify_progress(void *user, uint64_t done, uint64_t total)
 {
-	*start = SIZE_MAX;
-	for (size_t i = 0; i < n; i++) {
-		struct rf_resume rs;
-		char err[RF_ERRLEN];
-		int rc = rf_resume_load(tg[i].id, &rs, err);
-		if (rc) {
-			out_error("--resume: %s", err);
-			return RF_EXIT_USAGE;
-		}
-		if (strcmp(rs.md5, pkg->md5) || strcmp(rs.mode, rf_mode_name(pl->mode)) ||
-		    rs.nsteps != pl->steps.n) {
-			out_error("--resume: the saved progress of %s is for %s (mode %s), not this package and mode",
-				  tg[i].id, rs.package, rs.mode);
-			return RF_EXIT_USAGE;
-		}
-		out_msg("Resuming %s at step %zu/%zu%s%s%s", tg[i].id, rs.next + 1, rs.nsteps,
-			rs.failed[0] ? " (it stopped with: " : "", rs.failed,
-			rs.failed[0] ? ")" : "");
-		if (rs.next < *start)
-			*start = rs.next;
+	struct out_bar *b = user;
+	b->total = total;
+	out_bar_update(b, done);
+}
+
+static int open_package(const struct flash_args *a, const struct rf_resolved *src,
+			struct rf_package *pkg, struct rf_plan *pl)
+{
+	struct rf_pkg_opts po;
+	struct out_bar bar;
+	char size[32];
+	int rc;
+
+	memset(&po, 0, sizeof po);
+	po.md5 = a->md5 ? a->md5 : src->md5[0] ? src->md5 : NULL;
+	po.refuse_zip = 1;
+	po.gz_index = 1; /* images in script order without re-reading the file */
+	po.cancel = &rf_interrupted;
+	/* a file verified before (unchanged since) is not read whole again:
+	 * its window digests still check every byte sent */
+	char records[4096];
+	rf_pkg_record_dir(records, sizeof records);
+	po.record_dir = records;
+	po.progress = verify_progress;
+	po.progress_user = &bar;
+	out_bar_start(&bar, "checking the package", 0);
+	out_msg("Checking %s", src->path);
+	rc = rf_pkg_open(pkg, src->path, &po);
+	if (bar.total)
+		out_bar_done(&bar, rc == RF_OK);
+	if (rc) {
+		out_error("%s", pkg->err);
+		return rc == RF_EINTR ? RF_EXIT_INTERRUPTED : RF_EXIT_PACKAGE;
 	}
+	if (pkg->kind == RF_PKG_TGZ && pkg->md5_state != RF_MD5_FULL &&
+	    pkg->md5_state != RF_MD5_PREFIX) {
+		out_error("%s cannot be verified: its name carries no MD5 and none was given; "
+			  "pass --md5 with the MD5 from the ROM's release page", a->package);
+		return RF_EXIT_PACKAGE;
+	}
+	if (pkg->kind == RF_PKG_DIR)
+		out_warn("a folder cannot be checked against the package's MD5; flashing it as it is");
+	if (pkg->from_record)
+		out_msg("  verified when this very file was first read (its bytes are checked "
+			"again as they are sent)");
+	if (rf_plan_build(pl, pkg, a->mode, RF_DEFAULT_MAX_DL)) {
+		out_error("%s", pl->err);
+		return RF_EXIT_PACKAGE;
+	}
+	out_msg("Package %s%s%s: %s, MD5 %s (%s), script %s, %zu steps", out_c("bold"),
+		pkg->name.version[0] ? pkg->name.version : "(unknown version)", out_c("reset"),
+		out_size(pkg->file_size, size, sizeof size), pkg->md5[0] ? pkg->md5 : "-",
+		rf_md5_state_name(pkg->md5_state), pl->script, pl->steps.n);
+	return RF_EXIT_OK;
+}
+
+/* ---- where each phone starts ---- */
+
+/* A phone without a serial number cannot prove it is the one that
+ * stopped: the user says so. */
+static int same_phone_confirmed(const struct flash_args *a, const struct rf_flash_target *t)
+{
+	char answer[16];
+	if (t->ident.serial[0] || a->confirm_phone)
+		return 1;
+	if (out_ask(answer, sizeof answer, "%s has no serial number: romflash cannot tell it "
+		    "from another phone of the same kind.\nIs it the phone whose flash stopped? "
+		    "Type yes to resume: ", t->id) && !strcmp(answer, "yes"))
+		return 1;
+	out_error("--resume: %s has no serial number, so romflash cannot tell it is the phone "
+		  "whose flash stopped; confirm with --confirm-phone (resuming on another phone "
+		  "leaves it with a mixed ROM)", t->id);
 	return 0;
 }
 
 /* --resume --skip N: the user confirms the step the flash stopped at is a
  * dead end (a command this phone refuses every time); the run starts after
- * it and the report says so. */
+ * it, and says so. */
 static int skip_step(const struct rf_plan *pl, const struct flash_args *a,
-		     struct rf_flash_run *run)
+		     struct rf_flash_target *t)
 {
 	const struct rf_step *s;
-	if ((size_t)a->skip != run->start + 1) {
-		out_error("--skip %ld: the flash stopped at step %zu; only that step can be "
-			  "skipped", a->skip, run->start + 1);
+	if ((size_t)a->skip != t->start + 1) {
+		out_error("--skip %ld: the flash of %s stopped at step %zu; only that step can be "
+			  "skipped", a->skip, t->id, t->start + 1);
 		return RF_EXIT_USAGE;
 	}
-	s = &pl->steps.v[run->start];
+	s = &pl->steps.v[t->start];
 	if (rf_step_is_check(s)) {
 		out_error("--skip %ld: step %ld is a check; checks cannot be skipped", a->skip,
 			  a->skip);
 		return RF_EXIT_USAGE;
 	}
-	out_warn("skipping step %ld/%zu (%s %s, %s) as asked with --skip%s", a->skip,
+	out_warn("%s: skipping step %ld/%zu (%s %s, %s) as asked with --skip%s", t->id, a->skip,
 		 pl->steps.n, rf_op_name(s->op), s->partition[0] ? s->partition : s->arg,
 		 s->src, rf_step_writes(s) ? ": that partition stays as it is" : "");
-	run->start++;
-	run->skipped = (long)run->start;
+	t->start++;
 	return RF_EXIT_OK;
 }
+
+static int resume_point(const struct flash_args *a, const struct rf_package *pkg,
+			const struct rf_plan *pl, struct rf_flash_target *t)
+{
+	struct rf_resume rs, other;
+	char err[RF_ERRLEN], was[200], is[200];
+	int rc = rf_resume_load(&t->ident, &rs, err);
+
+	if (rc == RF_ENODEV && !rf_resume_find_at(t->ident.address, &t->ident, &other)) {
+		rf_phone_describe(&other.phone, was, sizeof was);
+		rf_phone_describe(&t->ident, is, sizeof is);
+		out_error("--resume: the flash that stopped at %s was on phone %s; this is phone %s: "
+			  "refused (resuming on another phone leaves it with a mixed ROM)",
+			  t->ident.address, was, is);
+		return RF_EXIT_NODEV;
+	}
+	if (rc) {
+		out_error("--resume: %s", err);
+		return RF_EXIT_USAGE;
+	}
+	if (strcmp(rs.md5, pkg->md5) || strcmp(rs.mode, rf_mode_name(pl->mode)) ||
+	    rs.nsteps != pl->steps.n) {
+		out_error("--resume: the saved progress of %s is for %s (mode %s), not this package "
+			  "and mode", t->id, rs.package, rs.mode);
+		return RF_EXIT_USAGE;
+	}
+	if (!same_phone_confirmed(a, t))
+		return RF_EXIT_NODEV;
+	out_msg("Resuming %s at step %zu/%zu%s%s%s", t->id, rs.next + 1, rs.nsteps,
+		rs.failed[0] ? " (it stopped with: " : "", rs.failed, rs.failed[0] ? ")" : "");
+	t->start = rs.next;
+	return a->skip ? skip_step(pl, a, t) : RF_EXIT_OK;
+}
+
+static int start_points(const struct flash_args *a, const struct rf_package *pkg,
+			const struct rf_plan *pl, struct rf_flash_target *tg, size_t n)
+{
+	char err[RF_ERRLEN];
+	for (size_t i = 0; i < n; i++) {
+		struct rf_resume rs;
+		int ex;
+		if (a->resume) {
+			if ((ex = resume_point(a, pkg, pl, &tg[i])))
+				return ex;
+		} else if (!rf_resume_load(&tg[i].ident, &rs, err)) {
+			out_warn("%s: an earlier flash stopped at step %zu; starting over "
+				 "(--resume continues instead)", tg[i].id, rs.next + 1);
+		}
+	}
+	/* progress that cannot be saved makes the resume command a lie */
+	if (!a->no_resume && rf_resume_writable(err)) {
+		out_error("cannot save progress (%s): a flash that stops could not be resumed; "
+			  "set ROMFLASH_STATE_DIR to a writable folder, or run with --no-resume; "
+			  "nothing was written", err);
+		return RF_EXIT_USAGE;
+	}
+	return RF_EXIT_OK;
+}
+
+/* "Checks passed on 1 phone; writing 31 MiB in 14 downloads", counted
+ * from where the phones start. */
+static void announce(const struct rf_plan *pl, const struct rf_flash_target *tg, size_t n,
+		     size_t ok)
+{
+	size_t from = SIZE_MAX;
+	uint64_t bytes = 0;
+	unsigned dls = 0;
+	char size[32];
+	for (size_t i = 0; i < n; i++)
+		if (!tg[i].rc && tg[i].start < from)
+			from = tg[i].start;
+	for (size_t i = from; i < pl->steps.n; i++)
+		if (pl->steps.v[i].image[0] && pl->steps.v[i].op != RF_OP_GETVAR_CHECK) {
+			bytes += pl->steps.v[i].size;
+			dls += pl->steps.v[i].downloads;
+		}
+	out_msg("Checks passed on %zu phone%s; writing %s in %u download%s%s", ok,
+		ok > 1 ? "s" : "", out_size(bytes, size, sizeof size), dls, dls == 1 ? "" : "s",
+		from ? " (from where it stopped)" : "");
+}
+
+/* ---- the command ---- */
 
 static void shell_quote(const char *s, char *out, size_t cap)
 {
 	size_t n = 0;
 	if (!strpbrk(s, " '\"\\$`!*?&;|<>(){}[]#~\t")) {
-		snprintf(out, cap, "%s", s);
+		rf_strlcpy(out, s, cap);
 		return;
 	}
 	out[n++] = '\'';
-	for (; *s && n + 5 < cap; s++) {
+	for (; *s && n + 6 < cap; s++) {
 		if (*s == '\'') {
 			memcpy(out + n, "'\\''", 4);
 			n += 4;
@@ -308,167 +471,147 @@ static void shell_quote(const char *s, char *out, size_t cap)
 	out[n] = 0;
 }
 
+static void run_init(struct rf_flash_run *run, struct rf_cli *cli, const struct flash_args *a,
+		     const struct rf_package *pkg, const struct rf_plan *pl,
+		     struct rf_flash_target *tg, size_t n, char *resume_args, size_t cap)
+{
+	char qpkg[4200];
+	memset(run, 0, sizeof *run);
+	rf_cli_device_env(cli, &run->dev);
+	run->pkg = pkg;
+	run->plan = pl;
+	run->tg = tg;
+	run->ntg = n;
+	run->no_reboot = a->no_reboot;
+	run->wait_timeout_s = a->wait_s;
+	run->no_progress = a->no_resume;
+	run->force_device = a->force_device;
+	run->skipped = a->skip;
+	run->on_event = out_flash_event;
+	shell_quote(a->package, qpkg, sizeof qpkg);
+	snprintf(resume_args, cap, " flash %s%s%s%s%s%s%s%s%s --resume", qpkg,
+		 a->region ? " --region " : "", a->region ? a->region : "",
+		 a->mode != RF_MODE_KEEP_DATA ? " --mode " : "",
+		 a->mode != RF_MODE_KEEP_DATA ? a->mode_name : "",
+		 a->mode != RF_MODE_KEEP_DATA ? " --yes" : "", a->no_reboot ? " --no-reboot" : "",
+		 a->force_device ? " --force-device " : "", a->force_device ? a->force_device : "");
+	run->resume_args = resume_args;
+}
+
+/* The smallest max-download-size of the phones, for the plan's counts. */
+static int plan_for_phones(struct rf_plan *pl, const struct rf_package *pkg,
+			   const struct rf_flash_target *tg, size_t n)
+{
+	uint32_t m = UINT32_MAX;
+	for (size_t i = 0; i < n; i++)
+		if (!tg[i].rc && tg[i].max_dl < m)
+			m = tg[i].max_dl;
+	if (m != UINT32_MAX && m != pl->max_dl && rf_plan_set_max_dl(pl, pkg, m)) {
+		out_error("%s", pl->err);
+		return RF_EXIT_PACKAGE;
+	}
+	return RF_EXIT_OK;
+}
+
+/* With several phones, one line each at the end. */
+static void results(const struct rf_flash_target *tg, size_t n, size_t steps)
+{
+	if (n < 2)
+		return;
+	out_msg("Results:");
+	for (size_t i = 0; i < n; i++) {
+		if (!tg[i].rc && tg[i].next >= steps)
+			out_msg("  %s%-24s ok%s", out_c("green"), tg[i].id, out_c("reset"));
+		else if (tg[i].failed_step >= 0)
+			out_msg("  %s%-24s failed%s at step %d: %s", out_c("red"), tg[i].id,
+				out_c("reset"), tg[i].failed_step + 1, tg[i].err);
+		else
+			out_msg("  %s%-24s refused%s: %s", out_c("red"), tg[i].id, out_c("reset"),
+				tg[i].err);
+	}
+}
+
+/* The exit status of the run: the first phone's failure. */
+static int run_status(const struct rf_flash_target *tg, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tg[i].rc)
+			return rf_exit_for(tg[i].rc);
+	return RF_EXIT_OK;
+}
+
 int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 {
 	struct flash_args a;
 	struct rf_package pkg;
-	struct rf_pkg_opts po;
 	struct rf_plan pl;
-	struct rf_flash_target *tg = NULL;
+	struct rf_flash_target *tg = calloc(MAX_PHONES, sizeof *tg);
+	struct rf_phone_lock *locks[MAX_PHONES] = { 0 };
 	struct rf_flash_run run;
 	struct rf_resolved src;
-	char size[32], qpkg[4200], resume_args[4400];
+	char resume_args[4600];
 	size_t n = 0, ok;
-	int rc, ex = RF_EXIT_OK;
+	double t0;
+	int ex;
 
 	memset(&pkg, 0, sizeof pkg);
 	memset(&pl, 0, sizeof pl);
-	if (parse_args(argc, argv, &a))
+	if (parse_args(argc, argv, &a)) {
+		free(tg);
 		return usage();
-	if (a.dry_run)
+	}
+	if (a.dry_run) {
+		free(tg);
 		return dry_run(cli, &a);
-	/* a URL or a catalog version: downloaded and verified first */
-	struct rf_cli_fetch fo = { .region = a.region, .md5 = a.md5, .retries = -1 };
-	ex = rf_cli_resolve(cli, &fo, a.package, RF_ROM_FASTBOOT, &src);
-	if (ex)
-		return ex;
-	if ((ex = rf_cli_name_check(src.path)))
-		return ex;
-
-	/* 1. The phone(s): found first, so a missing phone is said at once,
-	 * not after reading a gigabyte. */
-	tg = calloc(MAX_PHONES, sizeof *tg);
+	}
 	if (!tg) {
 		out_error("out of memory");
-		ex = RF_EXIT_DEVICE;
-		goto out;
+		return RF_EXIT_DEVICE;
 	}
-	ex = open_targets(cli, &a, tg, &n);
+	/* a URL or a catalog version: downloaded and verified first (before
+	 * the phones are locked: a download may take long) */
+	struct rf_cli_fetch fo = { .region = a.region, .md5 = a.md5, .retries = -1 };
+	ex = rf_cli_resolve(cli, &fo, a.package, RF_ROM_FASTBOOT, &src);
+	if (!ex)
+		ex = rf_cli_name_check(src.path);
+	if (ex) {
+		free(tg);
+		return ex;
+	}
+	/* the phones first, so a missing one is said at once, not after
+	 * reading a gigabyte; the wipe confirmed before the package is read */
+	ex = a.all ? open_all(cli, tg, &n) : open_one(cli, &a, tg, &n);
+	if (!ex)
+		ex = identify_and_lock(&a, tg, n, locks);
+	if (!ex && !confirm_wipe(&a, tg, n))
+		ex = RF_EXIT_USAGE;
+	if (!ex)
+		ex = open_package(&a, &src, &pkg, &pl);
+	if (!ex)
+		ex = start_points(&a, &pkg, &pl, tg, n);
 	if (ex)
 		goto out;
-
-	/* 2. The package: verified, every image present, the plan built. */
-	memset(&po, 0, sizeof po);
-	po.md5 = a.md5 ? a.md5 : src.md5[0] ? src.md5 : NULL;
-	po.refuse_zip = 1;
-	po.gz_index = 1; /* images in script order without re-reading the file */
-	po.cancel = &rf_interrupted;
-	/* a file verified before (unchanged since) is not read whole again:
-	 * its window digests still check every byte sent */
-	char records[4096];
-	rf_pkg_record_dir(records, sizeof records);
-	po.record_dir = records;
-	{
-		struct rf_progress vp;
-		progress_start(&vp, "checking the package", NULL, 0);
-		po.progress = verify_progress;
-		po.progress_user = &vp;
-		out_msg("Checking %s", src.path);
-		rc = rf_pkg_open(&pkg, src.path, &po);
-		if (vp.total)
-			progress_done(&vp, rc == RF_OK);
-	}
-	if (rc) {
-		out_error("%s", pkg.err);
-		ex = rc == RF_EINTR ? RF_EXIT_INTERRUPTED : RF_EXIT_PACKAGE;
-		goto out;
-	}
-	if (pkg.kind == RF_PKG_TGZ && pkg.md5_state != RF_MD5_FULL &&
-	    pkg.md5_state != RF_MD5_PREFIX) {
-		out_error("%s cannot be verified: its name carries no MD5 and none was given; "
-			  "pass --md5 with the MD5 from the ROM's release page", a.package);
-		ex = RF_EXIT_PACKAGE;
-		goto out;
-	}
-	if (pkg.kind == RF_PKG_DIR)
-		out_warn("a folder cannot be checked against the package's MD5; flashing it as it is");
-	if (pkg.from_record)
-		out_msg("  verified when this very file was first read (its bytes are checked again as they are sent)");
-	rc = rf_plan_build(&pl, &pkg, a.mode, RF_DEFAULT_MAX_DL);
-	if (rc) {
-		out_error("%s", pl.err);
-		ex = RF_EXIT_PACKAGE;
-		goto out;
-	}
-	out_msg("Package %s%s%s: %s, MD5 %s (%s), script %s, %zu steps",
-		out_c("bold"), pkg.name.version[0] ? pkg.name.version : "(unknown version)",
-		out_c("reset"), out_size(pkg.file_size, size, sizeof size),
-		pkg.md5[0] ? pkg.md5 : "-", rf_md5_state_name(pkg.md5_state), pl.script,
-		pl.steps.n);
-
-	/* 3. Every check of the script against the phone(s). */
-	memset(&run, 0, sizeof run);
-	rf_cli_device_env(cli, &run.dev);
-	run.pkg = &pkg;
-	run.plan = &pl;
-	run.tg = tg;
-	run.ntg = n;
-	run.no_reboot = a.no_reboot;
-	run.wait_timeout_s = a.wait_s;
-	shell_quote(a.package, qpkg, sizeof qpkg);
-	snprintf(resume_args, sizeof resume_args, " flash %s%s%s%s%s%s%s --resume", qpkg,
-		 a.region ? " --region " : "", a.region ? a.region : "",
-		 a.mode != RF_MODE_KEEP_DATA ? " --mode " : "",
-		 a.mode != RF_MODE_KEEP_DATA ? a.mode_name : "",
-		 a.mode != RF_MODE_KEEP_DATA ? " --yes" : "",
-		 a.no_reboot ? " --no-reboot" : "");
-	run.resume_args = resume_args;
-	if (a.resume) {
-		ex = resume_point(&pkg, &pl, tg, n, &run.start);
-		if (!ex && a.skip)
-			ex = skip_step(&pl, &a, &run);
-		if (ex)
-			goto out;
-	} else {
-		for (size_t i = 0; i < n; i++) {
-			struct rf_resume rs;
-			char e[RF_ERRLEN];
-			if (!rf_resume_load(tg[i].id, &rs, e))
-				out_warn("%s: an earlier flash stopped at step %zu; starting over "
-					 "(--resume continues instead)", tg[i].id, rs.next + 1);
-		}
-	}
+	run_init(&run, cli, &a, &pkg, &pl, tg, n, resume_args, sizeof resume_args);
 	ok = rf_flash_preflight(&run);
-	for (size_t i = 0; i < n; i++)
-		if (tg[i].rc) {
-			out_error("%s: %s; nothing was written to it", tg[i].id, tg[i].err);
-			if (!ex)
-				ex = tg[i].exit_status;
-		}
-	if (!ok)
+	ex = ok ? plan_for_phones(&pl, &pkg, tg, n) : run_status(tg, n);
+	if (!ok || ex)
 		goto out;
-	{
-		uint32_t m = UINT32_MAX;
-		for (size_t i = 0; i < n; i++)
-			if (!tg[i].rc && tg[i].max_dl < m)
-				m = tg[i].max_dl;
-		if (m != pl.max_dl && (rc = rf_plan_set_max_dl(&pl, &pkg, m))) {
-			out_error("%s", pl.err);
-			ex = RF_EXIT_PACKAGE;
-			goto out;
-		}
-	}
-	out_msg("Checks passed on %zu phone%s; writing %s in %u download%s",
-		ok, ok > 1 ? "s" : "", out_size(pl.bytes, size, sizeof size), pl.downloads,
-		pl.downloads == 1 ? "" : "s");
-	if (!confirm_wipe(&a, tg, n)) {
-		ex = RF_EXIT_USAGE;
-		goto out;
-	}
-
-	/* 4. Write. */
+	announce(&pl, tg, n, ok);
+	t0 = out_now();
 	ok = rf_flash_execute(&run);
-	for (size_t i = 0; i < n; i++)
-		if (tg[i].rc && !ex)
-			ex = tg[i].exit_status ? tg[i].exit_status : RF_EXIT_DEVICE;
+	results(tg, n, pl.steps.n);
+	ex = run_status(tg, n);
 	if (ok == n && !ex)
-		out_msg("%sDone%s: %zu phone%s flashed with %s%s%s", out_c("green"), out_c("reset"),
-			ok, ok > 1 ? "s" : "", pkg.name.version[0] ? pkg.name.version : a.package,
+		out_msg("%sDone%s: %zu phone%s flashed with %s in %.1f s%s%s", out_c("green"),
+			out_c("reset"), ok, ok > 1 ? "s" : "",
+			pkg.name.version[0] ? pkg.name.version : a.package, out_now() - t0,
 			a.no_reboot ? " (not rebooted: --no-reboot)" : "",
-			run.skipped > 0 ? " -- except the step skipped with --skip" : "");
+			a.skip ? " -- except the step skipped with --skip" : "");
 out:
-	for (size_t i = 0; tg && i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		rf_transport_close(tg[i].t);
+		rf_phone_unlock(locks[i]);
+	}
 	free(tg);
 	rf_plan_free(&pl);
 	rf_pkg_close(&pkg);

@@ -9,6 +9,7 @@
 #include "output.h"
 #include "package.h"
 #include "pkg_record.h"
+#include "pkg_target.h"
 
 static const char *or_unknown(int known, const char *s)
 {
@@ -52,6 +53,111 @@ int rf_cli_name_check(const char *path)
 	return RF_EXIT_OK;
 }
 
+static void print_json(const struct rf_package *p, const struct rf_pkg_target *tg,
+		       const char *scripts)
+{
+	const struct rf_pkgname *n = &p->name;
+	int known = n->kind != RF_NAME_UNKNOWN;
+	unsigned ni, ns;
+	uint64_t ib;
+	struct jw j;
+
+	count_images(p, &ni, &ns, &ib);
+	jw_begin(&j, "info");
+	jw_str(&j, "package", p->path);
+	jw_str(&j, "kind", rf_pkg_kind_name(p->kind));
+	jw_bool(&j, "name_parsed", known);
+	if (p->kind == RF_PKG_ZIP) {
+		jw_str(&j, "model", known ? n->model : NULL);
+		jw_str(&j, "device", p->device[0] ? p->device : NULL);
+	} else {
+		jw_str(&j, "codename", known ? n->codename : NULL);
+		jw_str(&j, "build_date", known ? n->build_date : NULL);
+		jw_str(&j, "build", known ? n->build : NULL);
+		jw_str(&j, "top", p->top);
+		jw_str(&j, "scripts", scripts);
+		jw_u64(&j, "images", ni);
+		jw_u64(&j, "images_sparse", ns);
+		jw_u64(&j, "images_bytes", ib);
+		jw_str(&j, "for_codename", tg->codename[0] ? tg->codename : NULL);
+		jw_str(&j, "for_source", tg->codename[0] ? tg->source : NULL);
+		jw_str(&j, "for_model", tg->model);
+		jw_str(&j, "for_product", tg->product);
+	}
+	jw_str(&j, "region", known ? n->region : NULL);
+	jw_str(&j, "name_note", n->note[0] ? n->note : NULL);
+	jw_str(&j, "version", known ? n->version : NULL);
+	jw_str(&j, "android", known ? n->android : NULL);
+	jw_u64(&j, "size", p->file_size);
+	jw_str(&j, "md5", p->md5[0] ? p->md5 : NULL);
+	jw_str(&j, "md5_verified", rf_md5_state_name(p->md5_state));
+	jw_str(&j, "md5_expected", p->md5_expected[0] ? p->md5_expected : NULL);
+	jw_bool(&j, "from_record", p->from_record);
+	jw_end(&j);
+}
+
+/* "cancro (Xiaomi Mi 3 / Mi 4: bootloader product MSM8974), from its name" */
+static void target_line(const struct rf_pkg_target *tg)
+{
+	if (!tg->codename[0])
+		out_msg("For       unknown (no codename in its name or files: flash needs "
+			"--force-device CODENAME)");
+	else if (tg->model)
+		out_msg("For       %s (%s: bootloader product %s), from %s", tg->codename,
+			tg->model, tg->product, tg->source);
+	else
+		out_msg("For       %s, from %s (a phone romflash does not know: flash needs "
+			"--force-device %s)", tg->codename, tg->source, tg->codename);
+}
+
+static void print_human(const struct rf_package *p, const struct rf_pkg_target *tg,
+			const char *scripts)
+{
+	const struct rf_pkgname *n = &p->name;
+	int known = n->kind != RF_NAME_UNKNOWN, zip = p->kind == RF_PKG_ZIP;
+	unsigned ni, ns;
+	uint64_t ib;
+	char a[32];
+
+	count_images(p, &ni, &ns, &ib);
+	out_msg("Package   %s (%s)", p->path, out_size(p->file_size, a, sizeof a));
+	out_msg("Kind      %s", zip ? "recovery package (zip, for sideload)"
+			       : p->kind == RF_PKG_DIR ? "fastboot package (extracted folder)"
+						       : "fastboot package (tgz)");
+	if (zip) {
+		out_msg("Model     %s", or_unknown(known, n->model));
+		out_msg("Device    %s (updater-script)", p->device[0] ? p->device : "unknown");
+	} else {
+		out_msg("Codename  %s", or_unknown(known, n->codename));
+		target_line(tg);
+	}
+	out_msg("Region    %s", or_unknown(known, n->region));
+	if (n->note[0])
+		out_msg("Name      %s", n->note);
+	out_msg("Version   %s", or_unknown(known, n->version));
+	if (!zip)
+		out_msg("Build     %s%s%s%s", or_unknown(known, n->build_date), known ? " (" : "",
+			known ? n->build : "", known ? ")" : "");
+	out_msg("Android   %s", or_unknown(known, n->android));
+	if (p->md5[0])
+		out_msg("MD5       %s %s%s", p->md5, md5_words(p),
+			p->from_record ? " (when this very file was first read: "
+					 "verification record)" : "");
+	else
+		out_msg("MD5       %s", md5_words(p));
+	if (!zip) {
+		out_msg("Top       %s", p->kind == RF_PKG_DIR ? p->dir : p->top[0] ? p->top : "(none)");
+		out_msg("Scripts   %s", scripts);
+		out_msg("Images    %u files, %s, %u sparse", ni, out_size(ib, a, sizeof a), ns);
+	}
+}
+
+static int usage(void)
+{
+	out_stderr("usage: romflash info PACKAGE [--md5 HEX]");
+	return RF_EXIT_USAGE;
+}
+
 int cmd_info(struct rf_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -63,7 +169,8 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 	const char *md5 = NULL, *region = NULL;
 	struct rf_resolved src;
 	struct rf_package p;
-	char a[32], scripts[512];
+	struct rf_pkg_target tg;
+	char scripts[512], err[RF_ERRLEN];
 	int c, rc;
 
 	optind = 0; /* glibc: full re-initialisation (main used "+") */
@@ -71,16 +178,12 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 		switch (c) {
 		case '5': md5 = optarg; break;
 		case 'r': region = optarg; break;
-		case 'h':
-			printf("usage: romflash info PACKAGE [--md5 HEX]\n");
-			return RF_EXIT_OK;
-		default: return RF_EXIT_USAGE;
+		case 'h': usage(); return RF_EXIT_OK;
+		default: return usage();
 		}
 	}
-	if (optind + 1 != argc) {
-		out_error("usage: romflash info PACKAGE [--md5 HEX]");
-		return RF_EXIT_USAGE;
-	}
+	if (optind + 1 != argc)
+		return usage();
 	if (md5 && !(strlen(md5) == 32 && strspn(md5, "0123456789abcdefABCDEF") == 32)) {
 		out_error("info: --md5 wants 32 hex digits");
 		return RF_EXIT_USAGE;
@@ -103,77 +206,13 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 		return rc == RF_EINTR ? RF_EXIT_INTERRUPTED
 		       : rc == RF_ENOMEM ? RF_EXIT_DEVICE : RF_EXIT_PACKAGE;
 	}
-	const struct rf_pkgname *n = &p.name;
-	int known = n->kind != RF_NAME_UNKNOWN;
-	unsigned ni, ns;
-	uint64_t ib;
-	count_images(&p, &ni, &ns, &ib);
+	if (rf_pkg_target(&p, &tg, err))
+		out_warn("%s", err);
 	rf_pkg_scripts(&p, scripts, sizeof scripts);
-	if (out_is_json()) {
-		struct jw j;
-		jw_begin(&j, "info");
-		jw_str(&j, "package", p.path);
-		jw_str(&j, "kind", rf_pkg_kind_name(p.kind));
-		jw_bool(&j, "name_parsed", known);
-		if (p.kind == RF_PKG_ZIP) {
-			jw_str(&j, "model", known ? n->model : NULL);
-			jw_str(&j, "device", p.device[0] ? p.device : NULL);
-		} else {
-			jw_str(&j, "codename", known ? n->codename : NULL);
-			jw_str(&j, "build_date", known ? n->build_date : NULL);
-			jw_str(&j, "build", known ? n->build : NULL);
-			jw_str(&j, "top", p.top);
-			jw_str(&j, "scripts", scripts);
-			jw_u64(&j, "images", ni);
-			jw_u64(&j, "images_sparse", ns);
-			jw_u64(&j, "images_bytes", ib);
-		}
-		jw_str(&j, "region", known ? n->region : NULL);
-		jw_str(&j, "name_note", n->note[0] ? n->note : NULL);
-		jw_str(&j, "version", known ? n->version : NULL);
-		jw_str(&j, "android", known ? n->android : NULL);
-		jw_u64(&j, "size", p.file_size);
-		jw_str(&j, "md5", p.md5[0] ? p.md5 : NULL);
-		jw_str(&j, "md5_verified", rf_md5_state_name(p.md5_state));
-		jw_str(&j, "md5_expected", p.md5_expected[0] ? p.md5_expected : NULL);
-		jw_bool(&j, "from_record", p.from_record);
-		jw_end(&j);
-	} else {
-		out_msg("Package   %s (%s)", p.path, out_size(p.file_size, a, sizeof a));
-		out_msg("Kind      %s", p.kind == RF_PKG_ZIP
-			? "recovery package (zip, for sideload)"
-			: p.kind == RF_PKG_DIR ? "fastboot package (extracted folder)"
-					       : "fastboot package (tgz)");
-		if (p.kind == RF_PKG_ZIP) {
-			out_msg("Model     %s", or_unknown(known, n->model));
-			out_msg("Device    %s (updater-script)",
-				p.device[0] ? p.device : "unknown");
-		} else {
-			out_msg("Codename  %s", or_unknown(known, n->codename));
-		}
-		out_msg("Region    %s", or_unknown(known, n->region));
-		if (n->note[0])
-			out_msg("Name      %s", n->note);
-		out_msg("Version   %s", or_unknown(known, n->version));
-		if (p.kind != RF_PKG_ZIP)
-			out_msg("Build     %s%s%s%s", or_unknown(known, n->build_date),
-				known ? " (" : "", known ? n->build : "",
-				known ? ")" : "");
-		out_msg("Android   %s", or_unknown(known, n->android));
-		if (p.md5[0])
-			out_msg("MD5       %s %s%s", p.md5, md5_words(&p),
-				p.from_record ? " (when this very file was first "
-						"read: verification record)" : "");
-		else
-			out_msg("MD5       %s", md5_words(&p));
-		if (p.kind != RF_PKG_ZIP) {
-			out_msg("Top       %s", p.kind == RF_PKG_DIR ? p.dir
-				: p.top[0] ? p.top : "(none)");
-			out_msg("Scripts   %s", scripts);
-			out_msg("Images    %u files, %s, %u sparse", ni,
-				out_size(ib, a, sizeof a), ns);
-		}
-	}
+	if (out_is_json())
+		print_json(&p, &tg, scripts);
+	else
+		print_human(&p, &tg, scripts);
 	if (p.md5_state == RF_MD5_NOT_KNOWN)
 		out_warn("%s: no MD5 known: the package is not verified", p.path);
 	rf_pkg_close(&p);

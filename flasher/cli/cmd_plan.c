@@ -341,14 +341,14 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 		case '5': md5 = optarg; break;
 		case 'r': region = optarg; break; /* catalog versions */
 		case 'h':
-			printf("usage: romflash plan PACKAGE [--mode keep-data|"
-			       "clean|lock] [--md5 HEX]\n");
+			out_stderr("usage: romflash plan PACKAGE [--mode keep-data|"
+				   "clean|lock] [--md5 HEX]");
 			return RF_EXIT_OK;
 		default: return RF_EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc) {
-		out_error("usage: romflash plan PACKAGE [--mode MODE] [--md5 HEX]");
+		out_stderr("usage: romflash plan PACKAGE [--mode MODE] [--md5 HEX]");
 		return RF_EXIT_USAGE;
 	}
 	if (md5 && !(strlen(md5) == 32 && strspn(md5, "0123456789abcdefABCDEF") == 32)) {

@@ -43,8 +43,8 @@ struct package {
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: romflash [-s DEVICE] sideload ZIP|URL|VERSION [--md5 MD5] "
-		"[--region R] [--yes] [--wait SECONDS]\n");
+	out_stderr("usage: romflash [-s DEVICE] sideload ZIP|URL|VERSION [--md5 MD5] "
+		   "[--region R] [--yes] [--wait SECONDS]");
 	return RF_EXIT_USAGE;
 }
 
@@ -79,7 +79,7 @@ static int parse_args(int argc, char **argv, struct sl_args *a)
 		return -1;
 	a->zip = argv[optind];
 	if (a->md5 && !rf_md5_is_hex(a->md5, 32)) {
-		fprintf(stderr, "romflash: --md5 wants 32 hex digits, not \"%s\"\n", a->md5);
+		out_error("--md5 wants 32 hex digits, not \"%s\"", a->md5);
 		return -1;
 	}
 	return 0;
@@ -155,25 +155,22 @@ static int check_device(const struct sl_args *a, const struct package *k,
 
 static void verify_progress(void *user, uint64_t done, uint64_t total)
 {
-	struct rf_progress *bar = user;
+	struct out_bar *bar = user;
 	bar->total = total;
-	progress_update(bar, done);
+	out_bar_update(bar, done);
 }
 
 static void package_event(const struct sl_args *a, const struct package *k,
 			  const char *md5_state)
 {
 	static const char *sig[] = { "unsigned", "signed", "broken" };
-	char list[700] = "[";
+	const char *dev[RF_ZIP_MAX_DEVICES];
 	struct jw j;
-	size_t n = 1;
 
 	if (!out_is_json())
 		return;
 	for (size_t i = 0; i < k->ndev; i++)
-		n += (size_t)snprintf(list + n, sizeof list - n, "%s\"%s\"",
-				      i ? "," : "", k->dev[i]);
-	snprintf(list + n, sizeof list - n, "]");
+		dev[i] = k->dev[i];
 	jw_begin(&j, "package");
 	jw_str(&j, "file", a->zip);
 	jw_u64(&j, "size", k->z.size);
@@ -182,7 +179,7 @@ static void package_event(const struct sl_args *a, const struct package *k,
 	jw_str(&j, "signature", sig[k->v.sig]);
 	jw_str(&j, "signer", k->v.signer[0] ? k->v.signer : NULL);
 	jw_str(&j, "fingerprint", k->v.fingerprint[0] ? k->v.fingerprint : NULL);
-	jw_raw(&j, "devices", list);
+	jw_strs(&j, "devices", dev, k->ndev);
 	jw_end(&j);
 }
 
@@ -190,17 +187,17 @@ static void package_event(const struct sl_args *a, const struct package *k,
 static int verify(const struct sl_args *a, struct package *k)
 {
 	struct rf_zip_verify_opts vo = { .stop = &rf_interrupted };
-	struct rf_progress bar;
+	struct out_bar bar;
 	const char *want = a->md5 ? a->md5 :
 		k->name.kind == RF_NAME_RECOVERY ? k->name.md5_prefix : NULL;
 	char lower[33] = "";
 	int rc;
 
-	progress_start(&bar, "checking the package", NULL, k->z.size);
+	out_bar_start(&bar, "checking the package", k->z.size);
 	vo.progress = verify_progress;
 	vo.progress_user = &bar;
 	rc = rf_zip_verify(&k->z, a->zip, &vo, &k->v);
-	progress_done(&bar, rc == RF_OK);
+	out_bar_done(&bar, rc == RF_OK);
 	if (rc) {
 		out_error("%s: %s", a->zip, k->z.err);
 		return rc == RF_EINTR ? RF_EXIT_INTERRUPTED : RF_EXIT_PACKAGE;
@@ -244,7 +241,7 @@ static int verify(const struct sl_args *a, struct package *k)
 /* ---- serving -------------------------------------------------------------- */
 
 struct sl_view {
-	struct rf_progress bar;
+	struct out_bar bar;
 	char label[96];
 	double t0, last_json;
 };
@@ -273,7 +270,7 @@ static void serve_progress(void *user, const struct rf_sideload_stats *st)
 	}
 	snprintf(w->label, sizeof w->label, "sideload, %" PRIu64 " blocks served",
 		 st->blocks);
-	progress_update(&w->bar, st->unique);
+	out_bar_update(&w->bar, st->unique);
 }
 
 static void step_event(const char *event, const struct rf_sideload_stats *st,
@@ -342,7 +339,7 @@ static int serve(const struct sl_args *a, struct package *k,
 	s.idle_timeout_ms = p->tcp ? 0 : -1;
 	memset(&w, 0, sizeof w);
 	snprintf(w.label, sizeof w.label, "sideload");
-	progress_start(&w.bar, w.label, NULL, k->z.size);
+	out_bar_start(&w.bar, w.label, k->z.size);
 	w.t0 = out_now();
 	s.progress = serve_progress;
 	s.progress_user = &w;
@@ -352,7 +349,7 @@ static int serve(const struct sl_args *a, struct package *k,
 	rc = rf_sideload_run(&s);
 	double secs = out_now() - w.t0;
 	if (!out_is_json()) /* JSON progress is serve_progress's own */
-		progress_done(&w.bar, rc == RF_OK);
+		out_bar_done(&w.bar, rc == RF_OK);
 	step_event(rc ? "step_failed" : "step_done", &s.st, secs, rc ? s.err : NULL);
 	if (rc) {
 		ex = failed(&s, rc);

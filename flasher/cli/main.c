@@ -13,8 +13,6 @@
 
 #define RF_VERSION "0.1.0"
 
-volatile sig_atomic_t rf_interrupted;
-
 static void on_signal(int sig)
 {
 	/* First signal: finish the download under way (the bootloader would
@@ -42,20 +40,6 @@ static void on_signal(int sig)
 	}
 }
 
-int rf_exit_for(int e)
-{
-	switch (e) {
-	case RF_OK: return RF_EXIT_OK;
-	case RF_ENODEV:
-	case RF_EMULTIPLE: return RF_EXIT_NODEV;
-	case RF_EINVAL: return RF_EXIT_USAGE;
-	case RF_EFORMAT:
-	case RF_ECHANGED: return RF_EXIT_PACKAGE;
-	case RF_EINTR: return RF_EXIT_INTERRUPTED;
-	default: return RF_EXIT_DEVICE;
-	}
-}
-
 static const struct {
 	const char *name;
 	int (*fn)(struct rf_cli *, int, char **);
@@ -78,17 +62,18 @@ static const struct {
 	{ "reboot", cmd_reboot, "[bootloader|recovery|sideload]", "reboot the phone" },
 };
 
-static void usage(FILE *f)
+/* Usage goes to stderr, always (output.h). */
+static void usage(void)
 {
-	fprintf(f, "usage: romflash [-s DEVICE] [-v|-q] [--json] COMMAND [ARGS]\n\n");
+	out_stderr("usage: romflash [-s DEVICE] [-v|-q] [--json] COMMAND [ARGS]\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(f, "  %-12s %-28s %s\n", commands[i].name, commands[i].args,
-			commands[i].help);
-	fprintf(f, "\nDEVICE: a USB serial number, usb:BUS-PORT[.PORT...], or tcp:HOST[:PORT]\n"
-		   "MODE: keep-data (default), clean (wipes data), lock (wipes, relocks)\n"
-		   "Exit status: 0 done, 1 device/protocol failure, 2 usage, 3 package invalid,\n"
-		   "4 no/several/wrong device, 5 download failed, 130 interrupted.\n"
-		   "See romflash(1).\n");
+		out_stderr("  %-12s %-28s %s", commands[i].name, commands[i].args,
+			  commands[i].help);
+	out_stderr("\nDEVICE: a USB serial number, usb:BUS-PORT[.PORT...], or tcp:HOST[:PORT]\n"
+		  "MODE: keep-data (default), clean (wipes data), lock (wipes, relocks)\n"
+		  "Exit status: 0 done, 1 device/protocol failure, 2 usage, 3 package invalid,\n"
+		  "4 no/several/wrong device, 5 download failed, 130 interrupted.\n"
+		  "See romflash(1).");
 }
 
 int main(int argc, char **argv)
@@ -112,18 +97,18 @@ int main(int argc, char **argv)
 		case 'v': cli.verbose = 1; break;
 		case 'q': cli.quiet = 1; break;
 		case 'j': cli.json = 1; break;
-		case 'h': usage(stdout); return RF_EXIT_OK;
-		case 'V': printf("romflash %s\n", RF_VERSION); return RF_EXIT_OK;
-		default: usage(stderr); return RF_EXIT_USAGE;
+		case 'h': usage(); return RF_EXIT_OK;
+		case 'V': out_value("romflash %s", RF_VERSION); return RF_EXIT_OK;
+		default: usage(); return RF_EXIT_USAGE;
 		}
 	}
 	if (cli.verbose && cli.quiet) {
-		fprintf(stderr, "romflash: -v and -q exclude each other\n");
+		out_error("-v and -q exclude each other");
 		return RF_EXIT_USAGE;
 	}
 	out_init(cli.json, cli.verbose, cli.quiet);
 	if (optind >= argc) {
-		usage(stderr);
+		usage();
 		return RF_EXIT_USAGE;
 	}
 
@@ -146,7 +131,7 @@ int main(int argc, char **argv)
 			return rc;
 		}
 	}
-	fprintf(stderr, "romflash: unknown command '%s'\n", argv[optind]);
-	usage(stderr);
+	out_error("unknown command '%s'", argv[optind]);
+	usage();
 	return RF_EXIT_USAGE;
 }

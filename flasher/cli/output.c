@@ -1,7 +1,9 @@
-/* Output: human text, JSON lines, progress.  See output.h. */
+/* Output: human lines, JSON lines, prompts, the package check's bar.  See
+ * output.h; a flash's events are rendered in out_events.c. */
 #include "output.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,10 @@
 static struct {
 	int json, verbosity, tty, color;
 } O;
+
+/* One line at a time, whichever thread prints it (recursive: out_error
+ * writes a JSON line through jw_end). */
+static pthread_mutex_t out_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
 void out_init(int json, int verbose, int quiet)
 {
@@ -48,17 +54,36 @@ static void clear_bar_line(void)
 		fputs("\r\033[K", stdout);
 }
 
+static void line_to(FILE *f, const char *prefix, const char *fmt, va_list ap)
+{
+	pthread_mutex_lock(&out_mu);
+	clear_bar_line();
+	fflush(stdout);
+	fputs(prefix, f);
+	vfprintf(f, fmt, ap);
+	fputc('\n', f);
+	fflush(f);
+	pthread_mutex_unlock(&out_mu);
+}
+
 void out_msg(const char *fmt, ...)
 {
 	va_list ap;
 	if (O.json || O.verbosity < 0)
 		return;
-	clear_bar_line();
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	line_to(stdout, "", fmt, ap);
 	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
+}
+
+void out_value(const char *fmt, ...)
+{
+	va_list ap;
+	if (O.json)
+		return;
+	va_start(ap, fmt);
+	line_to(stdout, "", fmt, ap);
+	va_end(ap);
 }
 
 void out_verbose(const char *fmt, ...)
@@ -67,20 +92,23 @@ void out_verbose(const char *fmt, ...)
 	if (O.verbosity < 1)
 		return;
 	va_start(ap, fmt);
-	fputs("romflash: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	line_to(stderr, "romflash: ", fmt, ap);
 	va_end(ap);
 }
 
 void out_warn(const char *fmt, ...)
 {
 	va_list ap;
-	fflush(stdout);
 	va_start(ap, fmt);
-	fputs("romflash: warning: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	line_to(stderr, "romflash: warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void out_stderr(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	line_to(stderr, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -91,6 +119,7 @@ void out_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	pthread_mutex_lock(&out_mu);
 	clear_bar_line();
 	fflush(stdout);
 	fprintf(stderr, "romflash: error: %s\n", msg);
@@ -100,6 +129,42 @@ void out_error(const char *fmt, ...)
 		jw_str(&j, "message", msg);
 		jw_end(&j);
 	}
+	pthread_mutex_unlock(&out_mu);
+}
+
+void out_redraw(const char *fmt, ...)
+{
+	va_list ap;
+	if (!out_is_tty() || O.verbosity < 0)
+		return;
+	pthread_mutex_lock(&out_mu);
+	fputs("\r\033[K", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	pthread_mutex_unlock(&out_mu);
+}
+
+int out_ask(char *answer, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int ok;
+	if (!isatty(STDIN_FILENO) || !cap)
+		return 0;
+	pthread_mutex_lock(&out_mu);
+	clear_bar_line();
+	fflush(stdout);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+	ok = fgets(answer, (int)cap, stdin) != NULL;
+	pthread_mutex_unlock(&out_mu);
+	if (!ok)
+		return 0;
+	answer[strcspn(answer, "\r\n")] = 0;
+	return 1;
 }
 
 const char *out_size(uint64_t b, char *buf, size_t cap)
@@ -117,6 +182,13 @@ const char *out_size(uint64_t b, char *buf, size_t cap)
 	}
 	snprintf(buf, cap, v < 10 ? "%.1f %s" : "%.0f %s", v, unit[u]);
 	return buf;
+}
+
+double out_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- JSON lines ---- */
@@ -210,10 +282,16 @@ void jw_double(struct jw *j, const char *key, double val)
 	jw_puts(j, b);
 }
 
-void jw_raw(struct jw *j, const char *key, const char *json)
+void jw_strs(struct jw *j, const char *key, const char *const *v, size_t n)
 {
 	jw_key(j, key);
-	jw_puts(j, json);
+	jw_put(j, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			jw_put(j, ",", 1);
+		jw_quoted(j, v[i]);
+	}
+	jw_put(j, "]", 1);
 }
 
 void jw_end(struct jw *j)
@@ -224,28 +302,21 @@ void jw_end(struct jw *j)
 		jw_str(j, "message", "internal: JSON event too large");
 	}
 	jw_put(j, "}\n", 2);
+	pthread_mutex_lock(&out_mu);
 	fwrite(j->buf, 1, j->n, stdout);
 	fflush(stdout);
+	pthread_mutex_unlock(&out_mu);
 }
 
-/* ---- progress ---- */
+/* ---- the package check's bar ---- */
 
-double out_now(void)
+void out_bar_start(struct out_bar *b, const char *label, uint64_t total)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void progress_start(struct rf_progress *p, const char *label, const char *id,
-		    uint64_t total)
-{
-	memset(p, 0, sizeof *p);
-	p->label = label;
-	p->id = id;
-	p->total = total;
-	p->t_start = out_now();
-	p->last_decile = -1;
+	memset(b, 0, sizeof *b);
+	b->label = label;
+	b->total = total;
+	b->t_start = out_now();
+	b->last_decile = -1;
 }
 
 static void fmt_eta(double s, char *buf, size_t cap)
@@ -253,110 +324,76 @@ static void fmt_eta(double s, char *buf, size_t cap)
 	if (s < 0 || s > 359999)
 		snprintf(buf, cap, "--:--");
 	else if (s >= 3600)
-		snprintf(buf, cap, "%d:%02d:%02d", (int)s / 3600,
-			 ((int)s / 60) % 60, (int)s % 60);
+		snprintf(buf, cap, "%d:%02d:%02d", (int)s / 3600, ((int)s / 60) % 60, (int)s % 60);
 	else
 		snprintf(buf, cap, "%02d:%02d", (int)s / 60, (int)s % 60);
 }
 
-/* Overall fraction done and seconds left, when part of a whole job. */
-static int overall(const struct rf_progress *p, double now, double *pct, double *left)
+static void bar_draw(struct out_bar *b, double now, int final)
 {
-	const struct rf_overall *a = p->all;
-	double done, el;
-	if (!a || !a->total)
-		return 0;
-	done = (double)a->done +
-	       (p->total ? (double)p->share * (double)p->done / (double)p->total : 0);
-	el = now - a->t_start;
-	*pct = 100.0 * done / (double)a->total;
-	*left = done > 0 && el > 0 ? el * ((double)a->total - done) / done : -1;
-	return 1;
-}
-
-static void progress_draw(struct rf_progress *p, double now, int final)
-{
-	double el = now - p->t_start;
-	double rate = el > 0 ? (double)p->done / el : 0;
-	double pct = p->total ? 100.0 * (double)p->done / (double)p->total : 100;
-	double all_pct = 0, all_left = -1;
-	int has_all = overall(p, now, &all_pct, &all_left);
-	char a[32], b[32], r[32], eta[16], all_eta[16], all_txt[48] = "";
+	double el = now - b->t_start;
+	double rate = el > 0 ? (double)b->done / el : 0;
+	double pct = b->total ? 100.0 * (double)b->done / (double)b->total : 100;
+	char d[32], t[32], r[32], eta[16];
 
 	if (O.json) {
 		struct jw j;
 		jw_begin(&j, "progress");
-		if (p->id)
-			jw_str(&j, "device", p->id);
-		jw_str(&j, "label", p->label);
-		jw_u64(&j, "bytes", p->done);
-		jw_u64(&j, "total", p->total);
+		jw_str(&j, "what", b->label);
+		jw_u64(&j, "done", b->done);
+		jw_u64(&j, "total", b->total);
 		jw_double(&j, "rate", rate);
-		jw_double(&j, "eta", rate > 0 ? (double)(p->total - p->done) / rate : -1);
-		if (has_all) {
-			jw_double(&j, "overall_percent", all_pct);
-			jw_double(&j, "overall_eta", all_left);
-		}
+		jw_double(&j, "eta", rate > 0 ? (double)(b->total - b->done) / rate : -1);
 		jw_end(&j);
 		return;
 	}
 	if (O.verbosity < 0)
 		return;
-	out_size(p->done, a, sizeof a);
-	out_size(p->total, b, sizeof b);
+	out_size(b->done, d, sizeof d);
+	out_size(b->total, t, sizeof t);
 	out_size((uint64_t)rate, r, sizeof r);
-	fmt_eta(rate > 0 ? (double)(p->total - p->done) / rate : -1, eta, sizeof eta);
-	if (has_all) {
-		fmt_eta(all_left, all_eta, sizeof all_eta);
-		snprintf(all_txt, sizeof all_txt, " | all %3.0f%% ETA %s", all_pct, all_eta);
-	}
-	if (O.tty) {
-		int width = 24, fill = (int)(pct * width / 100);
-		char bar[32];
-		for (int i = 0; i < width; i++)
-			bar[i] = i < fill ? '#' : '.';
-		bar[width] = 0;
-		printf("\r\033[K%s%s%s [%s] %5.1f%% %s/%s %s/s ETA %s%s",
-		       p->id ? p->id : "", p->id ? " " : "", p->label, bar, pct,
-		       a, b, r, final ? "00:00" : eta, all_txt);
-		if (final)
-			putchar('\n');
-	} else {
-		printf("%s%s%s: %3.0f%% %s/%s %s/s%s\n", p->id ? p->id : "",
-		       p->id ? " " : "", p->label, pct, a, b, r, all_txt);
-	}
+	fmt_eta(final ? 0 : rate > 0 ? (double)(b->total - b->done) / rate : -1, eta, sizeof eta);
+	pthread_mutex_lock(&out_mu);
+	if (O.tty)
+		printf("\r\033[K%s %5.1f%% %s/%s %s/s ETA %s%s", b->label, pct, d, t, r, eta,
+		       final ? "\n" : "");
+	else
+		printf("%s: %3.0f%% %s/%s %s/s\n", b->label, pct, d, t, r);
 	fflush(stdout);
+	pthread_mutex_unlock(&out_mu);
 }
 
-void progress_update(struct rf_progress *p, uint64_t done)
+void out_bar_update(struct out_bar *b, uint64_t done)
 {
-	double now;
-	p->done = done;
-	now = out_now();
+	double now = out_now();
+	int dec;
+	b->done = done;
 	if (O.json || O.tty) {
-		if (now - p->t_last_draw < 0.1)
+		if (now - b->t_last_draw < 0.1)
 			return;
-		p->t_last_draw = now;
-		progress_draw(p, now, 0);
-		p->drawn = 1;
+		b->t_last_draw = now;
+		bar_draw(b, now, 0);
+		b->drawn = 1;
 		return;
 	}
 	/* plain lines: one every 10% */
-	int dec = p->total ? (int)(10 * done / p->total) : 10;
-	if (dec > p->last_decile && dec < 10) {
-		p->last_decile = dec;
+	dec = b->total ? (int)(10 * done / b->total) : 10;
+	if (dec > b->last_decile && dec < 10) {
+		b->last_decile = dec;
 		if (dec > 0)
-			progress_draw(p, now, 0);
+			bar_draw(b, now, 0);
 	}
 }
 
-void progress_done(struct rf_progress *p, int ok)
+void out_bar_done(struct out_bar *b, int ok)
 {
 	if (ok) {
-		p->done = p->total;
-		progress_draw(p, out_now(), 1);
-	} else if (O.tty && !O.json && p->drawn) {
+		b->done = b->total;
+		bar_draw(b, out_now(), 1);
+	} else if (O.tty && !O.json && b->drawn) {
+		pthread_mutex_lock(&out_mu);
 		putchar('\n');
 		fflush(stdout);
+		pthread_mutex_unlock(&out_mu);
 	}
 }

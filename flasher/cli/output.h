@@ -1,15 +1,20 @@
-/* Everything romflash shows the user goes through here.
+/* Everything romflash shows the user goes through here (output.c: lines,
+ * JSON, prompts, the package check's bar; out_events.c: what a flash
+ * tells, as text or JSON).
  *
- * Human mode: messages on stdout, errors on stderr, progress bars (rate,
- * ETA) when stdout is a terminal, plain lines otherwise; colour only on a
- * terminal and never with NO_COLOR set.
+ * Human mode: messages on stdout, errors, warnings and usage on stderr,
+ * progress bars (rate, ETA) when stdout is a terminal, plain lines
+ * otherwise; colour only on a terminal and never with NO_COLOR set.
  * JSON mode (--json): one JSON object per line on stdout, nothing else on
- * stdout; errors also go to stderr as text. */
+ * stdout; errors also go to stderr as text.
+ * Every function may be called from several threads (a flash of several
+ * phones): lines never interleave. */
 #ifndef RF_OUTPUT_H
 #define RF_OUTPUT_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "flash_event.h"
 
 void out_init(int json, int verbose, int quiet);
 int out_is_json(void);
@@ -24,11 +29,27 @@ void out_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "romflash: error: ..." on stderr; in JSON mode also an "error" event. */
 void out_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A line on stderr as it is: usage and help ("usage: romflash ...",
+ * always on stderr), and the lines that belong to the error above them
+ * ("  to resume: ...": on stderr so they survive -q, --json and a
+ * redirected stdout). */
+void out_stderr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What the command was asked for ("product: MSM8974"): on stdout, even
+ * with -q (it is the result), not in JSON mode (the command emits it). */
+void out_value(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A progress line redrawn in place (a terminal only; elsewhere nothing):
+ * the next line of any kind replaces it. */
+void out_redraw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A question on stderr, the answer (one line, newline removed) from
+ * stdin.  0 when there is no terminal to ask on or no answer came. */
+int out_ask(char *answer, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Emphasis for terminals: bold/red/green when colour is on, else "". */
 const char *out_c(const char *what); /* "bold" "red" "green" "yellow" "dim" "reset" */
 
 /* Human-readable size: "1.2 GiB", "512 KiB", "17 B". */
 const char *out_size(uint64_t bytes, char *buf, size_t cap);
+double out_now(void); /* monotonic seconds */
 
 /* JSON lines.  jw_begin(&j, "step"); jw_str(&j, "partition", "boot");
  * jw_u64(&j, "size", n); jw_end(&j);  -> {"event":"step",...}\n */
@@ -43,33 +64,26 @@ void jw_u64(struct jw *j, const char *key, uint64_t val);
 void jw_i64(struct jw *j, const char *key, int64_t val);
 void jw_bool(struct jw *j, const char *key, int val);
 void jw_double(struct jw *j, const char *key, double val);
-void jw_raw(struct jw *j, const char *key, const char *json);
+void jw_strs(struct jw *j, const char *key, const char *const *v, size_t n); /* ["a","b"] */
 void jw_end(struct jw *j); /* writes the line to stdout and flushes */
 
-/* Progress of one transfer.  Terminal: a redrawn bar with bytes, rate and
- * ETA.  Plain: a line every 10%.  JSON: "progress" events, at most 10 per
- * second.  `id` (may be NULL) tags JSON events and the line (a phone). */
-/* A whole flash: steps' shares of `total`, so every bar can also say how
- * far the whole job is and when it should end. */
-struct rf_overall {
-	uint64_t done, total; /* bytes of completed steps / of all steps */
-	double t_start;
-};
-
-struct rf_progress {
+/* A bar for work that is not a flash step (the package check): on a
+ * terminal redrawn with rate and ETA, else a line every 10%, in JSON
+ * "progress" events with `what`. */
+struct out_bar {
 	const char *label;
-	const char *id;
 	uint64_t total, done;
 	double t_start, t_last_draw;
-	int last_decile;
-	int drawn;
-	struct rf_overall *all; /* may be NULL */
-	uint64_t share;         /* this transfer's part of all->total */
+	int last_decile, drawn;
 };
-double out_now(void); /* monotonic seconds */
-void progress_start(struct rf_progress *p, const char *label, const char *id,
-		    uint64_t total);
-void progress_update(struct rf_progress *p, uint64_t done);
-void progress_done(struct rf_progress *p, int ok);
+void out_bar_start(struct out_bar *b, const char *label, uint64_t total);
+void out_bar_update(struct out_bar *b, uint64_t done);
+void out_bar_done(struct out_bar *b, int ok);
+
+/* ---- a flash's events (out_events.c) ---- */
+
+/* The sink for rf_flash_run.on_event (and flash-image): renders every
+ * event as text or as a JSON line.  `user` is unused. */
+void out_flash_event(void *user, const struct rf_event *ev);
 
 #endif

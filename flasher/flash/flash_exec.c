@@ -1,7 +1,11 @@
-/* Preflight and execution of a plan.  See flash_exec.h. */
-#include "flash_exec.h"
-
-#include <inttypes.h>
+/* Execution of a plan, each phone in its own thread.  See flash_exec.h.
+ *
+ * A phone's run is a loop over the steps from its start: a step is either
+ * skipped (with the reason), or run by the function of its kind (one per
+ * rf_op, table below); every outcome is an event and is saved as progress.
+ * The first failure stops that phone (and only that phone), with a report
+ * of what it means (flash_report.c). */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,715 +13,609 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h" /* still upward: exit statuses and rf_interrupted (being moved out) */
-#include "device.h"
-#include "image_send.h"
-#include "output.h"
-#include "pkg_stream.h"
-#include "prefetch.h"
+#include "flash_run.h"
 #include "resume.h"
+#include "rf_str.h"
 #include "step_kinds.h"
 
-/* Partitions of the bootloader chain: a phone whose write of one of these
- * was cut may not boot at all, not even to fastboot. */
-static int is_boot_chain(const char *part)
+static double now_s(void)
 {
-	static const char *const chain[] = { "sbl1", "tz", "rpm", "aboot",
-					     "dbi", "sdi", "partition", NULL };
-	for (const char *const *c = chain; *c; c++) {
-		size_t n = strlen(*c);
-		if (!strncmp(part, *c, n) && (part[n] == 0 || part[n] == '+'))
-			return 1;
-	}
-	return 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int writes(enum rf_op op)
+static void event_for(struct rf_phone_run *p, struct rf_event *ev, enum rf_ev_type type,
+		      size_t i)
 {
-	return op == RF_OP_FLASH || op == RF_OP_CRC_FLASH || op == RF_OP_ERASE ||
-	       op == RF_OP_FORMAT;
+	memset(ev, 0, sizeof *ev);
+	ev->type = type;
+	ev->phone = p->t->id;
+	ev->several = p->r->ntg > 1;
+	ev->index = i;
+	ev->steps = p->r->plan->steps.n;
+	ev->step = &p->r->plan->steps.v[i];
+	ev->overall = -1;
+	ev->overall_eta = -1;
+	ev->eta = -1;
 }
 
-const char *rf_flash_likely_state(const struct rf_plan *pl, int step,
-				  int any_written, int started)
+static void emit_step(struct rf_phone_run *p, enum rf_ev_type type, size_t i,
+		      const char *text, double elapsed)
 {
-	const struct rf_step *s;
-	if (step < 0 || (size_t)step >= pl->steps.n)
-		return "unknown";
-	s = &pl->steps.v[step];
-	if (!started)
-		return any_written ? "the phone is in fastboot mode with the steps before this one "
-				     "completed; this step had not started"
-				   : "nothing was written; the phone is unchanged and still in fastboot mode";
-	if (!any_written && !writes(s->op))
-		return "nothing was written; the phone is unchanged and still in fastboot mode";
-	if (writes(s->op) && is_boot_chain(s->partition))
-		return "a bootloader partition may be half written: do NOT unplug or reboot "
-		       "the phone; resume now, it still runs the bootloader it started with";
-	if (writes(s->op))
-		return "the partition being written may be incomplete; boot is written last, "
-		       "so the phone stays in fastboot mode and can be flashed again";
-	if (s->op == RF_OP_REBOOT_BOOTLOADER)
-		return "the phone was restarting into the bootloader; if it does not show "
-		       "the fastboot screen, hold power + volume down";
-	return "the phone is in fastboot mode with the steps before this one completed";
+	struct rf_event ev;
+	event_for(p, &ev, type, i);
+	ev.text = text;
+	ev.elapsed = elapsed;
+	rf_flash_emit(p->r, &ev);
 }
 
-/* ---- events ---- */
-
-static void ev_step(const char *event, const struct rf_flash_run *r, size_t i,
-		    const struct rf_flash_target *t, double secs, const char *error)
+static void emit_phone(struct rf_phone_run *p, enum rf_ev_type type, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void emit_phone(struct rf_phone_run *p, enum rf_ev_type type, const char *fmt, ...)
 {
-	const struct rf_step *s = &r->plan->steps.v[i];
-	struct jw j;
-	if (!out_is_json())
+	char msg[RF_ERRLEN];
+	struct rf_event ev;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	memset(&ev, 0, sizeof ev);
+	ev.type = type;
+	ev.phone = p->t->id;
+	ev.several = p->r->ntg > 1;
+	ev.text = msg;
+	rf_flash_emit(p->r, &ev);
+}
+
+/* ---- progress saved after every step ---- */
+
+static void save_progress(struct rf_phone_run *p, size_t next, const char *failed)
+{
+	const struct rf_flash_run *r = p->r;
+	struct rf_resume rs;
+	char err[RF_ERRLEN];
+
+	if (r->no_progress)
 		return;
-	jw_begin(&j, event);
-	if (t)
-		jw_str(&j, "device", t->id);
-	jw_u64(&j, "step", i + 1);
-	jw_u64(&j, "steps", r->plan->steps.n);
-	jw_str(&j, "op", rf_op_name(s->op));
-	if (s->partition[0])
-		jw_str(&j, "partition", s->partition);
-	if (s->image[0]) {
-		jw_str(&j, "image", s->image);
-		jw_u64(&j, "size", s->size);
+	if (next >= r->plan->steps.n) {
+		rf_resume_clear(&p->t->ident);
+		return;
 	}
-	if (secs >= 0)
-		jw_double(&j, "seconds", secs);
-	if (error)
-		jw_str(&j, "error", error);
-	jw_end(&j);
+	memset(&rs, 0, sizeof rs);
+	rs.phone = p->t->ident;
+	if (!realpath(r->pkg->path, rs.package))
+		rf_strlcpy(rs.package, r->pkg->path, sizeof rs.package);
+	rf_strlcpy(rs.md5, r->pkg->md5, sizeof rs.md5);
+	rf_strlcpy(rs.mode, rf_mode_name(r->plan->mode), sizeof rs.mode);
+	rf_strlcpy(rs.script, r->plan->script, sizeof rs.script);
+	rs.nsteps = r->plan->steps.n;
+	rs.next = next;
+	rf_strlcpy(rs.failed, failed ? failed : "", sizeof rs.failed);
+	if (rf_resume_save(&rs, err) && !p->saved_warned++)
+		emit_phone(p, RF_EV_WARNING, "cannot save progress: %s", err);
 }
 
-static void drop_target(struct rf_flash_target *t, int rc, int exit_status,
-			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void drop_target(struct rf_flash_target *t, int rc, int exit_status,
-			const char *fmt, ...)
+static int fail(struct rf_phone_run *p, int rc, enum rf_fail_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(struct rf_phone_run *p, int rc, enum rf_fail_kind kind, const char *fmt, ...)
 {
 	va_list ap;
-	t->rc = rc;
-	t->exit_status = exit_status;
+	p->t->rc = rc;
+	p->fail_kind = kind;
 	va_start(ap, fmt);
-	vsnprintf(t->err, sizeof t->err, fmt, ap);
+	vsnprintf(p->t->err, sizeof p->t->err, fmt, ap);
 	va_end(ap);
+	return rc;
 }
 
-/* ---- preflight ---- */
+/* ---- images ---- */
 
-static int preflight_one(struct rf_flash_run *r, struct rf_flash_target *t)
+struct image_step {
+	struct rf_phone_run *p;
+	size_t i;
+	double t_send;           /* when this step's sending began */
+	double t_busy0;          /* p->busy before the step */
+	uint64_t share;          /* the step's image bytes in the overall */
+};
+
+/* image_send's progress, as events (at most 10 a second per phone). */
+static void on_send(void *user, enum rf_send_phase phase, uint64_t done, uint64_t total)
 {
-	struct rf_plan *pl = r->plan;
-	char msg[RF_ERRLEN];
+	struct image_step *is = user;
+	struct rf_phone_run *p = is->p;
+	double now = now_s(), el = now - is->t_send;
+	struct rf_event ev;
+
+	if (phase == RF_PHASE_SENDING && done < total && now - p->last_progress < 0.1)
+		return;
+	p->last_progress = now;
+	event_for(p, &ev, RF_EV_PROGRESS, is->i);
+	ev.phase = phase;
+	ev.done = done;
+	ev.total = total;
+	ev.elapsed = el;
+	ev.rate = el > 0 ? (double)done / el : 0;
+	ev.eta = ev.rate > 0 ? (double)(total - done) / ev.rate : -1;
+	if (p->all_total) {
+		double busy = p->busy + el;
+		double d = (double)p->all_done + (total ? (double)is->share * (double)done /
+						  (double)total : 0);
+		ev.overall = d / (double)p->all_total;
+		ev.overall_eta = d > 0 && busy > 0 ? busy * ((double)p->all_total - d) / d : -1;
+	}
+	rf_flash_emit(p->r, &ev);
+}
+
+static int step_image(struct rf_phone_run *p, size_t i, const struct rf_step *s)
+{
+	struct rf_flash_target *t = p->t;
+	const struct rf_pkg_file *pf = rf_pkg_find(p->r->pkg, s->image);
+	struct rf_sparse_layout raw;
+	struct image_step is = { p, i, now_s(), 0, s->size };
+	struct rf_send snd;
+	struct rf_image img;
+	char err[RF_ERRLEN];
 	int rc;
 
-	rc = rf_device_max_download(&r->dev, &t->fb, t->id, &t->max_dl);
-	if (rc) {
-		drop_target(t, rc, rf_exit_for(rc), "max-download-size: %s", t->fb.err);
-		return rc;
+	memset(&raw, 0, sizeof raw);
+	memset(&img, 0, sizeof img);
+	memset(&snd, 0, sizeof snd);
+	if (!pf)
+		return fail(p, RF_EFORMAT, RF_FK_PACKAGE, "%s is not in the package", s->image);
+	if ((rc = rf_feed_image(p->rd, p->image_at[i], &img.size, err)))
+		return fail(p, rc, RF_FK_PACKAGE, "%s", err);
+	img.read = rf_feed_read;
+	img.ctx = p->rd;
+	img.read_err = rf_feed_err(p->rd);
+	img.layout = pf->layout;
+	if (!pf->sparse) {
+		if ((rc = rf_sparse_layout_raw(&raw, img.size, RF_SPARSE_DEFAULT_BLOCK)))
+			return fail(p, rc, RF_FK_PACKAGE, "%s", raw.err);
+		img.layout = &raw;
 	}
-	/* what the checks and conditions depend on, asked once each */
-	rc = rf_exec_ask(&t->fb, pl, &t->answers);
-	if (rc) {
-		drop_target(t, rc, rf_exit_for(rc), "getvar: %s", t->fb.err);
-		return rc;
-	}
-	for (size_t i = 0; i < pl->steps.n; i++) {
-		const struct rf_step *s = &pl->steps.v[i];
-		if (rf_step_is_check(s)) {
-			const char *val = rf_answers_get(&t->answers, s->var);
-			if (rf_step_eval(s, val ? val : "") != 1) {
-				rf_exec_check_failure(s, val, msg, sizeof msg);
-				drop_target(t, RF_EINVAL, RF_EXIT_NODEV, "%s", msg);
-				return RF_EINVAL;
-			}
-		}
-		if (s->op == RF_OP_FORMAT && rf_step_runs(s, &t->answers) &&
-		    (rc = rf_exec_format_preflight(&t->fb, s, msg))) {
-			drop_target(t, rc, rc == RF_EINVAL ? RF_EXIT_PACKAGE : rf_exit_for(rc),
-				    "%s", msg);
-			return rc;
-		}
-		if ((s->op == RF_OP_FLASH || s->op == RF_OP_CRC_FLASH) &&
-		    rf_step_runs(s, &t->answers)) {
-			/* every name of an a+b pair must hold the image */
-			uint64_t psize;
-			rc = rf_device_partition_size(&t->fb, s->partition, &psize);
-			if (rc) {
-				drop_target(t, rc, rf_exit_for(rc), "getvar partition-size:%s: %s",
-					    s->partition, t->fb.err);
-				return rc;
-			}
-			if (psize && s->out_bytes > psize) {
-				drop_target(t, RF_ETOOBIG, RF_EXIT_PACKAGE,
-					    "%s: %s (%" PRIu64 " bytes) does not fit partition %s (%" PRIu64 " bytes)",
-					    s->src, s->image, s->out_bytes, s->partition, psize);
-				return RF_ETOOBIG;
-			}
-		}
-	}
+	snd.fb = &t->fb;
+	snd.max_dl = t->max_dl;
+	snd.stop = p->r->dev.stop;
+	snd.progress = on_send;
+	snd.user = &is;
+	rc = s->op == RF_OP_BOOT ? rf_image_boot(&snd, &img)
+				 : rf_image_flash(&snd, s->partition, &img);
+	rf_sparse_layout_free(&raw);
+	t->sent += snd.sent;
+	p->all_done += s->size;
+	p->busy += now_s() - is.t_send;
+	if (!rc)
+		return RF_OK;
+	return fail(p, rc, snd.read_failed ? RF_FK_PACKAGE
+			   : snd.in_flash || snd.flashed ? RF_FK_PARTIAL : RF_FK_NOT_WRITTEN,
+		    "%s", snd.err);
+}
+
+/* ---- commands ---- */
+
+static enum rf_fail_kind command_kind(int rc)
+{
+	return rc == RF_EFAIL ? RF_FK_REFUSED : RF_FK_NO_ANSWER;
+}
+
+static int step_erase(struct rf_phone_run *p, size_t i, const struct rf_step *s)
+{
+	int rc = rf_fb_erase(&p->t->fb, s->partition);
+	(void)i;
+	return rc ? fail(p, rc, command_kind(rc), "%s", p->t->fb.err) : RF_OK;
+}
+
+static int step_oem(struct rf_phone_run *p, size_t i, const struct rf_step *s)
+{
+	int rc = s->op == RF_OP_OEM ? rf_fb_oem(&p->t->fb, s->arg)
+				    : rf_fb_set_active(&p->t->fb, s->arg);
+	(void)i;
+	return rc ? fail(p, rc, command_kind(rc), "%s", p->t->fb.err) : RF_OK;
+}
+
+/* The preflight refuses a format it cannot do, so this is never reached
+ * with one it could: romflash makes no filesystem (step_kinds.h). */
+static int step_format(struct rf_phone_run *p, size_t i, const struct rf_step *s)
+{
+	(void)i;
+	return fail(p, RF_EFORMAT, RF_FK_NOT_STARTED, "%s: format %s: not supported", s->src,
+		    s->partition);
+}
+
+static int step_check(struct rf_phone_run *p, size_t i, const struct rf_step *s)
+{
+	(void)p, (void)i, (void)s;
+	return RF_OK; /* evaluated by the preflight, before the first write */
+}
+
+/* Everything is written by the final reboot: a phone that does not take it
+ * (some reboot by themselves after `oem lock`) is not a failed flash. */
+static int step_reboot(struct rf_phone_run *p, size_t i, const struct rf_step *s)
+{
+	int rc = rf_fb_reboot(&p->t->fb);
+	(void)i, (void)s;
+	if (rc && rc != RF_EDISCONNECTED)
+		emit_phone(p, RF_EV_WARNING, "%s did not take the reboot command (%s); restart "
+			   "it by holding the power button", p->t->id, p->t->fb.err);
 	return RF_OK;
 }
 
-size_t rf_flash_preflight(struct rf_flash_run *r)
+static void sleep_unless_stopped(const struct rf_flash_run *r, unsigned s)
 {
-	size_t ok = 0;
-	for (size_t k = 0; k < r->ntg; k++) {
-		struct rf_flash_target *t = &r->tg[k];
-		if (t->rc)
-			continue;
-		t->failed_step = -1;
-		if (preflight_one(r, t) == RF_OK)
-			ok++;
-	}
-	return ok;
-}
-
-/* ---- execution ---- */
-
-static void save_progress(const struct rf_flash_run *r, const struct rf_flash_target *t,
-			  size_t next, const char *failed)
-{
-	struct rf_resume rs;
-	char err[RF_ERRLEN];
-	memset(&rs, 0, sizeof rs);
-	if (next >= r->plan->steps.n) {
-		rf_resume_clear(t->id);
-		return;
-	}
-	snprintf(rs.phone, sizeof rs.phone, "%s", t->id);
-	if (!realpath(r->pkg->path, rs.package))
-		snprintf(rs.package, sizeof rs.package, "%s", r->pkg->path);
-	snprintf(rs.md5, sizeof rs.md5, "%s", r->pkg->md5);
-	snprintf(rs.mode, sizeof rs.mode, "%s", rf_mode_name(r->plan->mode));
-	snprintf(rs.script, sizeof rs.script, "%s", r->plan->script);
-	rs.nsteps = r->plan->steps.n;
-	rs.next = next;
-	snprintf(rs.failed, sizeof rs.failed, "%s", failed ? failed : "");
-	if (rf_resume_save(&rs, err))
-		out_warn("cannot save progress: %s", err);
-}
-
-/* The phones still going on, as a fanout (rebuilt before each step since
- * phones drop out). */
-struct fan {
-	struct rf_fanout fo;
-	struct rf_fastboot *fb[64];
-	int rc[64];
-	char err[64][RF_ERRLEN];
-	size_t map[64];
-};
-
-static void fan_build(struct fan *f, struct rf_flash_run *r, const struct rf_step *s)
-{
-	size_t n = 0;
-	memset(&f->fo, 0, sizeof f->fo);
-	for (size_t k = 0; k < r->ntg && n < 64; k++) {
-		struct rf_flash_target *t = &r->tg[k];
-		if (t->rc)
-			continue;
-		if (!rf_step_runs(s, &t->answers))
-			continue;
-		f->fb[n] = &t->fb;
-		f->rc[n] = RF_OK;
-		f->err[n][0] = 0;
-		f->map[n] = k;
-		n++;
-	}
-	f->fo.n = n;
-	f->fo.fb = f->fb;
-	f->fo.rc = f->rc;
-	f->fo.err = f->err;
-	f->fo.stop = &rf_interrupted;
-}
-
-/* Copy the fanout's failures back to the phones. */
-static void fan_collect(struct fan *f, struct rf_flash_run *r, size_t step)
-{
-	for (size_t i = 0; i < f->fo.n; i++) {
-		struct rf_flash_target *t = &r->tg[f->map[i]];
-		if (f->rc[i] && !t->rc) {
-			drop_target(t, f->rc[i], rf_exit_for(f->rc[i]), "%s", f->err[i]);
-			t->failed_step = (int)step;
-		}
-	}
-}
-
-/* A failure the script does not check (bash goes on after it) of a step
- * that writes no partition is a warning: the phone stays in the run, and
- * --resume never meets the same dead end. */
-static void forgive_unchecked(struct fan *f, const struct rf_flash_run *r,
-			      const struct rf_step *s, size_t step)
-{
-	if (!rf_exec_forgivable(s))
-		return;
-	for (size_t i = 0; i < f->fo.n; i++)
-		if (f->rc[i]) {
-			out_warn("%s: step %zu (%s %s) failed: %s; the script does not stop "
-				 "on it (%s), going on", r->tg[f->map[i]].id, step + 1,
-				 rf_op_name(s->op), s->partition[0] ? s->partition : s->arg,
-				 f->err[i], s->src);
-			f->rc[i] = RF_OK;
-		}
-}
-
-static int op_erase(struct rf_fastboot *fb, const char *a) { return rf_fb_erase(fb, a); }
-static int op_oem(struct rf_fastboot *fb, const char *a) { return rf_fb_oem(fb, a); }
-static int op_slot(struct rf_fastboot *fb, const char *a) { return rf_fb_set_active(fb, a); }
-
-/* The phone leaves on purpose: a dropped link after (or instead of) OKAY
- * is what a reboot looks like. */
-static int op_reboot_bl(struct rf_fastboot *fb, const char *a)
-{
-	int rc = rf_fb_reboot_bootloader(fb);
-	(void)a;
-	return rc == RF_EDISCONNECTED ? RF_OK : rc;
-}
-
-static int op_reboot(struct rf_fastboot *fb, const char *a)
-{
-	int rc = rf_fb_reboot(fb);
-	(void)a;
-	return rc == RF_EDISCONNECTED ? RF_OK : rc;
+	for (unsigned i = 0; i < s * 10 && !(r->dev.stop && *r->dev.stop); i++)
+		usleep(100 * 1000);
 }
 
 struct wait_tick {
-	const char *id;
+	struct rf_phone_run *p;
 };
 
 static void on_wait_tick(void *user, int el)
 {
 	struct wait_tick *w = user;
 	if (el > 0 && el % 5 == 0)
-		out_msg("  waiting for %s to come back in fastboot mode (%d s)", w->id, el);
+		emit_phone(w->p, RF_EV_PHONE, "has not come back in fastboot mode yet (%d s)", el);
 }
 
-static void sleep_interruptible(unsigned s)
+static int reconnect(struct rf_phone_run *p, char *err)
 {
-	for (unsigned i = 0; i < s * 10 && !rf_interrupted; i++)
-		usleep(100 * 1000);
+	const struct rf_flash_run *r = p->r;
+	struct rf_flash_target *t = p->t;
+	struct wait_tick w = { p };
+
+	struct rf_device_env env = r->dev;
+
+	if (r->reconnect)
+		return r->reconnect(r->reconnect_user, t->selector, r->wait_timeout_s, &t->t,
+				    &t->fb, err);
+	env.selector = t->selector; /* this phone's, not the whole -s list */
+	return rf_device_wait_fastboot(&env, t->selector, r->wait_timeout_s, on_wait_tick,
+				       &w, &t->t, &t->fb, err);
 }
 
-/* Reboot every live phone into the bootloader and wait for each to come
- * back; the phones that do not are dropped. */
-static void step_reboot_bootloader(struct rf_flash_run *r, const struct rf_step *s,
-				   struct fan *f, size_t step, char *err)
+/* The one that came back is the one that left: its serial, or for phones
+ * without one at least the product. */
+static int same_phone(const struct rf_phone_id *a, const struct rf_phone_id *b)
 {
-	int rc = rf_fanout_each(&f->fo, op_reboot_bl, NULL, err);
-	fan_collect(f, r, step);
-	if (rc)
-		return;
-	for (size_t k = 0; k < r->ntg; k++)
-		if (!r->tg[k].rc) {
-			rf_transport_close(r->tg[k].t);
-			r->tg[k].t = NULL;
-		}
-	out_msg("  the phone%s restart%s into the bootloader", r->ntg > 1 ? "s" : "",
-		r->ntg > 1 ? "" : "s");
-	sleep_interruptible(s->sleep_s);
-	for (size_t k = 0; k < r->ntg; k++) {
-		struct rf_flash_target *t = &r->tg[k];
-		struct wait_tick w = { t->id };
-		char e[RF_ERRLEN];
-		if (t->rc)
-			continue;
-		rc = rf_device_wait_fastboot(&r->dev, t->id, r->wait_timeout_s,
-					     on_wait_tick, &w, &t->t, &t->fb, e);
-		if (!rc)
-			rc = rf_device_max_download(&r->dev, &t->fb, t->id, &t->max_dl);
-		if (rc) {
-			drop_target(t, rc, rc == RF_EINTR ? RF_EXIT_INTERRUPTED : RF_EXIT_DEVICE,
-				    "%s", e);
-			t->failed_step = (int)step;
-		}
+	if (a->serial[0] || b->serial[0])
+		return rf_phone_same(a, b);
+	return !strcmp(a->product, b->product);
+}
+
+/* The phone leaves on purpose and must come back: the same phone. */
+static int step_reboot_bootloader(struct rf_phone_run *p, size_t i, const struct rf_step *s)
+{
+	struct rf_flash_target *t = p->t;
+	struct rf_phone_id now;
+	char err[RF_ERRLEN], was[200], is[200];
+	int rc = rf_fb_reboot_bootloader(&t->fb);
+
+	(void)i;
+	/* a dropped link after (or instead of) OKAY is what a reboot looks like */
+	if (rc && rc != RF_EDISCONNECTED)
+		return fail(p, rc, command_kind(rc), "%s", t->fb.err);
+	rf_transport_close(t->t);
+	t->t = NULL;
+	emit_phone(p, RF_EV_PHONE, "is restarting into the bootloader");
+	sleep_unless_stopped(p->r, s->sleep_s);
+	rc = reconnect(p, err);
+	if (rc == RF_EINTR)
+		return fail(p, rc, RF_FK_RESTARTING, "%s", err);
+	if (rc) /* it left as asked: a device failure, not "no device" */
+		return fail(p, rc == RF_ENODEV ? RF_EDISCONNECTED : rc, RF_FK_NOT_BACK, "%s", err);
+	if ((rc = rf_phone_identify(&t->fb, &now, err)))
+		return fail(p, rc, RF_FK_NO_ANSWER, "%s", err);
+	if (!same_phone(&now, &t->ident)) {
+		rf_phone_describe(&t->ident, was, sizeof was);
+		rf_phone_describe(&now, is, sizeof is);
+		return fail(p, RF_EWRONGDEV, RF_FK_OTHER_PHONE,
+			    "after the restart %s answered instead of %s", is, was);
 	}
+	if ((rc = rf_device_max_download(&p->r->dev, &t->fb, t->id, &t->max_dl)))
+		return fail(p, rc, RF_FK_NO_ANSWER, "max-download-size: %s", t->fb.err);
+	emit_phone(p, RF_EV_PHONE, "is back in fastboot mode");
+	return RF_OK;
 }
 
-static int alive_count(const struct rf_flash_run *r)
-{
-	int n = 0;
-	for (size_t k = 0; k < r->ntg; k++)
-		n += r->tg[k].rc == RF_OK;
-	return n;
-}
+static const struct {
+	enum rf_op op;
+	int (*run)(struct rf_phone_run *p, size_t i, const struct rf_step *s);
+} step_kinds[] = {
+	{ RF_OP_FLASH, step_image },
+	{ RF_OP_CRC_FLASH, step_image },
+	{ RF_OP_BOOT, step_image },
+	{ RF_OP_ERASE, step_erase },
+	{ RF_OP_OEM, step_oem },
+	{ RF_OP_SET_ACTIVE, step_oem },
+	{ RF_OP_REBOOT_BOOTLOADER, step_reboot_bootloader },
+	{ RF_OP_REBOOT, step_reboot },
+	{ RF_OP_GETVAR_CHECK, step_check },
+	{ RF_OP_ANTI_CHECK, step_check },
+	{ RF_OP_PATCH_CHECK, step_check },
+	{ RF_OP_FORMAT, step_format },
+};
 
-static uint32_t min_max_dl(const struct rf_flash_run *r)
+/* Why this phone does not run step s (into why); 0: it does. */
+static int skip_reason(const struct rf_phone_run *p, const struct rf_step *s, char *why,
+		       size_t cap)
 {
-	uint32_t m = UINT32_MAX;
-	for (size_t k = 0; k < r->ntg; k++)
-		if (!r->tg[k].rc && r->tg[k].max_dl < m)
-			m = r->tg[k].max_dl;
-	return m == UINT32_MAX ? RF_DEFAULT_MAX_DL : m;
-}
-
-static int needs_image(const struct rf_flash_run *r, const struct rf_step *s)
-{
-	if (s->op == RF_OP_FLASH || (s->op == RF_OP_BOOT && !r->no_reboot))
+	if (s->cond && !rf_step_runs(s, &p->t->answers)) {
+		if (!strcmp(s->var, "crc"))
+			snprintf(why, cap, "the phone does not check CRC lists");
+		else
+			snprintf(why, cap, "getvar %s: not for this phone", s->var);
 		return 1;
-	if (s->op == RF_OP_CRC_FLASH)
-		for (size_t k = 0; k < r->ntg; k++)
-			if (!r->tg[k].rc && rf_step_runs(s, &r->tg[k].answers))
-				return 1;
+	}
+	if ((s->op == RF_OP_BOOT || s->op == RF_OP_REBOOT) && p->r->no_reboot) {
+		snprintf(why, cap, "--no-reboot");
+		return 1;
+	}
 	return 0;
 }
 
-/* The read-ahead's view of the package: the images in the plan's order. */
-struct image_seq {
-	struct rf_pkg_stream *ps;
-	const char **order;
-};
-
-static int open_image(void *user, size_t k, rf_read_fn *rd, void **ctx,
-		      uint64_t *size, const char **read_err, char *err)
+static int run_step(struct rf_phone_run *p, size_t i)
 {
-	struct image_seq *q = user;
-	int rc = rf_pkg_stream_image(q->ps, q->order[k], rd, ctx, size);
-	*read_err = rf_pkg_stream_err(q->ps);
-	if (rc)
-		rf_errf(err, rc, "%s", rf_pkg_stream_err(q->ps));
-	return rc;
+	const struct rf_step *s = &p->r->plan->steps.v[i];
+	for (size_t k = 0; k < sizeof step_kinds / sizeof step_kinds[0]; k++)
+		if (step_kinds[k].op == s->op)
+			return step_kinds[k].run(p, i, s);
+	return fail(p, RF_EINVAL, RF_FK_NOT_STARTED, "internal: no way to run a %s step",
+		    rf_op_name(s->op));
 }
 
-/* `k`: the step's image in the read-ahead's sequence. */
-static int step_image(struct rf_flash_run *r, struct rf_prefetch *ahead, size_t k,
-		      const struct rf_step *s, struct fan *f, size_t step,
-		      struct rf_progress *prog, char *err)
+static int stopped(const struct rf_flash_run *r)
 {
-	const struct rf_pkg_file *pf = rf_pkg_find(r->pkg, s->image);
-	struct rf_sparse_layout raw;
-	struct rf_image img;
-	uint32_t max_dl = min_max_dl(r);
-	uint64_t wire;
-	unsigned downloads;
-	int rc;
+	return r->dev.stop && *r->dev.stop;
+}
 
-	memset(&raw, 0, sizeof raw);
-	memset(&img, 0, sizeof img);
-	if (!pf) {
-		rc = rf_errf(err, RF_EFORMAT, "%s is not in the package", s->image);
-		goto fail_all;
+/* A failure the script does not check (bash goes on after it) of a step
+ * that writes no partition is a warning: the phone goes on, and --resume
+ * never meets the same dead end. */
+static void forgive(struct rf_phone_run *p, size_t i, const struct rf_step *s)
+{
+	emit_phone(p, RF_EV_WARNING, "%s: step %zu (%s %s) failed: %s; the script does not "
+		   "stop on it (%s), going on", p->t->id, i + 1, rf_op_name(s->op),
+		   s->partition[0] ? s->partition : s->arg, p->t->err, s->src);
+	p->outcome[i] = RF_SKIPPED;
+	emit_step(p, RF_EV_STEP_SKIPPED, i, "the phone refused it and the script goes on", 0);
+	p->t->rc = RF_OK;
+	p->t->err[0] = 0;
+}
+
+/* Step i on this phone: skipped, run, or failed.  0 to go on. */
+static int one_step(struct rf_phone_run *p, size_t i)
+{
+	const struct rf_step *s = &p->r->plan->steps.v[i];
+	char why[160];
+	double ts = now_s();
+
+	if (skip_reason(p, s, why, sizeof why)) {
+		p->outcome[i] = RF_SKIPPED;
+		emit_step(p, RF_EV_STEP_SKIPPED, i, why, 0);
+		return 0;
 	}
-	rc = rf_prefetch_next(ahead, k, &img.size, err);
-	if (rc)
-		goto fail_all;
-	img.read = rf_prefetch_read;
-	img.ctx = ahead;
-	img.read_err = rf_prefetch_err(ahead);
-	img.layout = pf->layout;
-	if (!pf->sparse) {
-		rc = rf_sparse_layout_raw(&raw, img.size, RF_SPARSE_DEFAULT_BLOCK);
-		if (rc) {
-			rf_errf(err, rc, "%s", raw.err);
-			goto fail_all;
+	emit_step(p, RF_EV_STEP_START, i, NULL, 0);
+	if (run_step(p, i)) {
+		if (!rf_exec_forgivable(s)) {
+			p->outcome[i] = RF_FAILED;
+			p->t->failed_step = (int)i;
+			emit_step(p, RF_EV_STEP_FAILED, i, p->t->err, now_s() - ts);
+			save_progress(p, i, p->t->err);
+			return -1;
 		}
-		img.layout = &raw;
-	}
-	/* the bar counts bytes on the wire (split pieces carry headers) */
-	rc = rf_image_plan(&img, max_dl, &downloads, &wire, err);
-	if (rc)
-		goto fail_all;
-	prog->total = wire;
-	if (s->op == RF_OP_BOOT)
-		rc = rf_image_boot(&f->fo, &img, max_dl, prog, err);
-	else
-		rc = rf_image_flash(&f->fo, s->partition, &img, max_dl, prog, err);
-	goto out;
-fail_all:
-	rf_fanout_fail_all(&f->fo, rc, err);
-out:
-	fan_collect(f, r, step);
-	rf_sparse_layout_free(&raw);
-	return rc;
-}
-
-/* The lines under the error belong to it: on stderr with it, so they survive
- * -q, --json and a redirected stdout (the resume command above all). */
-static void report_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void report_line(const char *fmt, ...)
-{
-	va_list ap;
-	fflush(stdout);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static void report_failure(const struct rf_flash_run *r, const struct rf_flash_target *t)
-{
-	const struct rf_plan *pl = r->plan;
-	int fs = t->failed_step;
-	int any_written = 0;
-	char done[512] = "", hint[4400];
-	size_t dn = 0;
-
-	snprintf(hint, sizeof hint, "romflash -s %s%s", t->id,
-		 r->resume_args ? r->resume_args : " flash PACKAGE --resume");
-
-	for (size_t i = r->start; fs >= 0 && i < (size_t)fs; i++) {
-		const struct rf_step *s = &pl->steps.v[i];
-		/* steps with a condition (CRC lists) only ran where it held */
-		if (!rf_step_runs(s, &t->answers))
-			continue;
-		if (writes(s->op) || s->op == RF_OP_BOOT) {
-			any_written = 1;
-			dn += (size_t)snprintf(done + dn, dn < sizeof done ? sizeof done - dn : 0,
-					       "%s%s", dn ? ", " : "", s->partition);
-		}
-	}
-	if (r->start > 0)
-		any_written = 1;
-	if (fs >= 0) {
-		const struct rf_step *s = &pl->steps.v[fs];
-		const char *what = s->partition[0] ? s->partition : s->arg;
-		out_error("%s: step %d/%zu (%s%s%s) failed: %s", t->id, fs + 1, pl->steps.n,
-			  rf_op_name(s->op), what[0] ? " " : "", what, t->err);
-		if (fs == 0)
-			report_line("  completed: none");
-		else
-			report_line("  completed: steps 1-%d%s%s%s", fs,
-				    !done[0] ? "" : r->start ? " (wrote in this run: " : " (wrote ",
-				    done, done[0] ? ")" : "");
-		report_line("  phone: %s", rf_flash_likely_state(pl, fs, any_written ||
-			(writes(s->op) && !t->not_started), !t->not_started));
+		forgive(p, i, s);
 	} else {
-		out_error("%s: %s", t->id, t->err);
+		p->outcome[i] = RF_RAN;
+		emit_step(p, RF_EV_STEP_DONE, i, rf_step_is_check(s) ?
+			  "checked before the first write" : NULL, now_s() - ts);
 	}
-	if (fs >= 0 && t->exit_status != RF_EXIT_NODEV && t->exit_status != RF_EXIT_PACKAGE)
-		report_line("  to resume: %s", hint);
-	/* a command the phone refused may be refused every time: --resume
-	 * would meet it again, so say how to go past it (never for a
-	 * bootloader write) */
-	if (fs >= 0 && t->rc == RF_EFAIL &&
-	    !(writes(pl->steps.v[fs].op) && is_boot_chain(pl->steps.v[fs].partition)))
-		report_line("  if the phone refuses this step every time: %s --skip %d", hint,
-			    fs + 1);
-	if (out_is_json()) {
-		struct jw j;
-		jw_begin(&j, "failure");
-		jw_str(&j, "device", t->id);
-		if (fs >= 0) {
-			jw_u64(&j, "step", (uint64_t)fs + 1);
-			jw_u64(&j, "completed", (uint64_t)fs);
-			jw_str(&j, "state", rf_flash_likely_state(pl, fs, 1, !t->not_started));
-			jw_str(&j, "resume", hint);
+	/* the script's delay after the step (after reboot-bootloader it is
+	 * part of that step) */
+	if (s->sleep_s && s->op != RF_OP_REBOOT_BOOTLOADER)
+		sleep_unless_stopped(p->r, s->sleep_s);
+	return 0;
+}
+
+/* One phone, from its start to the end or its first failure. */
+static void *run_phone(void *arg)
+{
+	struct rf_phone_run *p = arg;
+	const struct rf_plan *pl = p->r->plan;
+	struct rf_flash_target *t = p->t;
+
+	p->t0 = now_s();
+	for (size_t i = t->start; i < pl->steps.n; i++) {
+		if (stopped(p->r)) {
+			t->failed_step = (int)i;
+			fail(p, RF_EINTR, RF_FK_NOT_STARTED, "interrupted before this step");
+			save_progress(p, i, "interrupted");
+			break;
 		}
-		jw_str(&j, "error", t->err);
-		jw_i64(&j, "exit", t->exit_status);
-		jw_end(&j);
+		if (one_step(p, i))
+			break;
+		t->next = i + 1;
+		save_progress(p, i + 1, NULL);
+	}
+	if (t->rc)
+		rf_flash_report(p);
+	else
+		save_progress(p, t->next, NULL); /* done (also when nothing was left) */
+	rf_feed_leave(p->rd);
+	p->rd = NULL;
+	return NULL;
+}
+
+/* ---- the run ---- */
+
+static int needs_image(const struct rf_flash_run *r, const struct rf_step *s, size_t i)
+{
+	if (s->op == RF_OP_FLASH || (s->op == RF_OP_BOOT && !r->no_reboot) ||
+	    s->op == RF_OP_CRC_FLASH) {
+		for (size_t k = 0; k < r->ntg; k++)
+			if (!r->tg[k].rc && i >= r->tg[k].start &&
+			    rf_step_runs(s, &r->tg[k].answers))
+				return 1;
+	}
+	return 0;
+}
+
+/* The feed's order: every image some phone will send, in the plan's
+ * order; image_at[step] is its place. */
+static size_t image_order(const struct rf_flash_run *r, const char **order, size_t *image_at)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->plan->steps.n; i++)
+		if (needs_image(r, &r->plan->steps.v[i], i)) {
+			image_at[i] = n;
+			order[n++] = r->plan->steps.v[i].image;
+		}
+	return n;
+}
+
+static void summary(const struct rf_flash_run *r, struct rf_feed *feed, size_t ok, double t0)
+{
+	struct rf_ev_summary sum;
+	struct rf_feed_stats st;
+	struct rf_event ev;
+	memset(&sum, 0, sizeof sum);
+	if (feed) {
+		rf_feed_stats(feed, &st);
+		sum.detached = st.detaches;
+		sum.reread = st.private_bytes;
+	}
+	sum.phones = r->ntg;
+	sum.phones_ok = ok;
+	sum.steps = r->plan->steps.n;
+	for (size_t k = 0; k < r->ntg; k++)
+		sum.sent += r->tg[k].sent;
+	sum.seconds = now_s() - t0;
+	sum.interrupted = stopped(r);
+	sum.skipped = r->skipped;
+	memset(&ev, 0, sizeof ev);
+	ev.type = RF_EV_SUMMARY;
+	ev.several = r->ntg > 1;
+	ev.steps = r->plan->steps.n;
+	ev.summary = &sum;
+	rf_flash_emit(r, &ev);
+}
+
+static void phone_init(struct rf_phone_run *p, struct rf_flash_run *r,
+		       struct rf_flash_target *t, struct rf_feed *feed,
+		       const size_t *image_at, enum rf_outcome *outcome)
+{
+	memset(p, 0, sizeof *p);
+	p->r = r;
+	p->t = t;
+	p->feed = feed;
+	p->image_at = image_at;
+	p->outcome = outcome;
+	t->failed_step = -1;
+	t->next = t->start;
+	for (size_t i = t->start; i < r->plan->steps.n; i++) {
+		const struct rf_step *s = &r->plan->steps.v[i];
+		char why[160];
+		if (needs_image(r, s, i) && !skip_reason(p, s, why, sizeof why))
+			p->all_total += s->size;
+	}
+}
+
+/* The first image this phone will read (SIZE_MAX: none). */
+static size_t first_image(const struct rf_phone_run *p)
+{
+	const struct rf_flash_run *r = p->r;
+	for (size_t i = p->t->start; i < r->plan->steps.n; i++) {
+		const struct rf_step *s = &r->plan->steps.v[i];
+		char why[160];
+		if (needs_image(r, s, i) && !skip_reason(p, s, why, sizeof why))
+			return p->image_at[i];
+	}
+	return SIZE_MAX;
+}
+
+/* Every phone that passed, each in a thread of its own (one runs here). */
+static size_t run_phones(struct rf_flash_run *r, struct rf_phone_run *ph)
+{
+	pthread_t *th = calloc(r->ntg, sizeof *th);
+	int *started = calloc(r->ntg, sizeof *started);
+	size_t done = 0;
+
+	for (size_t k = 0; k < r->ntg; k++) {
+		if (!ph[k].rd)
+			continue;
+		if (r->ntg > 1 && th && started &&
+		    !pthread_create(&th[k], NULL, run_phone, &ph[k]))
+			started[k] = 1;
+		else
+			run_phone(&ph[k]); /* one phone, or no thread to be had */
+	}
+	for (size_t k = 0; k < r->ntg; k++) {
+		if (started && started[k])
+			pthread_join(th[k], NULL);
+		done += !r->tg[k].rc && r->tg[k].next >= r->plan->steps.n;
+	}
+	free(th);
+	free(started);
+	return done;
+}
+
+/* Nothing could start: every phone still going stops before its start. */
+static void fail_all(struct rf_flash_run *r, struct rf_phone_run *ph, int rc, const char *err)
+{
+	for (size_t k = 0; k < r->ntg; k++) {
+		struct rf_flash_target *t = &r->tg[k];
+		struct rf_phone_run p0 = { .r = r, .t = t };
+		if (t->rc)
+			continue;
+		if (ph) {
+			rf_feed_leave(ph[k].rd);
+			ph[k].rd = NULL;
+		}
+		t->failed_step = (int)t->start;
+		t->rc = rc;
+		rf_strlcpy(t->err, err, sizeof t->err);
+		rf_flash_report(&p0);
 	}
 }
 
 size_t rf_flash_execute(struct rf_flash_run *r)
 {
-	struct rf_plan *pl = r->plan;
-	struct rf_pkg_stream *ps = NULL;
-	struct rf_pkg_stream_opts po;
-	struct rf_prefetch *ahead = NULL;
-	struct image_seq seq;
-	const char **order = NULL;
-	size_t *order_at = NULL; /* step -> its image's place in `order` */
-	size_t norder = 0, done = 0;
-	struct fan *f = calloc(1, sizeof *f);
-	char err[RF_ERRLEN] = "";
-	double t0 = out_now();
-	uint64_t sent_total = 0;
-	struct rf_overall all = { 0, 0, 0 };
-	int rc = RF_OK;
+	size_t n = r->plan->steps.n, done = 0;
+	const char **order = calloc(n + 1, sizeof *order);
+	size_t *image_at = calloc(n + 1, sizeof *image_at);
+	enum rf_outcome *outcome = calloc((n + 1) * (r->ntg + 1), sizeof *outcome);
+	struct rf_phone_run *ph = calloc(r->ntg + 1, sizeof *ph);
+	struct rf_feed *feed = NULL;
+	struct rf_feed_opts fo;
+	char err[RF_ERRLEN] = "out of memory";
+	double t0 = now_s();
+	int rc = RF_ENOMEM;
 
-	if (!f || !(order = calloc(pl->steps.n + 1, sizeof *order)) ||
-	    !(order_at = calloc(pl->steps.n + 1, sizeof *order_at))) {
-		for (size_t k = 0; k < r->ntg; k++)
-			if (!r->tg[k].rc)
-				drop_target(&r->tg[k], RF_ENOMEM, RF_EXIT_DEVICE, "out of memory");
-		goto out;
+	if (order && image_at && outcome && ph) {
+		memset(&fo, 0, sizeof fo);
+		fo.pkg = r->pkg;
+		fo.order = order;
+		fo.n = image_order(r, order, image_at);
+		fo.window = r->window ? r->window : 16u << 20;
+		fo.stop = r->dev.stop;
+		rc = rf_feed_start(&feed, &fo, err);
 	}
-	for (size_t i = r->start; i < pl->steps.n; i++)
-		if (needs_image(r, &pl->steps.v[i])) {
-			order_at[i] = norder;
-			order[norder++] = pl->steps.v[i].image;
-			all.total += pl->steps.v[i].size;
-		}
-	all.t_start = out_now();
-	memset(&po, 0, sizeof po);
-	po.order = order;
-	po.norder = norder;
-	po.cancel = &rf_interrupted;
-	if (norder && (rc = rf_pkg_stream_open(&ps, r->pkg, &po, err))) {
-		for (size_t k = 0; k < r->ntg; k++)
-			if (!r->tg[k].rc) {
-				drop_target(&r->tg[k], rc, rf_exit_for(rc) == RF_EXIT_DEVICE ? RF_EXIT_PACKAGE
-											 : rf_exit_for(rc), "%s", err);
-				r->tg[k].failed_step = (int)r->start;
-			}
-		goto out;
+	for (size_t k = 0; !rc && k < r->ntg; k++) {
+		if (r->tg[k].rc)
+			continue;
+		phone_init(&ph[k], r, &r->tg[k], feed, image_at, outcome + k * (n + 1));
+		if (!(ph[k].rd = rf_feed_reader(feed, first_image(&ph[k]))))
+			rc = RF_ENOMEM;
 	}
-	/* one read-ahead over every image of the run: the next image is
-	 * found in the package while the phone takes the previous one */
-	seq.ps = ps;
-	seq.order = order;
-	if (norder && (rc = rf_prefetch_start(&ahead, open_image, &seq, norder, err))) {
-		for (size_t k = 0; k < r->ntg; k++)
-			if (!r->tg[k].rc) {
-				drop_target(&r->tg[k], rc, RF_EXIT_DEVICE, "%s", err);
-				r->tg[k].failed_step = (int)r->start;
-			}
-		goto out;
-	}
-
-	for (size_t i = r->start; i < pl->steps.n && alive_count(r); i++) {
-		const struct rf_step *s = &pl->steps.v[i];
-		struct rf_progress prog;
-		char label[128];
-		double ts = out_now();
-
-		if (rf_interrupted) {
-			for (size_t k = 0; k < r->ntg; k++)
-				if (!r->tg[k].rc) {
-					drop_target(&r->tg[k], RF_EINTR, RF_EXIT_INTERRUPTED,
-						    "interrupted before this step");
-					r->tg[k].failed_step = (int)i;
-					r->tg[k].not_started = 1;
-					save_progress(r, &r->tg[k], i, "interrupted");
-				}
-			break;
-		}
-		fan_build(f, r, s);
-		snprintf(label, sizeof label, "[%zu/%zu] %s %s", i + 1, pl->steps.n,
-			 rf_op_name(s->op), s->partition[0] ? s->partition : s->arg);
-		ev_step("step_start", r, i, NULL, -1, NULL);
-		/* failures are the phones' (t->rc); the loop goes on with
-		 * the phones still alive */
-		switch (s->op) {
-		case RF_OP_GETVAR_CHECK:
-		case RF_OP_ANTI_CHECK:
-		case RF_OP_PATCH_CHECK:
-			out_msg("%s%s%s  passed (checked before writing)", out_c("dim"), label, out_c("reset"));
-			break;
-		case RF_OP_BOOT:
-			/* booting an image leaves fastboot like a reboot */
-			if (r->no_reboot) {
-				out_msg("%s  skipped (--no-reboot)", label);
-				break;
-			}
-			/* fall through */
-		case RF_OP_CRC_FLASH:
-			if (!f->fo.n) {
-				out_msg("%s%s%s  skipped (getvar %s: not for this phone)", out_c("dim"),
-					label, s->var, out_c("reset"));
-				break;
-			}
-			/* fall through */
-		case RF_OP_FLASH:
-			progress_start(&prog, label, NULL, s->size);
-			prog.all = &all;
-			prog.share = s->size;
-			rc = step_image(r, ahead, order_at[i], s, f, i, &prog, err);
-			progress_done(&prog, rc == RF_OK);
-			if (!rc)
-				sent_total += prog.total;
-			all.done += s->size;
-			break;
-		case RF_OP_ERASE:
-		case RF_OP_OEM:
-		case RF_OP_SET_ACTIVE:
-			if (s->cond && !f->fo.n) {
-				out_msg("%s%s%s  skipped (getvar %s: not for this phone)", out_c("dim"),
-					label, s->var, out_c("reset"));
-				break;
-			}
-			out_msg("%s", label);
-			rf_fanout_each(&f->fo, s->op == RF_OP_ERASE ? op_erase
-					       : s->op == RF_OP_OEM ? op_oem : op_slot,
-				       s->op == RF_OP_ERASE ? s->partition : s->arg, err);
-			forgive_unchecked(f, r, s, i);
-			fan_collect(f, r, i);
-			break;
-		case RF_OP_FORMAT: /* the preflight refused it: see step_kinds.h */
-			rf_fanout_fail_all(&f->fo, RF_EINVAL, "format is not supported");
-			fan_collect(f, r, i);
-			break;
-		case RF_OP_REBOOT_BOOTLOADER:
-			out_msg("%s", label);
-			step_reboot_bootloader(r, s, f, i, err);
-			break;
-		case RF_OP_REBOOT:
-			if (r->no_reboot) {
-				out_msg("%s  skipped (--no-reboot)", label);
-				break;
-			}
-			out_msg("%s", label);
-			/* Everything is written: a phone that does not take
-			 * the reboot (some reboot by themselves after `oem
-			 * lock`) is not a failed flash. */
-			for (size_t k = 0; k < f->fo.n; k++)
-				if (op_reboot(f->fb[k], NULL))
-					out_warn("%s did not take the reboot command (%s); "
-						 "restart it by holding the power button",
-						 r->tg[f->map[k]].id, f->fb[k]->err);
-			break;
-		}
-		/* the script's delay after a step (not needed, but kept) */
-		if (s->sleep_s && s->op != RF_OP_REBOOT_BOOTLOADER && i + 1 < pl->steps.n &&
-		    alive_count(r))
-			sleep_interruptible(s->sleep_s);
-		for (size_t k = 0; k < r->ntg; k++) {
-			struct rf_flash_target *t = &r->tg[k];
-			if (t->rc == RF_OK) {
-				t->next = i + 1;
-				save_progress(r, t, i + 1, NULL);
-			} else if (t->failed_step == (int)i) {
-				save_progress(r, t, i, t->err);
-			}
-		}
-		if (alive_count(r))
-			ev_step("step_done", r, i, NULL, out_now() - ts, NULL);
-	}
-out:
-	for (size_t k = 0; k < r->ntg; k++) {
-		struct rf_flash_target *t = &r->tg[k];
-		if (t->rc == RF_OK && t->next >= pl->steps.n) {
-			done++;
-		} else if (t->failed_step >= 0 || t->rc) {
-			report_failure(r, t);
-		}
-	}
-	if (r->ntg > 1) {
-		out_msg("Results:");
-		for (size_t k = 0; k < r->ntg; k++) {
-			const struct rf_flash_target *t = &r->tg[k];
-			if (t->rc == RF_OK && t->next >= pl->steps.n)
-				out_msg("  %s%-24s ok%s", out_c("green"), t->id, out_c("reset"));
-			else
-				out_msg("  %s%-24s failed%s at step %d: %s", out_c("red"), t->id,
-					out_c("reset"), t->failed_step + 1, t->err);
-		}
-	}
-	if (out_is_json()) {
-		struct jw j;
-		jw_begin(&j, "summary");
-		jw_str(&j, "result", done == r->ntg ? "ok" : "failed");
-		jw_u64(&j, "phones", r->ntg);
-		jw_u64(&j, "phones_ok", done);
-		jw_u64(&j, "steps", pl->steps.n);
-		if (r->skipped > 0)
-			jw_u64(&j, "skipped", (uint64_t)r->skipped);
-		jw_u64(&j, "bytes", sent_total);
-		jw_double(&j, "seconds", out_now() - t0);
-		jw_end(&j);
-	}
-	rf_prefetch_stop(ahead); /* before the stream it reads */
-	if (ps) {
-		struct rf_pkg_stream_stats st;
-		rf_pkg_stream_stats(ps, &st);
-		out_verbose("package read in %u pass%s from its start and %u seek%s, %" PRIu64
-			    " bytes spooled (peak %" PRIu64 ")", st.passes, st.passes == 1 ? "" : "es",
-			    st.seeks, st.seeks == 1 ? "" : "s", st.spooled_bytes, st.spool_peak);
-		rf_pkg_stream_close(ps);
-	}
+	if (rc)
+		fail_all(r, ph, rc, err);
+	else
+		done = run_phones(r, ph);
+	summary(r, feed, done, t0);
+	rf_feed_stop(feed);
 	free(order);
-	free(order_at);
-	free(f);
+	free(image_at);
+	free(outcome);
+	free(ph);
 	return done;
 }

@@ -1,163 +1,91 @@
-/* Sending images over fastboot, to one phone or several.  See image_send.h. */
+/* Sending an image over fastboot to one phone.  See image_send.h. */
 #include "image_send.h"
+#include "rf_str.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define COPY_BUF (1024 * 1024)
+/* Per phone: with many phones at once every one holds such a buffer. */
+#define COPY_BUF (256 * 1024)
 
-void rf_fanout_one(struct rf_fanout *fo, struct rf_fastboot **fbp, int *rc,
-		   char (*err)[RF_ERRLEN])
+static void progress(struct rf_send *s, enum rf_send_phase ph)
 {
-	memset(fo, 0, sizeof *fo);
-	fo->n = 1;
-	fo->fb = fbp;
-	fo->rc = rc;
-	fo->err = err;
-	*rc = RF_OK;
+	if (s->progress)
+		s->progress(s->user, ph, s->sent, s->total);
 }
 
-/* Phone i failed: keep its fastboot message. */
-static void drop(struct rf_fanout *fo, size_t i, int rc)
+/* The phone's own failure: its message. */
+static int phone_err(struct rf_send *s, int rc)
 {
-	fo->rc[i] = rc;
-	snprintf(fo->err[i], RF_ERRLEN, "%s", fo->fb[i]->err);
-}
-
-/* RF_OK while a phone is alive; else the last failure, message in err. */
-static int alive(const struct rf_fanout *fo, char *err)
-{
-	int last = RF_EIO;
-	for (size_t i = 0; i < fo->n; i++) {
-		if (fo->rc[i] == RF_OK)
-			return RF_OK;
-		last = fo->rc[i];
-	}
-	for (size_t i = fo->n; i-- > 0;)
-		if (fo->rc[i]) {
-			snprintf(err, RF_ERRLEN, "%s", fo->err[i]);
-			break;
-		}
-	return last;
-}
-
-int rf_fanout_fail_all(struct rf_fanout *fo, int rc, const char *err)
-{
-	for (size_t i = 0; i < fo->n; i++)
-		if (fo->rc[i] == RF_OK) {
-			fo->rc[i] = rc;
-			snprintf(fo->err[i], RF_ERRLEN, "%s", err);
-		}
+	rf_strlcpy(s->err, s->fb->err, sizeof s->err);
 	return rc;
 }
 
-int rf_fanout_each(struct rf_fanout *fo,
-		   int (*op)(struct rf_fastboot *fb, const char *arg),
-		   const char *arg, char *err)
+/* The image's failure (reading the package): nothing wrong with the phone. */
+static int image_err(struct rf_send *s, int rc, const char *what)
 {
-	for (size_t i = 0; i < fo->n; i++) {
-		int rc;
-		if (fo->rc[i])
-			continue;
-		rc = op(fo->fb[i], arg);
-		if (rc)
-			drop(fo, i, rc);
-	}
-	return alive(fo, err);
+	s->read_failed = 1;
+	return rf_errf(s->err, rc, "reading the image: %s", what && *what ? what : rf_strerror(rc));
 }
 
-static int op_begin(struct rf_fastboot *fb, const char *arg)
+static int write_sink(void *ctx, const void *buf, size_t len)
 {
-	return rf_fb_download_begin(fb, (uint32_t)strtoul(arg, NULL, 10));
+	struct rf_send *s = ctx;
+	int rc = rf_fb_download_write(s->fb, buf, len);
+	if (rc)
+		return phone_err(s, rc);
+	s->sent += len;
+	progress(s, RF_PHASE_SENDING);
+	return RF_OK;
 }
 
-static int op_end(struct rf_fastboot *fb, const char *arg)
+static int begin(struct rf_send *s, uint64_t bytes)
 {
-	(void)arg;
-	return rf_fb_download_end(fb);
-}
-
-static int op_flash(struct rf_fastboot *fb, const char *part)
-{
-	return rf_fb_flash(fb, part);
-}
-
-static int op_boot(struct rf_fastboot *fb, const char *arg)
-{
-	(void)arg;
-	return rf_fb_boot(fb);
-}
-
-struct sink {
-	struct rf_fanout *fo;
-	struct rf_progress *p;
-	char *err;
-};
-
-/* Each buffer goes to every live phone (USB writes are queued by the
- * transport, so the phones receive in parallel). */
-static int sink_write(void *ctx, const void *buf, size_t len)
-{
-	struct sink *s = ctx;
-	struct rf_fanout *fo = s->fo;
 	int rc;
-	for (size_t i = 0; i < fo->n; i++) {
-		if (fo->rc[i])
-			continue;
-		rc = rf_fb_download_write(fo->fb[i], buf, len);
-		if (rc)
-			drop(fo, i, rc);
-	}
-	rc = alive(fo, s->err);
-	if (!rc && s->p)
-		progress_update(s->p, s->p->done + len);
-	return rc;
+	if (bytes > UINT32_MAX)
+		return rf_errf(s->err, RF_ETOOBIG, "internal: download of %llu bytes",
+			       (unsigned long long)bytes);
+	rc = rf_fb_download_begin(s->fb, (uint32_t)bytes);
+	return rc ? phone_err(s, rc) : RF_OK;
 }
 
-static int begin(struct rf_fanout *fo, uint64_t bytes, char *err)
+static int end(struct rf_send *s)
 {
-	char arg[24];
-	if (bytes > UINT32_MAX)
-		return rf_errf(err, RF_ETOOBIG, "internal: download of %llu bytes",
-			       (unsigned long long)bytes);
-	snprintf(arg, sizeof arg, "%llu", (unsigned long long)bytes);
-	return rf_fanout_each(fo, op_begin, arg, err);
+	int rc = rf_fb_download_end(s->fb);
+	return rc ? phone_err(s, rc) : RF_OK;
 }
 
 /* One download of the image as stored. */
-static int send_as_is(struct rf_fanout *fo, const struct rf_image *img,
-		      struct rf_progress *p, char *err)
+static int send_as_is(struct rf_send *s, const struct rf_image *img)
 {
-	struct sink s = { fo, p, err };
 	unsigned char *buf = malloc(COPY_BUF);
-	uint64_t sent = 0;
+	uint64_t left = img->size;
 	int rc;
 
 	if (!buf)
-		return rf_errf(err, RF_ENOMEM, "out of memory");
-	rc = begin(fo, img->size, err);
-	while (!rc && sent < img->size) {
-		size_t want = img->size - sent < COPY_BUF ? (size_t)(img->size - sent) : COPY_BUF;
+		return rf_errf(s->err, RF_ENOMEM, "out of memory");
+	rc = begin(s, img->size);
+	while (!rc && left) {
+		size_t want = left < COPY_BUF ? (size_t)left : COPY_BUF;
 		size_t got = 0;
 		rc = img->read(img->ctx, buf, want, &got);
 		if (rc) {
-			rf_errf(err, rc, "reading the image: %s",
-				img->read_err ? img->read_err : rf_strerror(rc));
-			rf_fanout_fail_all(fo, rc, err);
+			image_err(s, rc, img->read_err);
 			break;
 		}
 		if (!got) {
-			rc = rf_errf(err, RF_EFORMAT, "image ended after %llu of %llu bytes",
-				     (unsigned long long)sent, (unsigned long long)img->size);
-			rf_fanout_fail_all(fo, rc, err);
+			s->read_failed = 1;
+			rc = rf_errf(s->err, RF_EFORMAT, "image ended after %llu of %llu bytes",
+				     (unsigned long long)(img->size - left),
+				     (unsigned long long)img->size);
 			break;
 		}
-		rc = sink_write(&s, buf, got);
-		sent += got;
+		rc = write_sink(s, buf, got);
+		left -= got;
 	}
 	if (!rc)
-		rc = rf_fanout_each(fo, op_end, NULL, err);
+		rc = end(s);
 	free(buf);
 	return rc;
 }
@@ -167,6 +95,7 @@ int rf_image_plan(const struct rf_image *img, uint32_t max_dl,
 {
 	if (img->size > max_dl && !img->layout)
 		return rf_errf(err, RF_EINVAL, "internal: no layout for a split image");
+	/* the plan counts with the same function: they agree */
 	return rf_sparse_download_count(img->layout, img->size, max_dl, downloads,
 					wire, err);
 }
@@ -174,74 +103,100 @@ int rf_image_plan(const struct rf_image *img, uint32_t max_dl,
 /* Ctrl-C lets the download under way finish (the bootloader would take
  * anything else for image data) and then writes nothing more: not even
  * that download, which the resumed flash sends again. */
-static int flash_downloaded(struct rf_fanout *fo, const char *partition,
-			    char *err)
+static int stopped(struct rf_send *s)
 {
-	if (fo->stop && *fo->stop)
-		return rf_fanout_fail_all(fo, rf_errf(err, RF_EINTR, "interrupted"), err);
-	return rf_fanout_each(fo, op_flash, partition, err);
+	if (s->stop && *s->stop)
+		return rf_errf(s->err, RF_EINTR, "interrupted");
+	return RF_OK;
 }
 
-int rf_image_flash(struct rf_fanout *fo, const char *partition,
-		   const struct rf_image *img, uint32_t max_dl,
-		   struct rf_progress *p, char *err)
+/* The command that makes the phone write what it downloaded. */
+static int commit(struct rf_send *s, const char *partition)
 {
-	struct rf_sparse_layout *l = (struct rf_sparse_layout *)img->layout;
-	struct rf_sparse_split s = { 0 };
-	struct sink sk = { fo, p, err };
+	int rc = stopped(s);
+	if (rc)
+		return rc;
+	s->in_flash = 1;
+	progress(s, RF_PHASE_WRITING);
+	rc = partition ? rf_fb_flash(s->fb, partition) : rf_fb_boot(s->fb);
+	if (rc)
+		return phone_err(s, rc);
+	s->in_flash = 0;
+	s->flashed++;
+	return RF_OK;
+}
+
+static int send_split(struct rf_send *s, const char *partition,
+		      const struct rf_image *img)
+{
+	struct rf_sparse_split sp = { 0 };
+	struct rf_sparse_layout l;
 	uint64_t pos = 0;
 	int rc;
 
-	if (img->size <= max_dl) {
-		rc = send_as_is(fo, img, p, err);
-		return rc ? rc : flash_downloaded(fo, partition, err);
-	}
-	if (!l)
-		return rf_errf(err, RF_EINVAL, "internal: no layout for a split image");
-	rc = rf_sparse_split(l, max_dl, &s);
+	if (!img->layout)
+		return rf_errf(s->err, RF_EINVAL, "internal: no layout for a split image");
+	l = *img->layout;
+	rc = rf_sparse_split(&l, s->max_dl, &sp);
 	if (rc) {
-		rf_errf(err, rc, "%s", l->err);
+		s->read_failed = 1;
+		rc = rf_errf(s->err, rc, "%s", l.err);
 		goto out;
 	}
-	for (size_t i = 0; i < s.n; i++) {
-		/* and no new piece after Ctrl-C */
-		if (i > 0 && fo->stop && *fo->stop) {
-			rc = rf_fanout_fail_all(fo, rf_errf(err, RF_EINTR, "interrupted"), err);
-			goto out;
-		}
-		rc = begin(fo, s.piece[i].bytes, err);
+	for (size_t i = 0; i < sp.n && !rc; i++) {
+		/* no new piece after Ctrl-C */
+		if (i > 0 && (rc = stopped(s)))
+			break;
+		rc = begin(s, sp.piece[i].bytes);
 		if (rc)
-			goto out;
-		rc = rf_sparse_emit_piece(l, &s, i, img->read, img->ctx, &pos,
-					  sink_write, &sk);
-		if (rc) {
-			if (alive(fo, err) == RF_OK) {
-				/* the phones are fine: the image is not */
-				rf_errf(err, rc, "reading the image: %s",
-					img->read_err && img->read_err[0] ? img->read_err : l->err);
-				rf_fanout_fail_all(fo, rc, err);
-			}
-			goto out;
-		}
-		rc = rf_fanout_each(fo, op_end, NULL, err);
+			break;
+		s->err[0] = 0;
+		rc = rf_sparse_emit_piece(&l, &sp, i, img->read, img->ctx, &pos, write_sink, s);
+		if (rc && !s->err[0]) /* the sink did not fail: the image did */
+			image_err(s, rc, img->read_err && img->read_err[0] ? img->read_err : l.err);
 		if (!rc)
-			rc = flash_downloaded(fo, partition, err);
-		if (rc)
-			goto out;
+			rc = end(s);
+		if (!rc)
+			rc = commit(s, partition);
 	}
 out:
-	rf_sparse_split_free(&s);
+	rf_sparse_split_free(&sp);
 	return rc;
 }
 
-int rf_image_boot(struct rf_fanout *fo, const struct rf_image *img,
-		  uint32_t max_dl, struct rf_progress *p, char *err)
+static int prepare(struct rf_send *s, const struct rf_image *img)
+{
+	s->sent = 0;
+	s->flashed = 0;
+	s->in_flash = 0;
+	s->read_failed = 0;
+	s->err[0] = 0;
+	return rf_image_plan(img, s->max_dl, &s->downloads, &s->total, s->err);
+}
+
+int rf_image_flash(struct rf_send *s, const char *partition,
+		   const struct rf_image *img)
+{
+	int rc = prepare(s, img);
+	if (rc)
+		return rc;
+	if (s->downloads > 1 || img->size > s->max_dl)
+		return send_split(s, partition, img);
+	rc = send_as_is(s, img);
+	return rc ? rc : commit(s, partition);
+}
+
+int rf_image_boot(struct rf_send *s, const struct rf_image *img)
 {
 	int rc;
-	if (img->size > max_dl)
-		return rf_fanout_fail_all(fo, rf_errf(err, RF_ETOOBIG,
-			"image of %llu bytes exceeds the phone's download size 0x%x",
-			(unsigned long long)img->size, max_dl), err);
-	rc = send_as_is(fo, img, p, err);
-	return rc ? rc : rf_fanout_each(fo, op_boot, NULL, err);
+	if (img->size > s->max_dl) {
+		s->read_failed = 1;
+		return rf_errf(s->err, RF_ETOOBIG,
+			       "image of %llu bytes exceeds the phone's download size 0x%x",
+			       (unsigned long long)img->size, s->max_dl);
+	}
+	rc = prepare(s, img);
+	if (!rc)
+		rc = send_as_is(s, img);
+	return rc ? rc : commit(s, NULL);
 }

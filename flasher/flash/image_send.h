@@ -1,18 +1,20 @@
-/* Send one image to a partition: as stored in one download when it fits,
- * otherwise as sparse pieces of at most max-download-size, each written
- * with its own flash command.  Used by flash-image and by the package
- * flasher, so both send the same bytes.
+/* Send one image to a partition of one phone: as stored in one download
+ * when it fits, otherwise as sparse pieces of at most max-download-size,
+ * each written with its own flash command.  Used by flash-image and by the
+ * package flasher (one call per phone, each phone in its own thread), so
+ * both send the same bytes.
  *
- * The data can go to several phones at once (romflash flash --all): the
- * image is read once and every buffer is written to each phone still
- * alive; a phone that fails is dropped and the others go on. */
+ * Progress goes back through a callback, in two phases per download:
+ * sending (bytes the transport took) and writing (the `flash:` sent, the
+ * phone silent until its reply).  What was sent when a failure happened is
+ * kept in the rf_send (`flashed`, `in_flash`), so the caller can tell the
+ * user what state the partition is in. */
 #ifndef RF_IMAGE_SEND_H
 #define RF_IMAGE_SEND_H
 
 #include <signal.h>
 #include <stdint.h>
 #include "fastboot.h"
-#include "output.h"
 #include "sparse.h"
 
 struct rf_image {
@@ -22,50 +24,56 @@ struct rf_image {
 	uint64_t size;     /* bytes of the image as stored */
 	/* Layout from a pass over the image (rf_sparse_layout_scan) for a
 	 * sparse image, rf_sparse_layout_raw for a raw one.  Only needed when
-	 * the image does not fit one download. */
+	 * the image does not fit one download.  Only read (its err too is
+	 * left alone: several phones may share one layout). */
 	const struct rf_sparse_layout *layout;
 };
 
-/* The phones an image goes to.  rc[i] is RF_OK while phone i is alive;
- * when it fails, rc[i] gets the error and err[i] the message. */
-struct rf_fanout {
-	size_t n;
-	struct rf_fastboot **fb;
-	int *rc;
-	char (*err)[RF_ERRLEN];
+enum rf_send_phase {
+	RF_PHASE_NONE = 0,
+	RF_PHASE_SENDING,  /* download: bytes on their way to the phone */
+	RF_PHASE_WRITING,  /* flash:/boot sent, the phone writing (silent) */
+};
+
+/* done/total: wire bytes of this image (split pieces carry headers);
+ * called after every buffer while sending, and once when a flash: is
+ * sent (WRITING, done == bytes sent so far). */
+typedef void (*rf_send_progress_fn)(void *user, enum rf_send_phase phase,
+				    uint64_t done, uint64_t total);
+
+struct rf_send {
+	/* in */
+	struct rf_fastboot *fb;
+	uint32_t max_dl;
 	/* Checked between downloads: when set, stop before the next one
-	 * (the download under way is finished so the phone stays in step). */
+	 * (the download under way is finished so the phone stays in step,
+	 * and not flashed). */
 	const volatile sig_atomic_t *stop;
+	rf_send_progress_fn progress; /* may be NULL */
+	void *user;
+	/* out */
+	uint64_t total;     /* wire bytes of the whole image */
+	uint64_t sent;      /* wire bytes the transport took */
+	unsigned downloads; /* downloads the image takes */
+	unsigned flashed;   /* flash:/boot commands the phone answered OKAY */
+	int in_flash;       /* the failure came after a flash:/boot was sent
+			       and before its answer (or the answer was FAIL):
+			       the phone may have written part of it */
+	int read_failed;    /* the failure was the image's (package), not
+			       the phone's */
+	char err[RF_ERRLEN];
 };
 
 /* What sending it will take: number of downloads and bytes on the wire. */
 int rf_image_plan(const struct rf_image *img, uint32_t max_dl,
 		  unsigned *downloads, uint64_t *wire_bytes, char *err);
 
-/* Download and flash `img` to `partition` on every live phone of `fo`.
- * Returns RF_OK while at least one phone is alive (check fo->rc), else
- * the error, with its message in `err`.  A read error fails every phone.
- * `progress` (may be NULL) is advanced by wire bytes. */
-int rf_image_flash(struct rf_fanout *fo, const char *partition,
-		   const struct rf_image *img, uint32_t max_dl,
-		   struct rf_progress *progress, char *err);
+/* Download and flash `img` to `partition`.  RF_OK, or the error with its
+ * message in s->err (RF_EINTR when s->stop ended it between downloads). */
+int rf_image_flash(struct rf_send *s, const char *partition,
+		   const struct rf_image *img);
 
 /* Download `img` (must fit one download) and "boot" it. */
-int rf_image_boot(struct rf_fanout *fo, const struct rf_image *img,
-		  uint32_t max_dl, struct rf_progress *progress, char *err);
-
-/* One phone: a fanout of one over `fb`, results in *rc / err. */
-void rf_fanout_one(struct rf_fanout *fo, struct rf_fastboot **fbp, int *rc,
-		   char (*err)[RF_ERRLEN]);
-
-/* A failure that is every live phone's (the image could not be read):
- * each gets `rc` and `err`.  Returns rc. */
-int rf_fanout_fail_all(struct rf_fanout *fo, int rc, const char *err);
-
-/* Run `op` on every live phone of the fanout (erase, oem, ...): failures
- * drop the phone.  Returns RF_OK while one is alive. */
-int rf_fanout_each(struct rf_fanout *fo,
-		   int (*op)(struct rf_fastboot *fb, const char *arg),
-		   const char *arg, char *err);
+int rf_image_boot(struct rf_send *s, const struct rf_image *img);
 
 #endif

@@ -1,13 +1,16 @@
 /* Saved flash progress.  See resume.h. */
 #include "resume.h"
-#include "rf_str.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "rf_str.h"
 
 static int state_dir(char *dir, size_t cap, int create, char *err)
 {
@@ -26,7 +29,7 @@ static int state_dir(char *dir, size_t cap, int create, char *err)
 	if (create) {
 		/* mkdir -p */
 		char tmp[4096];
-		snprintf(tmp, sizeof tmp, "%s", dir);
+		rf_strlcpy(tmp, dir, sizeof tmp);
 		for (char *p = tmp + 1; *p; p++)
 			if (*p == '/') {
 				*p = 0;
@@ -39,18 +42,28 @@ static int state_dir(char *dir, size_t cap, int create, char *err)
 	return RF_OK;
 }
 
-/* The phone's id as a file name: anything odd becomes '_'. */
-static void file_for(const char *dir, const char *phone, char *path, size_t cap)
+static void file_for(const char *dir, const struct rf_phone_id *id, char *path, size_t cap)
 {
-	char safe[96];
-	size_t i;
-	for (i = 0; phone[i] && i < sizeof safe - 1; i++) {
-		char c = phone[i];
-		safe[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '-' || c == '.' ? c : '_';
-	}
-	safe[i] = 0;
-	snprintf(path, cap, "%s/%s.resume", dir, safe);
+	char key[128];
+	rf_phone_key(id, key, sizeof key);
+	snprintf(path, cap, "%s/%s.resume", dir, key);
+}
+
+int rf_resume_writable(char *err)
+{
+	char dir[4096], path[4200];
+	int fd, rc = state_dir(dir, sizeof dir, 1, err);
+	if (rc)
+		return rc;
+	snprintf(path, sizeof path, "%s/.write-test.%ld", dir, (long)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return rf_errf(err, RF_ESYS, "%s: %s", dir, strerror(errno));
+	rc = write(fd, "ok\n", 3) == 3 && !fsync(fd) ? RF_OK
+		: rf_errf(err, RF_ESYS, "%s: %s", dir, strerror(errno));
+	close(fd);
+	unlink(path);
+	return rc;
 }
 
 int rf_resume_save(const struct rf_resume *r, char *err)
@@ -60,14 +73,15 @@ int rf_resume_save(const struct rf_resume *r, char *err)
 	int rc = state_dir(dir, sizeof dir, 1, err);
 	if (rc)
 		return rc;
-	file_for(dir, r->phone, path, sizeof path);
+	file_for(dir, &r->phone, path, sizeof path);
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	f = fopen(tmp, "w");
 	if (!f)
 		return rf_errf(err, RF_ESYS, "%s: %s", tmp, strerror(errno));
-	fprintf(f, "phone=%s\npackage=%s\nmd5=%s\nmode=%s\nscript=%s\nnsteps=%zu\nnext=%zu\nfailed=%s\n",
-		r->phone, r->package, r->md5, r->mode, r->script, r->nsteps,
-		r->next, r->failed);
+	fprintf(f, "serial=%s\nproduct=%s\nbootloader=%s\naddress=%s\n"
+		"package=%s\nmd5=%s\nmode=%s\nscript=%s\nnsteps=%zu\nnext=%zu\nfailed=%s\n",
+		r->phone.serial, r->phone.product, r->phone.bootloader, r->phone.address,
+		r->package, r->md5, r->mode, r->script, r->nsteps, r->next, r->failed);
 	if (fflush(f) || fsync(fileno(f)) || fclose(f)) {
 		unlink(tmp);
 		return rf_errf(err, RF_ESYS, "%s: cannot write", tmp);
@@ -88,45 +102,84 @@ static void field(const char *line, const char *key, char *dst, size_t cap)
 	}
 }
 
-int rf_resume_load(const char *phone, struct rf_resume *r, char *err)
+static size_t number(const char *line, const char *key, size_t old)
 {
-	char dir[4096], path[4400], line[4200], num[32];
-	FILE *f;
-	int rc = state_dir(dir, sizeof dir, 0, err);
-	if (rc)
-		return rc;
+	char num[32] = "";
+	field(line, key, num, sizeof num);
+	return num[0] ? strtoul(num, NULL, 10) : old;
+}
+
+static int read_file(const char *path, struct rf_resume *r)
+{
+	char line[4200];
+	FILE *f = fopen(path, "r");
 	memset(r, 0, sizeof *r);
-	file_for(dir, phone, path, sizeof path);
-	f = fopen(path, "r");
 	if (!f)
-		return rf_errf(err, RF_ENODEV, "no saved progress for phone %s", phone);
+		return RF_ENODEV;
 	while (fgets(line, sizeof line, f)) {
-		field(line, "phone", r->phone, sizeof r->phone);
+		field(line, "serial", r->phone.serial, sizeof r->phone.serial);
+		field(line, "product", r->phone.product, sizeof r->phone.product);
+		field(line, "bootloader", r->phone.bootloader, sizeof r->phone.bootloader);
+		field(line, "address", r->phone.address, sizeof r->phone.address);
 		field(line, "package", r->package, sizeof r->package);
 		field(line, "md5", r->md5, sizeof r->md5);
 		field(line, "mode", r->mode, sizeof r->mode);
 		field(line, "script", r->script, sizeof r->script);
 		field(line, "failed", r->failed, sizeof r->failed);
-		num[0] = 0;
-		field(line, "nsteps", num, sizeof num);
-		if (num[0])
-			r->nsteps = strtoul(num, NULL, 10);
-		num[0] = 0;
-		field(line, "next", num, sizeof num);
-		if (num[0])
-			r->next = strtoul(num, NULL, 10);
+		r->nsteps = number(line, "nsteps", r->nsteps);
+		r->next = number(line, "next", r->next);
 	}
 	fclose(f);
-	if (strcmp(r->phone, phone) || !r->nsteps || r->next > r->nsteps)
+	return !r->nsteps || r->next > r->nsteps ? RF_EFORMAT : RF_OK;
+}
+
+int rf_resume_load(const struct rf_phone_id *id, struct rf_resume *r, char *err)
+{
+	char dir[4096], path[4400], want[128], have[128];
+	int rc = state_dir(dir, sizeof dir, 0, err);
+	if (rc)
+		return rc;
+	file_for(dir, id, path, sizeof path);
+	rc = read_file(path, r);
+	if (rc == RF_ENODEV) {
+		char desc[200];
+		rf_phone_describe(id, desc, sizeof desc);
+		return rf_errf(err, RF_ENODEV, "no saved progress for phone %s", desc);
+	}
+	rf_phone_key(id, want, sizeof want);
+	rf_phone_key(&r->phone, have, sizeof have);
+	if (rc || strcmp(want, have) || strcmp(r->phone.product, id->product))
 		return rf_errf(err, RF_EFORMAT, "%s: saved progress is damaged", path);
 	return RF_OK;
 }
 
-void rf_resume_clear(const char *phone)
+int rf_resume_find_at(const char *address, const struct rf_phone_id *not,
+		      struct rf_resume *r)
+{
+	char dir[4096], path[4400], err[RF_ERRLEN];
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	if (state_dir(dir, sizeof dir, 0, err) || !(d = opendir(dir)))
+		return RF_ENODEV;
+	while (!found && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (n < 8 || strcmp(de->d_name + n - 7, ".resume"))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		found = read_file(path, r) == RF_OK && !strcmp(r->phone.address, address) &&
+			!rf_phone_same(&r->phone, not);
+	}
+	closedir(d);
+	return found ? RF_OK : RF_ENODEV;
+}
+
+void rf_resume_clear(const struct rf_phone_id *id)
 {
 	char dir[4096], path[4400], err[RF_ERRLEN];
 	if (state_dir(dir, sizeof dir, 0, err))
 		return;
-	file_for(dir, phone, path, sizeof path);
+	file_for(dir, id, path, sizeof path);
 	unlink(path);
 }

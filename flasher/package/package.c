@@ -43,9 +43,12 @@ int rf_pkg_ends_with(const char *s, const char *suf)
 	return n >= m && !strcmp(s + n - m, suf);
 }
 
+/* Top-level files kept in memory: the scripts, and the small files that
+ * say which phone the package is for (pkg_target.c). */
 int rf_pkg_is_script_name(const char *base)
 {
-	return rf_pkg_ends_with(base, ".sh") || rf_pkg_ends_with(base, ".bat");
+	return rf_pkg_ends_with(base, ".sh") || rf_pkg_ends_with(base, ".bat") ||
+	       !strcmp(base, "misc.txt") || !strcmp(base, "android-info.txt");
 }
 
 int rf_pkg_is_note_file(const char *base, uint64_t size)

@@ -1,0 +1,307 @@
+/* A flash's events (flash_event.h) as the user sees them: JSON lines with
+ * --json (docs/json-events.md), else text.  One phone: a bar per image on
+ * a terminal (plain lines every 10% otherwise), then one line per step
+ * with its sending and writing times, as fastboot's "Sending ... OKAY [t]
+ * / Writing ... OKAY [t]".  Several phones: one line per step and phone,
+ * prefixed with the phone. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "output.h"
+
+#define MAX_VIEWS 64
+
+/* What the text view remembers of each phone's step under way. */
+struct view {
+	const char *phone;
+	double t_write;      /* when its writing phase began (0: not yet) */
+	double send_s;       /* how long sending took */
+	uint64_t sent;
+	int decile, drawn;
+	double t_draw;
+};
+
+static struct view views[MAX_VIEWS];
+static pthread_mutex_t views_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static struct view *view_of(const char *phone)
+{
+	struct view *free_v = NULL;
+	for (int i = 0; i < MAX_VIEWS; i++) {
+		if (views[i].phone && !strcmp(views[i].phone, phone))
+			return &views[i];
+		if (!views[i].phone && !free_v)
+			free_v = &views[i];
+	}
+	if (!free_v)
+		free_v = &views[0]; /* more phones than views: they share one */
+	memset(free_v, 0, sizeof *free_v);
+	free_v->phone = phone;
+	return free_v;
+}
+
+static int has_image(const struct rf_step *s)
+{
+	return s && s->image[0] && s->op != RF_OP_GETVAR_CHECK && s->op != RF_OP_ANTI_CHECK;
+}
+
+static void label(const struct rf_event *ev, char *buf, size_t cap)
+{
+	const struct rf_step *s = ev->step;
+	const char *what = s->partition[0] ? s->partition : s->arg[0] ? s->arg : s->var;
+	snprintf(buf, cap, "%s%s[%zu/%zu] %s%s%s", ev->several ? ev->phone : "",
+		 ev->several ? " " : "", ev->index + 1, ev->steps, rf_op_name(s->op),
+		 what[0] ? " " : "", what);
+}
+
+/* ---- JSON ---- */
+
+static void json_step(struct jw *j, const struct rf_event *ev)
+{
+	const struct rf_step *s = ev->step;
+	if (ev->phone)
+		jw_str(j, "device", ev->phone);
+	if (!s)
+		return;
+	jw_u64(j, "step", ev->index + 1);
+	jw_u64(j, "steps", ev->steps);
+	jw_str(j, "op", rf_op_name(s->op));
+	if (s->partition[0])
+		jw_str(j, "partition", s->partition);
+	if (has_image(s)) {
+		jw_str(j, "image", s->image);
+		jw_u64(j, "size", s->size);
+	}
+	if (s->arg[0])
+		jw_str(j, "arg", s->arg);
+}
+
+static void json_report(struct jw *j, const struct rf_event *ev)
+{
+	const struct rf_ev_report *rep = ev->report;
+	if (rep->step >= 0) {
+		jw_u64(j, "completed", rep->completed);
+		jw_str(j, "wrote", rep->wrote);
+		jw_str(j, "erased", rep->erased);
+	}
+	jw_str(j, "state", rep->state);
+	if (rep->resume)
+		jw_str(j, "resume", rep->resume);
+	if (rep->skip)
+		jw_str(j, "skip", rep->skip);
+	jw_str(j, "error", ev->text);
+	jw_i64(j, "exit", rf_exit_for(rep->rc));
+}
+
+static void json_summary(struct jw *j, const struct rf_ev_summary *s)
+{
+	jw_str(j, "result", s->phones_ok == s->phones ? "ok" : "failed");
+	jw_u64(j, "phones", s->phones);
+	jw_u64(j, "phones_ok", s->phones_ok);
+	jw_u64(j, "steps", s->steps);
+	jw_u64(j, "sent", s->sent);
+	jw_double(j, "seconds", s->seconds);
+	if (s->skipped)
+		jw_i64(j, "skipped", s->skipped);
+	if (s->phones > 1) {
+		jw_u64(j, "detached", s->detached);
+		jw_u64(j, "reread", s->reread);
+	}
+}
+
+static void json_event(const struct rf_event *ev)
+{
+	struct jw j;
+	jw_begin(&j, rf_ev_name(ev->type));
+	json_step(&j, ev);
+	switch (ev->type) {
+	case RF_EV_PROGRESS:
+		jw_str(&j, "phase", rf_phase_name(ev->phase));
+		jw_u64(&j, "done", ev->done);
+		jw_u64(&j, "total", ev->total);
+		jw_double(&j, "elapsed", ev->elapsed);
+		if (ev->phase == RF_PHASE_SENDING) {
+			jw_double(&j, "rate", ev->rate);
+			jw_double(&j, "eta", ev->eta);
+		}
+		if (ev->overall >= 0) {
+			jw_double(&j, "overall", ev->overall);
+			jw_double(&j, "overall_eta", ev->overall_eta);
+		}
+		break;
+	case RF_EV_STEP_DONE:
+	case RF_EV_STEP_FAILED:
+		jw_double(&j, "seconds", ev->elapsed);
+		if (ev->text)
+			jw_str(&j, ev->type == RF_EV_STEP_DONE ? "note" : "error", ev->text);
+		break;
+	case RF_EV_STEP_SKIPPED:
+		jw_str(&j, "reason", ev->text);
+		break;
+	case RF_EV_PHONE:
+	case RF_EV_WARNING:
+		jw_str(&j, "message", ev->text);
+		break;
+	case RF_EV_FAILURE:
+		json_report(&j, ev);
+		break;
+	case RF_EV_SUMMARY:
+		json_summary(&j, ev->summary);
+		break;
+	default:
+		break;
+	}
+	jw_end(&j);
+}
+
+/* ---- text ---- */
+
+static void text_progress(const struct rf_event *ev, struct view *v)
+{
+	char lb[160], d[32], t[32], r[32];
+	double now = out_now();
+	int dec;
+
+	if (ev->phase == RF_PHASE_WRITING) {
+		if (!v->t_write) {
+			v->t_write = now;
+			v->send_s = ev->elapsed;
+			v->sent = ev->done;
+		}
+		if (!out_is_tty() || ev->several)
+			return;
+	}
+	if (ev->several || out_verbosity() < 0)
+		return;
+	label(ev, lb, sizeof lb);
+	out_size(ev->done, d, sizeof d);
+	out_size(ev->total, t, sizeof t);
+	out_size((uint64_t)ev->rate, r, sizeof r);
+	if (out_is_tty()) {
+		char all[64] = "";
+		if (now - v->t_draw < 0.1 && ev->phase == RF_PHASE_SENDING && ev->done < ev->total)
+			return;
+		v->t_draw = now;
+		if (ev->overall >= 0)
+			snprintf(all, sizeof all, " | all %3.0f%%", 100 * ev->overall);
+		if (ev->phase == RF_PHASE_WRITING)
+			out_redraw("%s: sent %s, writing on the phone%s", lb, t, all);
+		else
+			out_redraw("%s: %5.1f%% %s/%s %s/s ETA %.0f s%s", lb,
+				   ev->total ? 100.0 * (double)ev->done / (double)ev->total : 100.0,
+				   d, t, r, ev->eta >= 0 ? ev->eta : 0, all);
+		v->drawn = 1;
+		return;
+	}
+	dec = ev->total ? (int)(10 * ev->done / ev->total) : 10;
+	if (dec > v->decile && dec > 0 && dec < 10) {
+		v->decile = dec;
+		out_msg("%s: %3d%% %s/%s %s/s", lb, dec * 10, d, t, r);
+	}
+}
+
+static void text_done(const struct rf_event *ev, struct view *v)
+{
+	char lb[160], sz[32];
+	label(ev, lb, sizeof lb);
+	if (ev->text) {
+		out_msg("%s%s  passed (%s)%s", out_c("dim"), lb, ev->text, out_c("reset"));
+	} else if (has_image(ev->step) && v->t_write) {
+		double w = out_now() - v->t_write;
+		out_msg("%s  %sOK%s  sent %s in %.1f s, written in %.1f s", lb, out_c("green"),
+			out_c("reset"), out_size(v->sent, sz, sizeof sz), v->send_s, w);
+	} else {
+		out_msg("%s  %sOK%s  %.1f s", lb, out_c("green"), out_c("reset"), ev->elapsed);
+	}
+}
+
+/* The lines under the error belong to it: on stderr with it, so they
+ * survive -q, --json and a redirected stdout (the resume command above
+ * all). */
+static void text_failure(const struct rf_event *ev)
+{
+	const struct rf_ev_report *rep = ev->report;
+	if (rep->step < 0) {
+		out_error("%s: %s; nothing was written to it", ev->phone, ev->text);
+		return;
+	}
+	const struct rf_step *s = ev->step;
+	const char *what = s->partition[0] ? s->partition : s->arg;
+	out_error("%s: step %d/%zu (%s%s%s) failed: %s", ev->phone, rep->step + 1, rep->steps,
+		  rf_op_name(s->op), what[0] ? " " : "", what, ev->text);
+	if (!rep->completed) {
+		out_stderr("  completed: none");
+	} else {
+		char done[1800];
+		int n = snprintf(done, sizeof done, "steps 1-%zu", rep->completed);
+		const char *run = rep->resumed ? " in this run" : "";
+		if (rep->wrote[0] && n > 0 && (size_t)n < sizeof done)
+			n += snprintf(done + n, sizeof done - (size_t)n, "; wrote%s: %s", run,
+				      rep->wrote);
+		if (rep->erased[0] && n > 0 && (size_t)n < sizeof done)
+			snprintf(done + n, sizeof done - (size_t)n, "; erased%s: %s", run,
+				 rep->erased);
+		out_stderr("  completed: %s", done);
+	}
+	out_stderr("  phone: %s", rep->state);
+	if (rep->resume)
+		out_stderr("  to resume: %s", rep->resume);
+	if (rep->skip)
+		out_stderr("  if the phone refuses this step every time: %s", rep->skip);
+}
+
+static void text_event(const struct rf_event *ev, struct view *v)
+{
+	char lb[160];
+	switch (ev->type) {
+	case RF_EV_STEP_START:
+		if (v)
+			memset(v, 0, sizeof *v), v->phone = ev->phone;
+		if (!has_image(ev->step) && !ev->several) {
+			label(ev, lb, sizeof lb);
+			out_redraw("%s ...", lb); /* the done line replaces it */
+		}
+		break;
+	case RF_EV_PROGRESS:
+		text_progress(ev, v);
+		break;
+	case RF_EV_STEP_DONE:
+		text_done(ev, v);
+		break;
+	case RF_EV_STEP_SKIPPED:
+		label(ev, lb, sizeof lb);
+		out_msg("%s%s  skipped: %s%s", out_c("dim"), lb, ev->text, out_c("reset"));
+		break;
+	case RF_EV_PHONE:
+		out_msg("  %s %s", ev->several ? ev->phone : "the phone", ev->text);
+		break;
+	case RF_EV_WARNING:
+		out_warn("%s", ev->text);
+		break;
+	case RF_EV_FAILURE:
+		text_failure(ev);
+		break;
+	default:
+		break;
+	}
+}
+
+void out_flash_event(void *user, const struct rf_event *ev)
+{
+	struct view *v = NULL;
+	(void)user;
+	if (out_is_json()) {
+		/* the report is on stderr too: it belongs to the error */
+		if (ev->type == RF_EV_FAILURE)
+			text_failure(ev);
+		json_event(ev);
+		return;
+	}
+	pthread_mutex_lock(&views_mu);
+	if (ev->phone)
+		v = view_of(ev->phone);
+	text_event(ev, v);
+	pthread_mutex_unlock(&views_mu);
+}
