@@ -4,6 +4,8 @@
  * the one that bounds the pass -- ISA-L's inflate -- does nothing else:
  *
  *   reader:   read() the file into a ring of input slots, MD5 each slot;
+ *   hasher:   the SHA-256 of each slot (window digests), when recorded, so
+ *             that both digests run beside each other;
  *   inflater: gunzip input slots into a ring of output slots, recording
  *             resume points when asked (rf_gzr_index_every);
  *   caller:   rf_gzr_next hands out output slots (libarchive's tar parsing
@@ -74,6 +76,7 @@ struct rf_gzr {
 	pthread_cond_t cv;
 	struct slot in[NIN];
 	uint64_t in_prod, in_cons;
+	uint64_t in_hashed;  /* input slots the hasher is done with */
 	int in_eof;          /* the reader saw the end of the file */
 	struct slot out[NOUT];
 	uint64_t out_prod, out_cons;
@@ -83,8 +86,8 @@ struct rf_gzr {
 	int stop;            /* rf_gzr_close: threads, give up */
 	_Atomic uint64_t bytes_read;
 
-	pthread_t reader, inflater;
-	int reader_on, inflater_on;
+	pthread_t reader, inflater, hasher;
+	int reader_on, inflater_on, hasher_on;
 	struct rf_md5 md5;
 	int hashing;
 
@@ -135,7 +138,8 @@ static int read_window(struct rf_gzr *g, struct slot *s, uint64_t off,
 			g->grow.expect ? &g->grow : NULL, got, err);
 	if (rc)
 		return rc;
-	if (g->rec && *got && rf_winsums_add(g->rec, s->buf, *got))
+	if (g->rec && !g->hasher_on && *got &&
+	    rf_winsums_add(g->rec, s->buf, *got))
 		return rf_errf(err, RF_ENOMEM, "out of memory");
 	if (g->hashing)
 		rf_md5_update(&g->md5, s->buf, *got);
@@ -157,12 +161,61 @@ static struct slot *free_slot(struct rf_gzr *g, struct slot *ring, int n,
 	return s;
 }
 
+/* The next input slot the reader may fill: given back by the inflater
+ * (or the caller) and by the hasher; NULL when told to stop. */
+static struct slot *free_input(struct rf_gzr *g)
+{
+	struct slot *s = NULL;
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		uint64_t done = g->hasher_on && g->in_hashed < g->in_cons ?
+				g->in_hashed : g->in_cons;
+		if (g->stop || g->in_prod - done < NIN)
+			break;
+		pthread_cond_wait(&g->cv, &g->mu);
+	}
+	if (!g->stop)
+		s = &g->in[g->in_prod % NIN];
+	pthread_mutex_unlock(&g->mu);
+	return s;
+}
+
+/* The window digests of the input slots, in order, beside the reader's
+ * MD5 (two digests of 1.3 GB/s together on one thread would bound the
+ * pass on a busy machine). */
+static void *hasher_main(void *arg)
+{
+	struct rf_gzr *g = arg;
+	for (;;) {
+		struct slot *s;
+		pthread_mutex_lock(&g->mu);
+		while (g->in_hashed == g->in_prod && !g->in_eof && !g->th_rc &&
+		       !g->stop)
+			pthread_cond_wait(&g->cv, &g->mu);
+		if (g->in_hashed == g->in_prod || g->th_rc) {
+			pthread_mutex_unlock(&g->mu);
+			break;
+		}
+		s = &g->in[g->in_hashed % NIN];
+		pthread_mutex_unlock(&g->mu);
+		if (rf_winsums_add(g->rec, s->buf, s->len)) {
+			set_th_err(g, RF_ENOMEM, "out of memory");
+			break;
+		}
+		pthread_mutex_lock(&g->mu);
+		g->in_hashed++;
+		pthread_cond_broadcast(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+	}
+	return NULL;
+}
+
 static void *reader_main(void *arg)
 {
 	struct rf_gzr *g = arg;
 	char err[RF_ERRLEN];
 	for (;;) {
-		struct slot *s = free_slot(g, g->in, NIN, &g->in_prod, &g->in_cons);
+		struct slot *s = free_input(g);
 		if (!s)
 			break;
 		if (g->cancel && *g->cancel) {
@@ -376,7 +429,9 @@ static void stop_threads(struct rf_gzr *g)
 		pthread_join(g->inflater, NULL);
 	if (g->reader_on)
 		pthread_join(g->reader, NULL);
-	g->inflater_on = g->reader_on = 0;
+	if (g->hasher_on)
+		pthread_join(g->hasher, NULL);
+	g->inflater_on = g->reader_on = g->hasher_on = 0;
 }
 
 static int start(struct rf_gzr *g)
@@ -384,6 +439,11 @@ static int start(struct rf_gzr *g)
 	g->started = 1;
 	if (!g->threaded)
 		return RF_OK;
+	if (g->rec && g->gunzip) {
+		if (pthread_create(&g->hasher, NULL, hasher_main, g) != 0)
+			return rf_errf(g->err, RF_ESYS, "cannot start a thread");
+		g->hasher_on = 1;
+	}
 	if (pthread_create(&g->reader, NULL, reader_main, g) != 0)
 		return rf_errf(g->err, RF_ESYS, "cannot start a thread");
 	g->reader_on = 1;
