@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "interrupt_msg.h"
 #include "output.h"
 #include "rf_error.h"
 
@@ -15,13 +16,13 @@
 
 static void on_signal(int sig)
 {
-	/* First signal: finish the download under way (the bootloader would
-	 * read the next command as image data), save progress, exit 130.
+	/* First signal: the command stops where it safely can, exit 130 --
+	 * a flash finishes the download under way (the bootloader would read
+	 * the next command as image data) and saves progress; the message
+	 * is the command's (interrupt_msg.h).
 	 * A second one more than half a second later: the user means it.
 	 * (GNU timeout delivers one signal twice, to the child and to its
 	 * process group: that must not count as two.) */
-	static const char msg[] = "romflash: stopping after the current download "
-				  "(interrupt again to quit at once)\n";
 	static struct timespec first;
 	struct timespec now;
 
@@ -35,7 +36,9 @@ static void on_signal(int sig)
 	}
 	first = now;
 	rf_interrupted = sig;
-	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+	size_t len;
+	const char *msg = rf_cli_interrupt_msg(&len); /* the command's words */
+	if (write(STDERR_FILENO, msg, len) < 0) {
 		/* nothing to do: we are in a signal handler */
 	}
 }

@@ -14,6 +14,7 @@
 #include "md5.h"
 #include "pkg_record.h"
 #include "rf_str.h"
+#include "pkg_zip.h"
 
 #define UPDATER_SCRIPT "META-INF/com/google/android/updater-script"
 
@@ -59,8 +60,7 @@ int rf_pkg_is_note_file(const char *base, uint64_t size)
 struct rf_pkg_file *rf_pkg_add_file(struct rf_package *p, const char *path,
 				    uint64_t size)
 {
-	if (p->nfiles >= RF_PKG_MAX_ZIP_ENTRIES ||
-	    (p->kind != RF_PKG_ZIP && p->nfiles >= RF_PKG_MAX_ENTRIES)) {
+	if (p->nfiles >= RF_PKG_MAX_ENTRIES) {
 		rf_errf(p->err, RF_EFORMAT, "more than %zu files: not a ROM "
 			"package", p->nfiles);
 		return NULL;
@@ -338,7 +338,12 @@ static int open_file(struct rf_package *p, const struct rf_pkg_opts *o)
 		return rc;
 	zip = p->kind == RF_PKG_ZIP;
 	recorded = !zip && from_record(p, o) == RF_OK;
-	if (!recorded && (rc = rf_pkg_walk(p, o, zip)))
+	/* a zip: the structure checks sideload makes (pkg_zip.c) */
+	if (zip)
+		rc = rf_pkg_zip_read(p, o);
+	else
+		rc = recorded ? RF_OK : rf_pkg_walk(p, o);
+	if (rc)
 		return rc;
 	if ((rc = check_md5(p, o)))
 		return rc;

@@ -151,8 +151,6 @@ const char *rf_md5_state_name(enum rf_md5_state s); /* "full", "prefix", ... */
 #define RF_PKG_MAX_ENTRY RF_PKG_MAX_TOTAL
 #define RF_PKG_MAX_ENTRIES 512           /* tar headers, folders included */
 #define RF_PKG_MAX_DEPTH 6               /* path components */
-#define RF_PKG_MAX_ZIP_ENTRIES 16384     /* a file-based OTA zip has ~3000 */
-#define RF_PKG_MAX_ZIP_DEPTH 16
 #define RF_PKG_MAX_SCRIPT (1u << 20)     /* one script */
 #define RF_PKG_MAX_TEXT (1u << 20)       /* all scripts kept in memory */
 #define RF_PKG_MAX_EXTENTS (128u << 10)  /* sparse extents of all images: 3 MiB */

@@ -1,5 +1,5 @@
 /* Internal to the package code: package.c (open, lookups), pkg_walk.c
- * (the pass over a .tgz or .zip), pkg_dir.c (a folder), pkg_image.c (what
+ * (the pass over a .tgz), pkg_dir.c (a folder), pkg_image.c (what
  * is learned from an image's bytes), pkg_record.c (verification
  * records).  Not for other rooms: they use package.h. */
 #ifndef RF_PKG_INT_H
@@ -40,8 +40,8 @@ int rf_pkg_scan_image(struct rf_package *p, struct rf_pkg_file *f,
 /* Read the rest of the source (for its digests). */
 int rf_pkg_src_drain(struct rf_pkg_src *r);
 
-/* The pass over a .tgz (zip 0) or a recovery .zip (zip 1). */
-int rf_pkg_walk(struct rf_package *p, const struct rf_pkg_opts *o, int zip);
+/* The pass over a .tgz. */
+int rf_pkg_walk(struct rf_package *p, const struct rf_pkg_opts *o);
 /* An extracted package folder. */
 int rf_pkg_open_dir(struct rf_package *p);
 

@@ -1,5 +1,5 @@
-/* The verification pass over a .tgz (or a recovery .zip): inflate.c reads
- * and hashes the file (MD5 and window digests) and gunzips it with ISA-L;
+/* The verification pass over a .tgz: inflate.c reads and hashes the file
+ * (MD5 and window digests) and gunzips it with ISA-L;
  * libarchive only parses the tar stream it is handed (no filter of its
  * own).  Every header is checked against what a cancro package can hold
  * before its data is read: an archive that would inflate to gigabytes of
@@ -14,8 +14,6 @@
 
 #include "inflate.h"
 
-#define UPDATER_SCRIPT "META-INF/com/google/android/updater-script"
-#define MAX_UPDATER_SCRIPT (4u << 20)
 /* How far the inflater may get past the data of the last header read: the
  * next headers (long names and pax records included, which libarchive
  * bounds to a few MiB), padding, and the inflater's read-ahead (8 MiB).
@@ -82,23 +80,22 @@ static int entry_type(struct rf_package *p, struct archive_entry *e,
 
 /* A header: safe, and within what a package can hold (counted before the
  * entry's data is read). */
-static int entry_path(struct rf_package *p, struct archive_entry *e, int zip,
+static int entry_path(struct rf_package *p, struct archive_entry *e,
 		      char *out, size_t cap)
 {
 	const char *name = archive_entry_pathname(e);
 	int64_t size = archive_entry_size(e);
 	int rc;
 
-	if (++p->used_entries > (zip ? RF_PKG_MAX_ZIP_ENTRIES : RF_PKG_MAX_ENTRIES))
+	if (++p->used_entries > RF_PKG_MAX_ENTRIES)
 		return rf_errf(p->err, RF_EFORMAT, "more than %d entries: not a "
-			       "ROM package", zip ? RF_PKG_MAX_ZIP_ENTRIES
-						  : RF_PKG_MAX_ENTRIES);
+			       "ROM package", RF_PKG_MAX_ENTRIES);
 	if ((rc = normalise(p, name, out, cap)) || (rc = entry_type(p, e, name)))
 		return rc;
-	if (depth_of(out) > (zip ? RF_PKG_MAX_ZIP_DEPTH : RF_PKG_MAX_DEPTH))
+	if (depth_of(out) > RF_PKG_MAX_DEPTH)
 		return rf_errf(p->err, RF_EFORMAT, "%.200s: more than %d levels "
 			       "of folders: not a ROM package", name,
-			       zip ? RF_PKG_MAX_ZIP_DEPTH : RF_PKG_MAX_DEPTH);
+			       RF_PKG_MAX_DEPTH);
 	if (size < 0 || (uint64_t)size > RF_PKG_MAX_ENTRY)
 		return rf_errf(p->err, RF_EFORMAT,
 			       "unsafe entry: %.200s has an absurd size (%lld)",
@@ -169,7 +166,7 @@ static la_ssize_t la_read(struct archive *a, void *ud, const void **buf)
  * scanned. */
 static int walk_file(struct rf_package *p, struct stream *st,
 		     struct archive *a, struct archive_entry *e,
-		     const char *path, int zip)
+		     const char *path)
 {
 	struct rf_pkg_file *f = rf_pkg_add_file(p, path,
 						(uint64_t)archive_entry_size(e));
@@ -182,12 +179,8 @@ static int walk_file(struct rf_package *p, struct stream *st,
 	/* what the format reader consumed: every header of the entry, so
 	 * its data starts here (regular files are contiguous) */
 	f->data_off = (uint64_t)archive_filter_bytes(a, 0);
-	if (!zip)
-		rf_gzr_index_mark(st->g, f->tar_off);
+	rf_gzr_index_mark(st->g, f->tar_off);
 	base = base ? base + 1 : path;
-	if (zip)
-		return strcmp(path, UPDATER_SCRIPT) ? RF_OK :
-		       read_text(p, a, f, MAX_UPDATER_SCRIPT);
 	if (rf_pkg_is_script_name(base) && depth_of(path) <= 2)
 		return read_text(p, a, f, RF_PKG_MAX_SCRIPT);
 	if (rf_pkg_is_note_file(base, f->size) && depth_of(path) <= 3)
@@ -201,7 +194,7 @@ static int walk_file(struct rf_package *p, struct stream *st,
 
 /* Every header of the archive, to its end-of-archive marker. */
 static int walk_entries(struct rf_package *p, struct stream *st,
-			struct archive *a, int zip)
+			struct archive *a)
 {
 	struct archive_entry *e;
 	char path[1100];
@@ -213,14 +206,14 @@ static int walk_entries(struct rf_package *p, struct stream *st,
 			return RF_OK;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
 			return RF_EFORMAT;
-		if ((rc = entry_path(p, e, zip, path, sizeof path)))
+		if ((rc = entry_path(p, e, path, sizeof path)))
 			return rc;
 		/* the inflated stream holds this entry's data, then the next
 		 * header: a gzip bomb stops there */
 		rf_gzr_set_limit(st->g, (uint64_t)archive_filter_bytes(a, 0) +
 				 (uint64_t)archive_entry_size(e) + ENTRY_SLACK);
 		if (archive_entry_filetype(e) != AE_IFDIR && *path &&
-		    (rc = walk_file(p, st, a, e, path, zip)))
+		    (rc = walk_file(p, st, a, e, path)))
 			return rc;
 		if (st->failed)
 			return RF_EFORMAT;
@@ -229,14 +222,14 @@ static int walk_entries(struct rf_package *p, struct stream *st,
 
 /* The reader of the pass, set up as the options say. */
 static int open_pass(struct rf_package *p, const struct rf_pkg_opts *o,
-		     int zip, struct stream *st)
+		     struct stream *st)
 {
-	int rc = rf_gzr_open(&st->g, p->path, !zip, p->err);
+	int rc = rf_gzr_open(&st->g, p->path, 1, p->err);
 	if (rc)
 		return rc;
 	rf_gzr_record_windows(st->g, &p->win);
 	rf_gzr_set_limit(st->g, ENTRY_SLACK);
-	if (!zip && o && (o->gz_index || o->record_dir))
+	if (o && (o->gz_index || o->record_dir))
 		rf_gzr_index_every(st->g, o->gz_index_step ? o->gz_index_step
 							   : RF_PKG_GZ_INDEX_STEP);
 	if (o && o->cancel)
@@ -261,31 +254,28 @@ static void take_identity(struct rf_package *p, const struct stat *sb)
 	p->file_size = (uint64_t)sb->st_size;
 }
 
-int rf_pkg_walk(struct rf_package *p, const struct rf_pkg_opts *o, int zip)
+int rf_pkg_walk(struct rf_package *p, const struct rf_pkg_opts *o)
 {
 	struct stream st = { 0 };
 	struct archive *a = NULL;
 	int rc;
 
 	st.o = o;
-	if ((rc = open_pass(p, o, zip, &st)))
+	if ((rc = open_pass(p, o, &st)))
 		return rc;
 	if (!(a = archive_read_new())) {
 		rc = rf_errf(p->err, RF_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (zip)
-		archive_read_support_format_zip_streamable(a);
-	else
-		archive_read_support_format_tar(a);
+	archive_read_support_format_tar(a);
 	if (archive_read_open(a, &st, NULL, la_read, NULL) != ARCHIVE_OK)
 		rc = RF_EFORMAT;
 	else
-		rc = walk_entries(p, &st, a, zip);
+		rc = walk_entries(p, &st, a);
 	if (st.failed) /* the file itself: its reader says why */
 		rc = rf_errf(p->err, st.failed, "%s", rf_gzr_err(st.g));
 	else if (rc && !p->err[0])
-		rf_errf(p->err, rc, "%s: %s", zip ? "bad zip" : "bad tar archive",
+		rf_errf(p->err, rc, "%s: %s", "bad tar archive",
 			archive_error_string(a) ? archive_error_string(a)
 						: "unreadable");
 	if (rc)
