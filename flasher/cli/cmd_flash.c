@@ -556,6 +556,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 
 	memset(&pkg, 0, sizeof pkg);
 	memset(&pl, 0, sizeof pl);
+	memset(&run, 0, sizeof run);
 	if (parse_args(argc, argv, &a)) {
 		free(tg);
 		return usage();
@@ -608,6 +609,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 			a.no_reboot ? " (not rebooted: --no-reboot)" : "",
 			a.skip ? " -- except the step skipped with --skip" : "");
 out:
+	rf_flash_release(&run); /* what the preflight made, when no flash followed */
 	for (size_t i = 0; i < n; i++) {
 		rf_transport_close(tg[i].t);
 		rf_phone_unlock(locks[i]);

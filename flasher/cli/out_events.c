@@ -206,7 +206,12 @@ static void text_done(const struct rf_event *ev, struct view *v)
 {
 	char lb[160], sz[32];
 	label(ev, lb, sizeof lb);
-	if (ev->text) {
+	if (ev->text && ev->step->op == RF_OP_FORMAT) { /* what was made */
+		out_msg("%s  %sOK%s  %s; sent %s in %.1f s, written in %.1f s", lb,
+			out_c("green"), out_c("reset"), ev->text,
+			out_size(v->sent, sz, sizeof sz), v->send_s,
+			v->t_write ? out_now() - v->t_write : 0.0);
+	} else if (ev->text) {
 		out_msg("%s%s  passed (%s)%s", out_c("dim"), lb, ev->text, out_c("reset"));
 	} else if (has_image(ev->step) && v->t_write) {
 		double w = out_now() - v->t_write;
