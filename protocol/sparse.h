@@ -37,13 +37,13 @@ typedef int (*rf_seek_fn)(void *ctx, uint64_t off);
 /* Sink for emitted bytes (e.g. rf_fb_download_write). */
 typedef int (*rf_write_fn)(void *ctx, const void *buf, size_t len);
 
-/* (24 bytes: a package's layouts are held in memory for the whole run) */
+/* (in this order: callers build extents with positional initializers) */
 struct rf_sparse_extent {
-	uint64_t src_off;  /* RAW: byte offset of the data in the image */
+	uint16_t type;     /* RF_SPARSE_CHUNK_RAW, _FILL or _DONT_CARE */
 	uint32_t out_blk;  /* first output block */
 	uint32_t nblk;     /* number of blocks */
+	uint64_t src_off;  /* RAW: byte offset of the data in the image */
 	uint32_t fill;     /* FILL: the 32-bit pattern */
-	uint16_t type;     /* RF_SPARSE_CHUNK_RAW, _FILL or _DONT_CARE */
 };
 
 struct rf_sparse_layout {

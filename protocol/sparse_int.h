@@ -17,7 +17,7 @@
 #define BUF_LEN ((size_t)SPARSE_BUF_LEN)
 /* Bounds that keep arithmetic and memory sane on hostile input; real cancro
  * images use 4 KiB blocks and a few thousand chunks (a million extents are
- * 24 MiB). */
+ * 32 MiB). */
 #define MAX_EXTENTS (1u << 20)
 #define MAX_BLK_SZ (64u << 20)
 #define MAX_OUT_BYTES (1ULL << 42)

@@ -153,7 +153,7 @@ const char *rf_md5_state_name(enum rf_md5_state s); /* "full", "prefix", ... */
 #define RF_PKG_MAX_DEPTH 6               /* path components */
 #define RF_PKG_MAX_SCRIPT (1u << 20)     /* one script */
 #define RF_PKG_MAX_TEXT (1u << 20)       /* all scripts kept in memory */
-#define RF_PKG_MAX_EXTENTS (128u << 10)  /* sparse extents of all images: 3 MiB */
+#define RF_PKG_MAX_EXTENTS (128u << 10)  /* sparse extents of all images: 4 MiB */
 /* Text files in images/ (.txt) up to this size are kept as text: the
  * values scripts read (anti_version.txt, platform_security_patch.txt) */
 #define RF_PKG_MAX_NOTE 256
