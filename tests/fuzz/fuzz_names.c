@@ -1,14 +1,17 @@
 /* libFuzzer harness: names from outside -- package file names
  * (flasher/package/pkgname.c: fastboot .tgz, recovery and HyperOS zips,
- * regional names, browser copies, unfinished downloads), the file name a
- * download URL gives (rf_dl_name_from_url) and what passes for a catalog
- * version (rf_catalog_is_version).
+ * regional names, browser copies, unfinished downloads), archive entry
+ * names (rf_pkg_norm_path), the file name a download URL gives
+ * (rf_dl_name_from_url) and what passes for a catalog version
+ * (rf_catalog_is_version).
  *
  * Input: a name or URL (up to its first NUL).  Whatever it is: no crash;
  * a name is recognised (kind set, its mandatory fields filled, the MD5
  * prefix 10 lower-case hex digits, the build date a date) or nothing is
- * set; a folder in front of it changes nothing; a URL gives "" or a name
- * that is safe as a file name in the cache folder. */
+ * set; a folder in front of it changes nothing; an entry name normalises
+ * to a plain path (the same again) or is refused, always when it goes up;
+ * a URL gives "" or a name that is safe as a file name in the cache
+ * folder. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include "catalog.h"
 #include "download.h"
 #include "harness.h"
+#include "package.h"
 #include "pkgname.h"
 
 static void check_fields(const struct rf_pkgname *n)
@@ -87,6 +91,35 @@ static void check_url(const char *s)
 			abort();
 }
 
+/* An archive entry's name as the package lists it: "." components and
+ * repeated '/' gone, refused with a ".." component, the same when
+ * normalised again. */
+static void check_entry_name(const char *s)
+{
+	char a[256], b[256];
+	int r = rf_pkg_norm_path(s, a, sizeof a);
+	int up = 0;
+
+	for (const char *p = s; p;) { /* a ".." component? */
+		const char *e = strchr(p, '/');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		up |= l == 2 && !strncmp(p, "..", 2);
+		p = e ? e + 1 : NULL;
+	}
+	/* refused as going up only when it does; never accepted when it
+	 * does (a long name may be refused as too long first) */
+	if (r < -1 || r > 1 || (r == -1 && !up) || (r == 1 && up))
+		abort();
+	if (r != 1)
+		return;
+	fz_check_str(a, sizeof a);
+	if (strstr(a, "//") || !strcmp(a, ".") || !strncmp(a, "./", 2) ||
+	    strstr(a, "/./") || (strlen(a) >= 2 && !strcmp(a + strlen(a) - 2, "/.")))
+		abort();
+	if (rf_pkg_norm_path(a, b, sizeof b) != 1 || strcmp(a, b))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	char *s = malloc(len + 1);
@@ -97,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	s[len] = 0;
 	check_name(s);
 	check_url(s);
+	check_entry_name(s);
 	if (rf_catalog_is_version(s) && (strchr(s, '/') || !strchr(s, '.')))
 		abort();
 	free(s);

@@ -6,8 +6,10 @@
  * Whatever the bytes: no crash; a refusal explains itself; the seekable
  * scan (a file) and the streaming scan (a .tgz entry) agree; every piece
  * has its announced size, fits the download, is a sparse image of the
- * whole output again, and -- written one after another, as the phone
- * does -- the pieces leave exactly the bytes the image describes (decoded
+ * whole output again without CRC chunks, one cancro's bootloader takes
+ * when it takes the image (rf_sparse_lk_check), and the extent budget is
+ * exact (rf_sparse_layout_scan_max); written one after another, as the phone
+ * does, the pieces leave exactly the bytes the image describes (decoded
  * here by a second, independent reader of the format). */
 #include <stdlib.h>
 #include <string.h>
@@ -107,10 +109,14 @@ static void apply(const uint8_t *s, size_t len, uint8_t *out, size_t cap)
 }
 
 /* Split at `max`, emit every piece, and compare what they write with the
- * image's own content `want` (NULL: not compared). */
+ * image's own content `want` (NULL: not compared).  `lk_ok`: cancro's
+ * bootloader takes the image, so it must take every piece. */
 static void split_and_emit(struct rf_sparse_layout *l, const uint8_t *data,
-			   size_t size, uint64_t max, const uint8_t *want)
+			   size_t size, uint64_t max, const uint8_t *want,
+			   int lk_ok)
 {
+	char why[RF_ERRLEN];
+
 	struct rf_sparse_split s;
 	struct mrd r = { data, size, 0 };
 	uint64_t pos = 0, out_len = (uint64_t)l->total_blks * l->blk_sz;
@@ -139,8 +145,11 @@ static void split_and_emit(struct rf_sparse_layout *l, const uint8_t *data,
 		pr = (struct mrd){ w.p, w.len, 0 };
 		if (rf_sparse_layout_scan(&pl, mem_read, &pr) != RF_OK)
 			abort();
-		if (pl.total_blks != l->total_blks || pl.blk_sz != l->blk_sz)
+		if (pl.total_blks != l->total_blks || pl.blk_sz != l->blk_sz ||
+		    pl.crc_chunks)
 			abort();
+		if (lk_ok && rf_sparse_lk_check(w.p, w.len, &pl, why))
+			abort(); /* a piece LK would refuse halfway */
 		rf_sparse_layout_free(&pl);
 		if (out)
 			apply(w.p, w.len, out, (size_t)out_len);
@@ -150,6 +159,23 @@ static void split_and_emit(struct rf_sparse_layout *l, const uint8_t *data,
 		abort(); /* the pieces write other bytes than the image */
 	rf_sparse_split_free(&s);
 	free(out);
+}
+
+/* The extent budget: an image needing n extents fits n, not n - 1. */
+static void check_budget(const struct rf_sparse_layout *l, const uint8_t *data,
+			 size_t size)
+{
+	struct rf_sparse_layout m;
+	struct mrd r = { data, size, 0 };
+
+	if (rf_sparse_layout_scan_max(&m, mem_read, &r, l->n) != RF_OK)
+		abort();
+	if (m.n != l->n)
+		abort();
+	rf_sparse_layout_free(&m);
+	r.off = 0;
+	if (l->n && rf_sparse_layout_scan_max(&m, mem_read, &r, l->n - 1) == RF_OK)
+		abort();
 }
 
 static void same_layout(const struct rf_sparse_layout *a,
@@ -194,7 +220,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mrd r = { data, size, 0 }, rs = { data, size, 0 };
 	uint32_t h = 2166136261u;
 	uint8_t *want;
-	int rc, rcs;
+	char why[RF_ERRLEN];
+	int rc, rcs, lk_ok;
 
 	for (size_t i = 0; i < size; i++)
 		h = (h ^ data[i]) * 16777619u;
@@ -205,9 +232,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == RF_OK) {
 		same_layout(&l, &ls);
 		rf_sparse_layout_free(&ls);
+		check_budget(&l, data, size);
+		lk_ok = !rf_sparse_lk_check(data, size, &l, why);
 		want = content(&l, data, size);
-		split_and_emit(&l, data, size, l.blk_sz + 64 + h % 65536, want);
-		split_and_emit(&l, data, size, 1 << 20, want);
+		split_and_emit(&l, data, size, l.blk_sz + 64 + h % 65536, want, lk_ok);
+		split_and_emit(&l, data, size, 1 << 20, want, lk_ok);
 		free(want);
 		rf_sparse_layout_free(&l);
 	} else if (l.err[0] == 0 || ls.err[0] == 0) {
@@ -215,7 +244,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (rf_sparse_layout_raw(&l, size, 4u << (h % 4)) == RF_OK) {
 		want = content(&l, data, size);
-		split_and_emit(&l, data, size, (4u << (h % 4)) + 64 + h % 512, want);
+		split_and_emit(&l, data, size, (4u << (h % 4)) + 64 + h % 512, want, 0);
 		free(want);
 		rf_sparse_layout_free(&l);
 	}
