@@ -13,11 +13,14 @@
  *   bit 5  the images are read back in reverse tar order (through the
  *          gzip index, or the spool and restarts without it)
  *   bit 6  opened with the gzip index (a resume point every 8 KiB)
+ *   bit 7  opened twice with a folder of verification records: the
+ *          second open comes from the record the first one wrote
  *
  * Whatever the bytes: no crash; a wrong MD5 is refused; an accepted
  * package has the right MD5, files with plain relative paths inside it,
  * and each image reads back at its size, with the same bytes whatever the
- * order, and a script's bytes are its text. */
+ * order, and a script's bytes are its text; a package from its record is
+ * the package the pass found, and reads back the same. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +162,44 @@ static void check_package(const struct rf_package *p, int reverse)
 			abort(); /* another order, other bytes */
 }
 
+static int same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* What a record gives back is what the pass found. */
+static void same_package(const struct rf_package *a, const struct rf_package *b)
+{
+	if (a->nfiles != b->nfiles || strcmp(a->top, b->top) || strcmp(a->md5, b->md5) ||
+	    a->content_size != b->content_size || a->md5_state != b->md5_state ||
+	    a->ngz_points != b->ngz_points)
+		abort();
+	for (size_t i = 0; i < a->nfiles; i++) {
+		const struct rf_pkg_file *x = &a->files[i], *y = &b->files[i];
+		if (strcmp(x->path, y->path) || x->size != y->size || x->sparse != y->sparse ||
+		    x->tar_off != y->tar_off || x->data_off != y->data_off ||
+		    !same_str(x->bad, y->bad) || x->text_len != y->text_len ||
+		    (x->text_len && memcmp(x->text, y->text, x->text_len)) ||
+		    !x->layout != !y->layout ||
+		    (x->layout && (x->layout->n != y->layout->n ||
+				   x->layout->out_bytes != y->layout->out_bytes)))
+			abort();
+	}
+}
+
+/* Open the package again: from the record the first open wrote. */
+static void reopen(const struct rf_package *first, const char *path,
+		   const struct rf_pkg_opts *o, int reverse)
+{
+	struct rf_package p;
+
+	if (rf_pkg_open(&p, path, o) != RF_OK || !p.from_record)
+		abort();
+	same_package(first, &p);
+	check_package(&p, reverse);
+	rf_pkg_close(&p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct fz_in in = { data, len, 0 };
@@ -188,6 +229,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		o.md5 = wrong;
 	o.gz_index = (cfg >> 6) & 1;
 	o.gz_index_step = 8192;
+	o.record_dir = cfg & 0x80 ? fz_dir() : NULL;
 	fz_dir_clear();
 	fd = fz_memfile(file, flen, path);
 	rc = rf_pkg_open(&p, path, &o);
@@ -202,6 +244,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			abort();
 		if (p.kind == RF_PKG_TGZ)
 			check_package(&p, (cfg >> 5) & 1);
+		if (p.kind == RF_PKG_TGZ && o.record_dir)
+			reopen(&p, path, &o, (cfg >> 5) & 1);
 	} else if (!p.err[0]) {
 		abort();
 	}
