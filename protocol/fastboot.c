@@ -396,8 +396,8 @@ int rf_fb_parse_hex(const char *s, uint64_t *out)
 		s++;
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
-	if (!*s)
-		return -1;
+	if (!*s || *s == ' ' || *s == '\t')
+		return -1; /* no digit: "0x " is not 0 */
 	for (; *s && *s != ' ' && *s != '\t'; s++) {
 		int d = *s >= '0' && *s <= '9' ? *s - '0'
 		      : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10

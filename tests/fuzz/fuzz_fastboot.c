@@ -11,7 +11,9 @@
  * Whatever the phone says: no crash; getvar values are terminated and
  * trimmed, a max-download-size is usable, a FAIL's text and every message
  * are terminated, each writing command's wait is opened once and closed
- * once (on_wait); and on the wire every command is a protocol command (at
+ * once (on_wait), a size variable (rf_fb_parse_hex, tried on every getvar
+ * value and every reply's raw text) is read as a second reader reads it;
+ * and on the wire every command is a protocol command (at
  * most 64 printable bytes) and image bytes go out only after a download
  * the phone accepted (DATA of exactly the size asked), never more than
  * announced, with no command before all of them went. */
@@ -58,6 +60,53 @@ static void info(void *user, const char *kind, const char *text)
 	fz_check_str(text, RF_FB_RESP_MAX + 1);
 }
 
+/* A second reader of a size variable: white space (blanks, tabs), "0x" or
+ * not, at least one hexadecimal digit, white space; at most 16 digits
+ * after the leading zeros.  Both readers must agree on it. */
+static void check_hex(const char *s)
+{
+	const char *p = s + strspn(s, " \t"), *digits;
+	uint64_t want = 0, got = 0;
+	size_t n, lead;
+	int ok;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	digits = p;
+	n = strspn(digits, "0123456789abcdefABCDEF");
+	lead = strspn(digits, "0");
+	if (lead > n)
+		lead = n;
+	ok = n > 0 && n - lead <= 16 && !digits[n + strspn(digits + n, " \t")];
+	for (size_t i = lead; ok && i < n; i++) {
+		char c = digits[i];
+		want = want << 4 | (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	if (rf_fb_parse_hex(s, &got) != (ok ? 0 : -1) || (ok && got != want))
+		abort();
+}
+
+/* Every reply's text after its 4-byte kind, as it came. */
+static void check_hex_replies(const uint8_t *data, size_t len)
+{
+	struct fz_in in = { data, len, 1 };
+	char text[256];
+
+	while (in.off < in.len) {
+		uint8_t n = fz_u8(&in);
+		const uint8_t *p;
+		size_t k;
+		if (n == 240 || n == 241)
+			continue;
+		k = fz_take(&in, n, &p);
+		if (k < 4)
+			continue;
+		memcpy(text, p + 4, k - 4);
+		text[k - 4] = 0;
+		check_hex(text);
+	}
+}
+
 static void getvar(struct rf_fastboot *fb, const char *name, size_t cap)
 {
 	char v[RF_FB_RESP_MAX + 1];
@@ -67,6 +116,7 @@ static void getvar(struct rf_fastboot *fb, const char *name, size_t cap)
 	if (n >= cap || (n && strchr(" \t\r\n\v\f", v[0])) ||
 	    (n && strchr(" \t\r\n\v\f", v[n - 1])))
 		abort();
+	check_hex(v);
 }
 
 static void download(struct rf_fastboot *fb)
@@ -177,6 +227,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (waits.depth)
 		abort(); /* a writing phase never closed */
 	check_wire(f);
+	check_hex_replies(data, len);
 	rf_transport_close(&f->t);
 	return 0;
 }
