@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "zip.h"
 #include "zip_verify.h"
+#include "zip_devices.h"
 
 #define MAX_ENTRY (64u << 10)
 
@@ -49,19 +50,12 @@ static void check_entries(struct rf_zip *z)
 static void check_script(struct rf_zip *z)
 {
 	const struct rf_zip_entry *e = rf_zip_find(z, RF_ZIP_UPDATER_SCRIPT);
-	char dev[RF_ZIP_MAX_DEVICES][64], *text;
-	size_t len, n;
+	char *text;
+	size_t len;
 
 	if (!e || rf_zip_read_entry(z, e, MAX_ENTRY, &text, &len))
 		return;
-	n = rf_zip_script_devices(text, dev);
-	if (n > RF_ZIP_MAX_DEVICES)
-		abort();
-	for (size_t i = 0; i < n; i++) {
-		fz_check_str(dev[i], sizeof dev[i]);
-		if (!dev[i][0])
-			abort();
-	}
+	fz_check_script_devices(text);
 	free(text);
 }
 
