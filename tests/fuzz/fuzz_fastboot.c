@@ -21,9 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fake_transport.h"
 #include "fastboot.h"
-#include "harness.h"
+#include "fb_feed.h"
 
 #define DATA_BYTE 0xee /* image bytes: never in a command */
 #define IMAGE_LEN 3000
@@ -84,27 +83,6 @@ static void check_hex(const char *s)
 	}
 	if (rf_fb_parse_hex(s, &got) != (ok ? 0 : -1) || (ok && got != want))
 		abort();
-}
-
-/* Every reply's text after its 4-byte kind, as it came. */
-static void check_hex_replies(const uint8_t *data, size_t len)
-{
-	struct fz_in in = { data, len, 1 };
-	char text[256];
-
-	while (in.off < in.len) {
-		uint8_t n = fz_u8(&in);
-		const uint8_t *p;
-		size_t k;
-		if (n == 240 || n == 241)
-			continue;
-		k = fz_take(&in, n, &p);
-		if (k < 4)
-			continue;
-		memcpy(text, p + 4, k - 4);
-		text[k - 4] = 0;
-		check_hex(text);
-	}
 }
 
 static void getvar(struct rf_fastboot *fb, const char *name, size_t cap)
@@ -201,24 +179,12 @@ static void check_wire(const struct fake_transport *f)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct fz_in in = { data, len, 0 };
-	struct fake_transport *f = fake_transport_new();
 	uint8_t which = fz_u8(&in);
+	struct fz_in replies = in;
+	struct fake_transport *f = fz_fb_phone(&in);
 	struct rf_fastboot fb;
 	struct waits waits = { "", 0 };
 
-	while (in.off < in.len) {
-		uint8_t n = fz_u8(&in);
-		const uint8_t *p;
-		if (n == 240) {
-			fake_transport_reply_error(f, RF_ETIMEDOUT);
-		} else if (n == 241) {
-			fake_transport_reply_error(f, RF_EDISCONNECTED);
-		} else {
-			size_t k = fz_take(&in, n, &p);
-			fake_transport_reply_bytes(f, p, k);
-		}
-	}
-	fake_transport_reply_error(f, RF_EDISCONNECTED);
 	rf_fb_init(&fb, &f->t);
 	fb.on_info = info;
 	fb.on_wait = on_wait;
@@ -227,7 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (waits.depth)
 		abort(); /* a writing phase never closed */
 	check_wire(f);
-	check_hex_replies(data, len);
+	fz_fb_each_reply_text(&replies, check_hex);
 	rf_transport_close(&f->t);
 	return 0;
 }
