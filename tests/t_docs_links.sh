@@ -10,7 +10,6 @@ set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$ROOT/tests/lib.sh"
 lib_init t_docs_links
-need_tool git
 CHECK="$ROOT/tests/docs_refs.py"
 
 # ---- the checker finds what is broken ---------------------------------------
