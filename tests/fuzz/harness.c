@@ -51,6 +51,28 @@ int fz_memfile(const void *data, size_t len, char path[64])
 	return fd;
 }
 
+struct fz_guarded fz_guarded_copy(const void *data, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct fz_guarded g;
+
+	g.map_len = (len + page - 1) / page * page + page;
+	g.map = mmap(NULL, g.map_len, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g.map == MAP_FAILED ||
+	    mprotect((char *)g.map + g.map_len - page, page, PROT_NONE))
+		abort();
+	g.p = (uint8_t *)g.map + (g.map_len - page - len);
+	if (len)
+		memcpy(g.p, data, len);
+	return g;
+}
+
+void fz_guarded_free(struct fz_guarded *g)
+{
+	munmap(g->map, g->map_len);
+}
+
 static char dir[64];
 
 static void dir_remove(void)

@@ -35,6 +35,17 @@ size_t fz_rest(struct fz_in *in, const uint8_t **out);
  * caller closes it), aborts when the kernel refuses. */
 int fz_memfile(const void *data, size_t len, char path[64]);
 
+/* A copy of the bytes that ends where an unreadable page begins: a read
+ * past its end faults even in code the sanitizers do not see (ISA-L's
+ * CRC32, libcrypto). */
+struct fz_guarded {
+	uint8_t *p; /* the copy */
+	void *map;
+	size_t map_len;
+};
+struct fz_guarded fz_guarded_copy(const void *data, size_t len);
+void fz_guarded_free(struct fz_guarded *g);
+
 /* A private folder made once per process under /tmp and removed at exit;
  * fz_dir_clear empties it (files only). */
 const char *fz_dir(void);
