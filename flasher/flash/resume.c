@@ -66,13 +66,29 @@ int rf_resume_writable(char *err)
 	return rc;
 }
 
-int rf_resume_save(const struct rf_resume *r, char *err)
+/* A text as one line: a line break in it (a phone's answer quoted in the
+ * failure's message) would start a line read back as another field -- a
+ * "next=" after the real one moves the step a resume starts from. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if (*s == '\n' || *s == '\r')
+			*s = ' ';
+}
+
+int rf_resume_save(const struct rf_resume *saved, char *err)
 {
 	char dir[4096], path[4400], tmp[4500];
+	struct rf_resume one = *saved, *r = &one;
+	char *texts[] = { one.phone.serial, one.phone.product, one.phone.bootloader,
+			  one.phone.address, one.package, one.md5, one.mode, one.script,
+			  one.failed };
 	FILE *f;
 	int rc = state_dir(dir, sizeof dir, 1, err);
 	if (rc)
 		return rc;
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		one_line(texts[i]);
 	file_for(dir, &r->phone, path, sizeof path);
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	f = fopen(tmp, "w");
