@@ -23,18 +23,6 @@
 #include "harness.h"
 #include "resume.h"
 
-static void field(struct fz_in *in, char *dst, size_t cap)
-{
-	const uint8_t *p = in->p + in->off, *end = memchr(p, 0, in->len - in->off);
-	size_t n = end ? (size_t)(end - p) : in->len - in->off;
-
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, p, n);
-	dst[n] = 0;
-	in->off += end ? (size_t)(end - p) + 1 : in->len - in->off;
-}
-
 /* What a text reads back as. */
 static void flat(char *s)
 {
@@ -63,12 +51,12 @@ static void round_trip(struct fz_in *in, const struct rf_phone_id *id)
 	r->phone = *id;
 	r->nsteps = fz_u16(in);
 	r->next = fz_u16(in);
-	field(in, r->phone.bootloader, sizeof r->phone.bootloader);
-	field(in, r->package, sizeof r->package);
-	field(in, r->md5, sizeof r->md5);
-	field(in, r->mode, sizeof r->mode);
-	field(in, r->script, sizeof r->script);
-	field(in, r->failed, sizeof r->failed);
+	fz_field(in, r->phone.bootloader, sizeof r->phone.bootloader);
+	fz_field(in, r->package, sizeof r->package);
+	fz_field(in, r->md5, sizeof r->md5);
+	fz_field(in, r->mode, sizeof r->mode);
+	fz_field(in, r->script, sizeof r->script);
+	fz_field(in, r->failed, sizeof r->failed);
 	if (rf_resume_save(r, err))
 		abort(); /* the folder is there and writable */
 	if (rf_resume_load(&r->phone, back, err) == RF_OK) {
@@ -121,9 +109,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		}
 		return 0;
 	}
-	field(&in, id.serial, sizeof id.serial);
-	field(&in, id.product, sizeof id.product);
-	field(&in, id.address, sizeof id.address);
+	fz_field(&in, id.serial, sizeof id.serial);
+	fz_field(&in, id.product, sizeof id.product);
+	fz_field(&in, id.address, sizeof id.address);
 	round_trip(&in, &id);
 	return 0;
 }

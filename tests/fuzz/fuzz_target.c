@@ -24,21 +24,6 @@
 #include "harness.h"
 #include "pkg_target.h"
 
-/* The next NUL-terminated part of the input, copied. */
-static char *part(struct fz_in *in)
-{
-	const uint8_t *p = in->p + in->off, *end = memchr(p, 0, in->len - in->off);
-	size_t n = end ? (size_t)(end - p) : in->len - in->off;
-	char *s = malloc(n + 1);
-
-	if (!s)
-		abort();
-	memcpy(s, p, n);
-	s[n] = 0;
-	in->off += n + (end != NULL);
-	return s;
-}
-
 static int board_has(const char *board, const char *product)
 {
 	size_t n = strlen(product);
@@ -93,21 +78,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	static const char *const products[] = { "MSM8974", "", "msm8974", "cancro" };
 	struct fz_in in = { data, len, 0 };
 	uint8_t cfg = fz_u8(&in);
-	char *name = part(&in), *misc = part(&in), *info = part(&in);
+	struct texts {
+		char name[64], misc[4096], info[4096];
+	} *x = malloc(sizeof *x);
 	struct rf_package *pkg = calloc(1, sizeof *pkg);
-	struct rf_pkg_file files[2] = {
-		{ .path = "misc.txt", .text = misc, .text_len = strlen(misc) },
-		{ .path = "android-info.txt", .text = info, .text_len = strlen(info) },
-	};
+	struct rf_pkg_file files[2] = { { .path = "misc.txt" }, { .path = "android-info.txt" } };
 	struct rf_pkg_target t;
 	char err[RF_ERRLEN] = "";
 
-	if (!pkg)
+	if (!pkg || !x)
 		abort();
+	fz_field(&in, x->name, sizeof x->name);
+	fz_field(&in, x->misc, sizeof x->misc);
+	fz_field(&in, x->info, sizeof x->info);
+	files[0].text = x->misc;
+	files[0].text_len = strlen(x->misc);
+	files[1].text = x->info;
+	files[1].text_len = strlen(x->info);
 	pkg->kind = RF_PKG_TGZ;
 	if (cfg & 1) {
 		pkg->name.kind = RF_NAME_FASTBOOT;
-		snprintf(pkg->name.codename, sizeof pkg->name.codename, "%s", name);
+		snprintf(pkg->name.codename, sizeof pkg->name.codename, "%s", x->name);
 	}
 	/* the files there, in order */
 	pkg->files = (cfg & 2) ? files : files + 1;
@@ -121,8 +112,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			abort();
 	}
 	free(pkg);
-	free(name);
-	free(misc);
-	free(info);
+	free(x);
 	return 0;
 }

@@ -33,6 +33,21 @@ size_t fz_rest(struct fz_in *in, const uint8_t **out)
 	return fz_take(in, in->len - in->off, out);
 }
 
+void fz_field(struct fz_in *in, char *dst, size_t cap)
+{
+	const uint8_t *p;
+	size_t left = in->len - in->off;
+	const uint8_t *end = left ? memchr(in->p + in->off, 0, left) : NULL;
+	size_t n = fz_take(in, end ? (size_t)(end - (in->p + in->off)) : left, &p);
+
+	if (end)
+		in->off++;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, p, n);
+	dst[n] = 0;
+}
+
 int fz_memfile(const void *data, size_t len, char path[64])
 {
 	const char *p = data;

@@ -29,6 +29,9 @@ uint16_t fz_u16(struct fz_in *in); /* little-endian */
 size_t fz_take(struct fz_in *in, size_t max, const uint8_t **out);
 /* Everything left. */
 size_t fz_rest(struct fz_in *in, const uint8_t **out);
+/* The bytes up to the next NUL (or the end) as a string in dst, cut to
+ * cap - 1 bytes; the NUL is consumed. */
+void fz_field(struct fz_in *in, char *dst, size_t cap);
 
 /* An unnamed in-memory file holding the bytes (memfd); *path gets a name
  * that opens it again (/proc/self/fd/N).  Returns the descriptor (the
