@@ -17,7 +17,6 @@
  * refused; and the phone passes only when the rules of pkg_target.h say
  * so (the board named, the vouched codename, the known product, or an
  * unknown codename the script checks itself). */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct fz_in in = { data, len, 0 };
 	uint8_t cfg = fz_u8(&in);
 	struct texts {
-		char name[64], misc[4096], info[4096];
+		char misc[4096], info[4096];
 	} *x = malloc(sizeof *x);
 	struct rf_package *pkg = calloc(1, sizeof *pkg);
 	struct rf_pkg_file files[2] = { { .path = "misc.txt" }, { .path = "android-info.txt" } };
@@ -88,7 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	if (!pkg || !x)
 		abort();
-	fz_field(&in, x->name, sizeof x->name);
+	/* the name's codename counts only for a fastboot package's name */
+	fz_field(&in, pkg->name.codename, sizeof pkg->name.codename);
 	fz_field(&in, x->misc, sizeof x->misc);
 	fz_field(&in, x->info, sizeof x->info);
 	files[0].text = x->misc;
@@ -96,10 +96,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	files[1].text = x->info;
 	files[1].text_len = strlen(x->info);
 	pkg->kind = RF_PKG_TGZ;
-	if (cfg & 1) {
+	if (cfg & 1)
 		pkg->name.kind = RF_NAME_FASTBOOT;
-		snprintf(pkg->name.codename, sizeof pkg->name.codename, "%s", x->name);
-	}
 	/* the files there, in order */
 	pkg->files = (cfg & 2) ? files : files + 1;
 	pkg->nfiles = !!(cfg & 2) + !!(cfg & 4);
