@@ -79,7 +79,8 @@ static size_t replay_tree(const struct target *t, const char *dir, int depth)
 		uint8_t *buf;
 		if (skip_name(e->d_name))
 			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		ck_assert_msg((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) <
+			      sizeof path, "%s/%s: path too long", dir, e->d_name);
 		ck_assert(stat(path, &st) == 0);
 		if (S_ISDIR(st.st_mode)) {
 			if (depth < 3)
