@@ -443,19 +443,24 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 		out_error("plan: --md5 wants 32 hex digits");
 		return RF_EXIT_USAGE;
 	}
-	/* a URL or a catalog version: downloaded and verified first */
-	struct rf_cli_fetch fo = { .region = region, .md5 = md5, .retries = -1 };
-	ex = rf_cli_resolve(cli, &fo, argv[optind], RF_ROM_FASTBOOT, &src);
-	if (ex)
-		return ex;
-	if ((ex = rf_cli_name_check(src.path)))
-		return ex;
 	char records[4096];
 	rf_pkg_record_dir(records, sizeof records);
-	struct rf_pkg_opts po = { .md5 = md5 ? md5 : src.md5[0] ? src.md5 : NULL,
-				  .refuse_zip = 1, .cancel = &rf_interrupted,
-				  .record_dir = records };
-	rc = rf_pkg_open(&pkg, src.path, &po);
+	struct rf_pkg_opts po = { .md5 = md5, .refuse_zip = 1,
+				  .cancel = &rf_interrupted, .record_dir = records };
+	/* a URL or a catalog version: checked while it downloads */
+	struct rf_cli_fetch fo = { .region = region, .md5 = md5, .retries = -1,
+				   .pkg_opts = &po, .pkg = &pkg };
+	memset(&pkg, 0, sizeof pkg);
+	ex = rf_cli_resolve(cli, &fo, argv[optind], RF_ROM_FASTBOOT, &src);
+	if (!ex)
+		ex = rf_cli_name_check(src.path);
+	if (ex) {
+		rf_pkg_close(&pkg);
+		return ex;
+	}
+	if (!md5 && src.md5[0])
+		po.md5 = src.md5;
+	rc = src.pkg_opened ? src.pkg_rc : rf_pkg_open(&pkg, src.path, &po);
 	if (rc) {
 		out_error("plan: %s", pkg.err);
 		return pkg_exit(rc);

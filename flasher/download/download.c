@@ -414,7 +414,6 @@ static int fetch(const struct rf_dl_opts *o, const struct paths *p,
 	rf_strlcpy(x.meta_path, p->meta, sizeof x.meta_path);
 	if (!o->watch && rf_dl_watch_init(&own))
 		return rf_errf(r->err, RF_ENOMEM, "out of memory");
-	rf_strlcpy(w->part, p->part, sizeof w->part);
 	x.fd = open(p->part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (x.fd < 0 || fstat(x.fd, &st)) {
 		rc = rf_errf(r->err, RF_ESYS, "%s: %s", p->part, strerror(errno));
@@ -429,7 +428,7 @@ static int fetch(const struct rf_dl_opts *o, const struct paths *p,
 		}
 		x.have = 0;
 	}
-	dl_watch_set(w, x.have, x.meta.size);
+	dl_watch_begin(w, p->part, p->file, x.have, x.meta.size);
 	rc = dl_hasher_start(&h, w, p->part, r->err);
 	if (rc)
 		goto out_fd;

@@ -53,8 +53,12 @@ struct rf_dl_watch {
 	/* the writer wakes waiters only once this many bytes are written (the
 	 * least any waiter asked for), not on every write */
 	uint64_t wake_at;
+	int begun;             /* the .part is open: part, path and written
+				  describe it (not when the file was found
+				  complete: DONE at once) */
 	char part[4096];       /* the file being written */
-	char path[4096];       /* DONE: the verified file */
+	char path[4096];       /* its final name; at DONE the verified file
+				  (renamed there before DONE is said) */
 	char md5[33];          /* DONE: its MD5 */
 };
 
@@ -62,6 +66,7 @@ struct rf_dl_snap {
 	uint64_t written, total;
 	unsigned generation;
 	enum rf_dl_state state;
+	int begun;
 };
 
 int rf_dl_watch_init(struct rf_dl_watch *w);
@@ -71,6 +76,10 @@ void rf_dl_watch_destroy(struct rf_dl_watch *w);
  * Fills *s either way. */
 void rf_dl_watch_wait(struct rf_dl_watch *w, uint64_t have, unsigned gen,
 		      int timeout_ms, struct rf_dl_snap *s);
+/* Wait until the .part is open (begun) or the download ended, at most
+ * `timeout_ms`; fills *s either way. */
+void rf_dl_watch_wait_begun(struct rf_dl_watch *w, int timeout_ms,
+			    struct rf_dl_snap *s);
 
 enum rf_dl_event_kind {
 	RF_DL_EV_START,     /* a transfer begins: offset (resumed from), total */

@@ -135,7 +135,8 @@ static int read_window(struct rf_gzr *g, struct slot *s, uint64_t off,
 				       err);
 	}
 	rc = rf_read_at(g->fd, s->buf, IN_SZ, off,
-			g->grow.expect ? &g->grow : NULL, got, err);
+			g->grow.expect || g->grow.wait ? &g->grow : NULL, got,
+			err);
 	if (rc)
 		return rc;
 	if (g->rec && !g->hasher_on && *got &&
