@@ -9,6 +9,8 @@
 #                                   $HTTP/moved/NAME    302 to $HTTP/NAME
 #                                   $HTTPS/NAME         TLS, cert from the test CA ($CA)
 #                                   $BADTLS/NAME        TLS, a self-signed cert
+#                                 $T/nginx/logs/timed.log: "MSEC STATUS BYTES URI"
+#                                 per response, MSEC when its last byte went
 #   faults_start                  tests/http_faults.py on $WWW: $FAULTS
 #                                 (/cut/AT/NAME, /stall/AT/NAME); its
 #                                 requests in $T/requests.log
@@ -88,6 +90,9 @@ error_log $_n/logs/error.log;
 events { worker_connections 64; }
 http {
 	access_log $_n/logs/access.log;
+	# when each response ended (its last byte sent), for the timing tests
+	log_format timed '\$msec \$status \$body_bytes_sent \$request_uri';
+	access_log $_n/logs/timed.log timed;
 	client_body_temp_path $_n/tmp/body;
 	proxy_temp_path $_n/tmp/proxy;
 	fastcgi_temp_path $_n/tmp/fastcgi;
