@@ -8,9 +8,13 @@
  *   DIR/NAME             the complete, verified file (renamed from .part)
  *   DIR/NAME.verified    its download record: MD5, what it was checked
  *                        against, and the file's identity (device, inode,
- *                        size, mtime) when it was renamed -- a later fetch
- *                        that finds the same identity does not download or
- *                        hash it again
+ *                        size, mtime, ctime) after it was renamed -- a later
+ *                        fetch that finds the same identity does not
+ *                        download or hash it again
+ *   DIR/verified/        not a download: the package room's verification
+ *                        records (pkg_record.h) when DIR is the cache.  A
+ *                        download is never named "verified" nor NAME.part,
+ *                        .meta, .lock, .verified, .tmp (refused, RF_EINVAL)
  *
  * The MD5 is computed while downloading, by a thread that reads the .part
  * behind the writer (a resume hashes the kept bytes first), so the digest
