@@ -8,7 +8,8 @@
 #   GROW_FIRST_WRITE_MAX  seconds allowed from nginx's last byte to the
 #                         phone's first download: (1.0, the issue's goal;
 #                         the old order -- the whole package read again
-#                         after the download -- takes 1.5 s or more here)
+#                         after the download -- took 1.15 s here, this
+#                         order 0.16 s; and the JSON says how it was read)
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$ROOT/tests/lib.sh"
