@@ -61,6 +61,16 @@ first_download() {
 	bg_start first_download.py "$T/watch.log" python3 "$T/first_download.py" "$1/commands.log" "$2"
 }
 
+# flash_url LABEL STATEDIR URL PKGDIR PLANJSON: `flash URL` into a fresh
+# emulated phone (JSON in STATEDIR.json), every written byte compared
+flash_url() {
+	emu_start P "$2" --reboot-delay 100
+	rf --json -s "$P_DEV" flash "$3" --no-reboot >"$2.json" 2>"$2.err" </dev/null ||
+		fail "$1: exit $?: $(tail -n 5 "$2.err")"
+	emu_stop P
+	check_flash "$2" "$4" "$5" --no-reboot
+}
+
 # --- A. flash URL at 20 MB/s: the first write within $MAX s of the last byte ----
 "$MKPKG" --variant modern --order scripts-last --size-mb 160 --compressible --seed 21 \
 	--out "$T/pkg" --keep-folder >/dev/null || { echo "FAIL: mkpkg"; exit 1; }
@@ -70,15 +80,10 @@ DIR=$(pkg_folder "$T/pkg")
 cp "$PKG" "$WWW/"
 CACHED="$XDG_CACHE_HOME/romflash/$NAME"
 st="$T/st.a"
-emu_start E "$st" --reboot-delay 100
-rf --json -s "$E_DEV" plan "$PKG" >"$T/plan.json" 2>/dev/null || fail "plan: exit $?"
+rf --json plan "$PKG" >"$T/plan.json" 2>/dev/null || fail "plan: exit $?"
 rm -rf "$XDG_CACHE_HOME" # plan made a record of the local file: none for the cached one
-mkdir -p "$st"
 first_download "$st" "$T/first.a"
-rf --json -s "$E_DEV" flash "$HTTP/slow/$NAME" --no-reboot >"$st.json" 2>"$st.err" </dev/null ||
-	fail "flash URL: exit $?: $(tail -n 5 "$st.err")"
-emu_stop E
-check_flash "$st" "$DIR" "$T/plan.json" --no-reboot
+flash_url "flash URL" "$st" "$HTTP/slow/$NAME" "$DIR" "$T/plan.json"
 cmp -s "$CACHED" "$PKG" || fail "flash URL: the cached file differs"
 [ "$(fetched_field "$st.json" package_check)" = while-downloading ] ||
 	fail "flash URL: the package was not checked while it downloaded: $(grep fetched "$st.json")"
@@ -95,11 +100,7 @@ fi
 
 # --- B. the second flash of the cached file: the record, no pass -----------------
 st="$T/st.b"
-emu_start F "$st" --reboot-delay 100
-rf --json -s "$F_DEV" flash "$HTTP/slow/$NAME" --no-reboot >"$st.json" 2>"$st.err" </dev/null ||
-	fail "flash cached: exit $?: $(tail -n 5 "$st.err")"
-emu_stop F
-check_flash "$st" "$DIR" "$T/plan.json" --no-reboot
+flash_url "flash cached" "$st" "$HTTP/slow/$NAME" "$DIR" "$T/plan.json"
 [ "$(fetched_field "$st.json" cached)" = True ] || fail "flash cached: downloaded again"
 [ "$(fetched_field "$st.json" package_check)" = record ] ||
 	fail "flash cached: the package was read again, not taken from its record: $(grep fetched "$st.json")"
@@ -114,11 +115,7 @@ cp "$PKG2" "$WWW/"
 rf --json plan "$PKG2" >"$T/plan2.json" 2>/dev/null || fail "plan 2: exit $?"
 rm -rf "$XDG_CACHE_HOME"
 st="$T/st.c"
-emu_start G "$st" --reboot-delay 100
-rf --json -s "$G_DEV" flash "$FAULTS/cut/7000000/$NAME2" --no-reboot >"$st.json" 2>"$st.err" </dev/null ||
-	fail "flash cut: exit $?: $(tail -n 5 "$st.err")"
-emu_stop G
-check_flash "$st" "$DIR2" "$T/plan2.json" --no-reboot
+flash_url "flash cut" "$st" "$FAULTS/cut/7000000/$NAME2" "$DIR2" "$T/plan2.json"
 grep -q '"event":"download_retry"' "$st.json" || fail "flash cut: no retry: $(cat "$st.err")"
 grep -q "/cut/7000000/$NAME2 bytes=7000000-" "$T/requests.log" ||
 	fail "flash cut: not resumed at the cut: $(cat "$T/requests.log")"
@@ -132,23 +129,18 @@ rm -rf "$XDG_CACHE_HOME"
 cp "$PKG" "$WWW/$NAME2" # another package under that name first
 touch -d '2020-01-01' "$WWW/$NAME2"
 st="$T/st.d"
-emu_start H "$st" --reboot-delay 100
-(
-	export ROMFLASH_RETRY_DELAY_MS=500 ROMFLASH_STALL_TIMEOUT=2
-	rf --json -s "$H_DEV" flash "$FAULTS/stall/9000000/$NAME2" --no-reboot >"$st.json" 2>"$st.err" </dev/null
-	echo $? >"$st.rc"
+( # once the first request is under way, the right file in its place
+	i=0
+	while ! grep -q "/stall/9000000/$NAME2" "$T/requests.log" && [ $i -lt 400 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	cp "$PKG2" "$WWW/$NAME2.new" && mv "$WWW/$NAME2.new" "$WWW/$NAME2"
 ) &
-sub=$!
-i=0
-while ! grep -q "/stall/9000000/$NAME2" "$T/requests.log" && [ $i -lt 400 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-cp "$PKG2" "$WWW/$NAME2.new" && mv "$WWW/$NAME2.new" "$WWW/$NAME2" # the right one now
-wait $sub
-emu_stop H
-[ "$(cat "$st.rc")" = 0 ] || fail "flash changed: exit $(cat "$st.rc"): $(tail -n 5 "$st.err")"
-check_flash "$st" "$DIR2" "$T/plan2.json" --no-reboot
+swap=$!
+export ROMFLASH_RETRY_DELAY_MS=500 ROMFLASH_STALL_TIMEOUT=2
+flash_url "flash changed" "$st" "$FAULTS/stall/9000000/$NAME2" "$DIR2" "$T/plan2.json"
+wait $swap
 grep -q '"event":"download_restart"' "$st.json" || fail "flash changed: no restart: $(cat "$st.err")"
 [ "$(fetched_field "$st.json" package_check)" = while-downloading ] ||
 	fail "flash changed: $(grep fetched "$st.json")"

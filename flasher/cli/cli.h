@@ -81,4 +81,13 @@ struct rf_cli_fetch {
 int rf_cli_resolve(struct rf_cli *cli, const struct rf_cli_fetch *f,
 		   const char *arg, enum rf_rom_type type, struct rf_resolved *res);
 
+/* plan and info: a fastboot PACKAGE resolved (rf_cli_resolve, its name
+ * checked) and opened with *po -- while it downloaded, or now; po->md5 NULL
+ * takes the MD5 resolved.  Returns the exit status of the argument or the
+ * download (non-zero: nothing to close); the package's own result is
+ * *pkg_rc (its message in pkg->err). */
+int rf_cli_open_package(struct rf_cli *cli, const struct rf_cli_fetch *f,
+			const char *arg, struct rf_pkg_opts *po,
+			struct rf_package *pkg, struct rf_resolved *src, int *pkg_rc);
+
 #endif

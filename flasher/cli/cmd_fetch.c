@@ -206,6 +206,29 @@ int rf_cli_resolve(struct rf_cli *cli, const struct rf_cli_fetch *f,
 	return RF_EXIT_OK;
 }
 
+int rf_cli_open_package(struct rf_cli *cli, const struct rf_cli_fetch *f,
+			const char *arg, struct rf_pkg_opts *po,
+			struct rf_package *pkg, struct rf_resolved *src, int *pkg_rc)
+{
+	struct rf_cli_fetch fo = *f;
+	int ex;
+	fo.pkg_opts = po;
+	fo.pkg = pkg;
+	memset(pkg, 0, sizeof *pkg);
+	*pkg_rc = RF_OK;
+	ex = rf_cli_resolve(cli, &fo, arg, RF_ROM_FASTBOOT, src);
+	if (!ex)
+		ex = rf_cli_name_check(src->path);
+	if (ex) {
+		rf_pkg_close(pkg);
+		return ex;
+	}
+	if (!po->md5 && src->md5[0])
+		po->md5 = src->md5;
+	*pkg_rc = src->pkg_opened ? src->pkg_rc : rf_pkg_open(pkg, src->path, po);
+	return RF_EXIT_OK;
+}
+
 int cmd_fetch(struct rf_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {

@@ -193,19 +193,10 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 	struct rf_pkg_opts po = { .md5 = md5, .cancel = &rf_interrupted,
 				  .record_dir = records };
 	/* a URL or a catalog version: checked while it downloads */
-	struct rf_cli_fetch fo = { .region = region, .md5 = md5, .retries = -1,
-				   .pkg_opts = &po, .pkg = &p };
-	memset(&p, 0, sizeof p);
-	rc = rf_cli_resolve(cli, &fo, argv[optind], RF_ROM_FASTBOOT, &src);
-	if (!rc)
-		rc = rf_cli_name_check(src.path);
-	if (rc) {
-		rf_pkg_close(&p);
-		return rc;
-	}
-	if (!md5 && src.md5[0])
-		po.md5 = src.md5;
-	rc = src.pkg_opened ? src.pkg_rc : rf_pkg_open(&p, src.path, &po);
+	struct rf_cli_fetch fo = { .region = region, .md5 = md5, .retries = -1 };
+	int ex = rf_cli_open_package(cli, &fo, argv[optind], &po, &p, &src, &rc);
+	if (ex)
+		return ex;
 	if (rc) {
 		out_error("info: %s", p.err);
 		return rc == RF_EINTR ? RF_EXIT_INTERRUPTED

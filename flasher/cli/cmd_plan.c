@@ -448,19 +448,10 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 	struct rf_pkg_opts po = { .md5 = md5, .refuse_zip = 1,
 				  .cancel = &rf_interrupted, .record_dir = records };
 	/* a URL or a catalog version: checked while it downloads */
-	struct rf_cli_fetch fo = { .region = region, .md5 = md5, .retries = -1,
-				   .pkg_opts = &po, .pkg = &pkg };
-	memset(&pkg, 0, sizeof pkg);
-	ex = rf_cli_resolve(cli, &fo, argv[optind], RF_ROM_FASTBOOT, &src);
-	if (!ex)
-		ex = rf_cli_name_check(src.path);
-	if (ex) {
-		rf_pkg_close(&pkg);
+	struct rf_cli_fetch fo = { .region = region, .md5 = md5, .retries = -1 };
+	ex = rf_cli_open_package(cli, &fo, argv[optind], &po, &pkg, &src, &rc);
+	if (ex)
 		return ex;
-	}
-	if (!md5 && src.md5[0])
-		po.md5 = src.md5;
-	rc = src.pkg_opened ? src.pkg_rc : rf_pkg_open(&pkg, src.path, &po);
 	if (rc) {
 		out_error("plan: %s", pkg.err);
 		return pkg_exit(rc);

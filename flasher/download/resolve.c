@@ -166,13 +166,14 @@ static int grow_wait(void *user, uint64_t want, uint64_t *avail, char *err)
 	}
 }
 
-/* Until the download ended. */
+/* Until the download ended (asleep: a wait for more bytes than any file
+ * has, in the current generation, returns when it ends or starts over). */
 static enum rf_dl_state wait_end(struct beside *b)
 {
 	struct rf_dl_snap s;
-	do
-		rf_dl_watch_wait(&b->w, UINT64_MAX - 1, UINT32_MAX, 250, &s);
-	while (s.state == RF_DL_RUNNING);
+	rf_dl_watch_wait(&b->w, 0, 0, 0, &s);
+	while (s.state == RF_DL_RUNNING)
+		rf_dl_watch_wait(&b->w, UINT64_MAX - 1, s.generation, 250, &s);
 	return s.state;
 }
 
