@@ -1,9 +1,9 @@
 #!/bin/sh
 # `romflash flash URL`: the package is checked while it downloads (its first
 # pass reads NAME.part as the download writes it), so the first write
-# follows the last downloaded byte at once; a cut and a server whose file
-# changed mid-download; the verification record reused by a second flash of
-# the cached file.  Every written byte is compared.
+# follows the last downloaded byte at once; the verification record reused
+# by a second flash of the cached file; Ctrl-C then a resume, a cut, and a
+# server whose file changed mid-download.  Every written byte is compared.
 # Env (tests/run-all): ROMFLASH, ROMFLASH_EMU, ROOT, B.
 #   GROW_FIRST_WRITE_MAX  seconds allowed from nginx's last byte to the
 #                         phone's first download: (1.0, the issue's goal;
@@ -104,6 +104,34 @@ flash_url "flash cached" "$st" "$HTTP/slow/$NAME" "$DIR" "$T/plan.json"
 [ "$(fetched_field "$st.json" cached)" = True ] || fail "flash cached: downloaded again"
 [ "$(fetched_field "$st.json" package_check)" = record ] ||
 	fail "flash cached: the package was read again, not taken from its record: $(grep fetched "$st.json")"
+
+# --- B2. Ctrl-C during `flash URL`: nothing written, the .part kept; the next
+#         flash resumes it, its pass reading the kept bytes first ------------------
+rm -rf "$XDG_CACHE_HOME"
+st="$T/st.int"
+emu_start Q "$st"
+"$ROMFLASH" -s "$Q_DEV" flash "$HTTP/slow/$NAME" --no-reboot >"$st.out" 2>&1 </dev/null &
+pid=$!
+i=0
+while [ "$(stat -c %s "$CACHED.part" 2>/dev/null || echo 0)" -lt 20000000 ] && [ $i -lt 600 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+sigint_wait $pid "flash URL, Ctrl-C"
+rc=$?
+emu_stop Q
+[ $rc = 130 ] || fail "flash URL, Ctrl-C: exit $rc, want 130: $(tail -n 3 "$st.out")"
+no_writes "$st"
+[ -s "$CACHED.part" ] || fail "flash URL, Ctrl-C: the .part was not kept"
+flash_url "flash resumed" "$T/st.res" "$HTTP/slow/$NAME" "$DIR" "$T/plan.json"
+python3 - "$T/st.res.json" <<'PY' || fail "flash resumed: not resumed: $(head -n 3 "$T/st.res.json")"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+start = [e for e in ev if e.get("event") == "download_start"]
+assert start and start[0]["offset"] > 0, start
+PY
+[ "$(fetched_field "$T/st.res.json" package_check)" = while-downloading ] ||
+	fail "flash resumed: $(grep fetched "$T/st.res.json")"
 
 # --- C. a cut mid-download: resumed, the pass goes on where it was ---------------
 "$MKPKG" --variant modern --order shuffled --size-mb 24 --seed 22 --out "$T/pkg2" --keep-folder \
