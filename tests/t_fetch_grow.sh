@@ -175,4 +175,14 @@ grep -q '"event":"download_restart"' "$st.json" || fail "flash changed: no resta
 [ "$(fetched_field "$st.json" package_restarts)" = 1 ] ||
 	fail "flash changed: the pass did not start over once: $(grep fetched "$st.json")"
 
+# --- E. `info URL` of a recovery zip: read from its end, so once complete ----------
+"$ROOT/tests/fixtures/mkzip" --size-mb 12 --out "$T/zip" >/dev/null || { echo "FAIL: mkzip"; exit 1; }
+Z=$(ls "$T"/zip/*.zip)
+cp "$Z" "$WWW/"
+rf --json info "$HTTP/slow/$(basename "$Z")" >"$T/zip.json" 2>"$T/zip.err" ||
+	fail "info zip URL: exit $?: $(cat "$T/zip.err")"
+[ "$(fetched_field "$T/zip.json" package_check)" = after-download ] ||
+	fail "info zip URL: $(grep fetched "$T/zip.json")"
+cmp -s "$Z" "$XDG_CACHE_HOME/romflash/$(basename "$Z")" || fail "info zip URL: the cached file differs"
+
 lib_finish

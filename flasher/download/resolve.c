@@ -241,7 +241,8 @@ static int open_beside(struct beside *b, const struct rf_pkg_opts *po,
 			return open_after(b, po, pkg);
 		rc = pass_growing(b, po, &s, pkg);
 		if (rc == RF_OK) {
-			out->pkg_beside = 1;
+			/* a zip waited for the complete file (read from its end) */
+			out->pkg_beside = pkg->kind != RF_PKG_ZIP;
 			return RF_OK;
 		}
 		if (rc == RF_EINTR)
