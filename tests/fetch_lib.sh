@@ -14,6 +14,9 @@
 #   faults_start                  tests/http_faults.py on $WWW: $FAULTS
 #                                 (/cut/AT/NAME, /stall/AT/NAME); its
 #                                 requests in $T/requests.log
+#   fetch_env [STALL_S]           the cache and config in $T, quick retries
+#                                 (100 ms), a stall timeout (2 s), neither
+#                                 the user's catalog nor CA bundle
 #   md5_of FILE                   its MD5
 #   free_port                     a free TCP port of 127.0.0.1
 #
@@ -51,6 +54,12 @@ free_port() {
 }
 
 md5_of() { md5sum "$1" | cut -c1-32; }
+
+fetch_env() {
+	export XDG_CACHE_HOME="$T/cache" XDG_CONFIG_HOME="$T/config"
+	export ROMFLASH_RETRY_DELAY_MS=100 ROMFLASH_STALL_TIMEOUT=${1:-2}
+	unset ROMFLASH_CATALOG ROMFLASH_CACERT
+}
 
 # The test CA, a server certificate it signed for 127.0.0.1, and a
 # self-signed one it did not.

@@ -18,9 +18,7 @@ lib_init t_fetch_grow
 need_tool nginx openssl curl md5sum
 web_start 20m
 faults_start
-export XDG_CACHE_HOME="$T/cache" XDG_CONFIG_HOME="$T/config"
-export ROMFLASH_RETRY_DELAY_MS=100 ROMFLASH_STALL_TIMEOUT=5
-unset ROMFLASH_CATALOG ROMFLASH_CACERT
+fetch_env 5
 MAX=${GROW_FIRST_WRITE_MAX:-1.0}
 RF_TIMEOUT=120
 
