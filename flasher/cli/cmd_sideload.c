@@ -313,6 +313,13 @@ static int failed(const struct rf_sideload *s, int rc)
 			  "finish; the phone stays in recovery: run the same "
 			  "command again", sz, tot);
 		return RF_EXIT_INTERRUPTED;
+	case RF_EPROTO: /* the link is up: the phone said something else */
+		out_error("%s", s->err);
+		out_error("the sideload stopped after %s of %s: the installation "
+			  "did not finish; the phone stays in recovery: choose "
+			  "\"Apply update from ADB\" on it again and run the same "
+			  "command again", sz, tot);
+		return RF_EXIT_DEVICE;
 	default:
 		out_error("%s", s->err);
 		out_error("the link to the phone was lost after %s of %s: the "
