@@ -428,4 +428,3 @@ char *e2e_commands_log(const char *state)
 	snprintf(p, sizeof p, "%s/commands.log", state);
 	return e2e_slurp(p, NULL);
 }
-
