@@ -269,7 +269,7 @@ row_flash() {
 	G=flash:logo S="step [0-9]+/[0-9]+ \\(flash logo\\) failed"
 	fb flash-fail mod mod 1 "$S.*emulated failure" $Q run --fault fail@$G
 	fb flash-cut mod mod 1 "$S.*($LOST)" $Q run --fault cut@$G
-	fb flash-stall mod mod 130 "interrupt again" $H hang --fault stall@$G
+	fb flash-stall mod mod 130 "still writing \\(flash:logo" $H hang --fault stall@$G
 	fb flash-garbage mod mod 1 "$S.*($JUNK)" $Q run --fault garbage@$G
 	fb flash-slow mod mod 0 "" $Q run --fault $SLOW@$G
 	fb flash-noreturn mod mod 1 "$S.*($LOST)" $Q run --fault cut@$G --no-return
@@ -278,7 +278,7 @@ row_erase() {
 	G=erase:boot S="step [0-9]+/[0-9]+ \\(erase boot\\) failed"
 	fb erase-fail mod mod 1 "$S.*emulated failure" $Q run --fault fail@$G
 	fb erase-cut mod mod 1 "$S.*($LOST)" $Q run --fault cut@$G
-	fb erase-stall mod mod 130 "interrupt again" $H hang --fault stall@$G
+	fb erase-stall mod mod 130 "still writing \\(erase:boot" $H hang --fault stall@$G
 	fb erase-garbage mod mod 1 "$S.*($JUNK)" $Q run --fault garbage@$G
 	fb erase-slow mod mod 0 "" $Q run --fault $SLOW@$G
 	fb erase-noreturn mod mod 1 "$S.*($LOST)" $Q run --fault cut@$G --no-return

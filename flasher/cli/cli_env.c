@@ -62,8 +62,18 @@ static void waiting_line(void *user, const char *what, int elapsed_s)
 static void writing_line(void *user, const char *cmd, double el, int done)
 {
 	static _Thread_local double json_last;
-	static _Thread_local int shown;
+	static _Thread_local int shown, told;
 	(void)user;
+	if (!done && rf_interrupted && !told) {
+		/* a hung phone keeps the first Ctrl-C waiting: say on what */
+		told = 1;
+		out_warn("the phone is still writing (%s, %.0f s so far): romflash stops once "
+			 "it answers (a write is never cut short); interrupt again to quit at "
+			 "once, then restart the phone into fastboot and run the same command "
+			 "with --resume", cmd, el);
+	}
+	if (done)
+		told = 0;
 	if (!done && el < WRITING_SHOW_S)
 		return;
 	if (out_is_json() && (done ? shown : el - json_last >= WRITING_JSON_EVERY_S)) {
