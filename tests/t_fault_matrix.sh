@@ -247,42 +247,33 @@ row_getvar() {
 	fb getvar-slow mod mod 0 "" $Q run --fault $SLOW@$G
 	fb getvar-noreturn mod mod 1 "($S).*($LOST)|($LOST).*($S)" $Q run --fault cut@$G --no-return
 }
-row_dl_small() {
-	G=download#$DL_SMALL S="step [0-9]+/[0-9]+ \\(flash tz\\) failed"
-	fb small-fail mod mod 1 "$S" $Q run --fault fail@$G
-	fb small-cut mod mod 1 "$S.*($LOST)" $Q run --fault cut@$G+8000
-	fb small-stall mod mod 1 "$S" $R run --fault stall@$G+8000
-	fb small-garbage mod mod 1 "$S.*($JUNK)" $Q run --fault garbage@$G
-	fb small-slow mod mod 0 "" $Q run --fault $SLOW@$G+8000
-	fb small-noreturn mod mod 1 "$S.*($LOST)" $Q run --fault cut@$G+8000 --no-return
+# row_download NAME N BYTES PART: download#N (of PART), faults in its data
+# after BYTES
+row_download() {
+	G=download#$2 S="step [0-9]+/[0-9]+ \\(flash $4\\) failed"
+	fb "$1-fail" mod mod 1 "$S" $Q run --fault "fail@$G"
+	fb "$1-cut" mod mod 1 "$S.*($LOST)" $Q run --fault "cut@$G+$3"
+	fb "$1-stall" mod mod 1 "$S" $R run --fault "stall@$G+$3"
+	fb "$1-garbage" mod mod 1 "$S.*($JUNK)" $Q run --fault "garbage@$G"
+	fb "$1-slow" mod mod 0 "" $Q run --fault "$SLOW@$G+$3"
+	fb "$1-noreturn" mod mod 1 "$S.*($LOST)" $Q run --fault "cut@$G+$3" --no-return
 }
-row_dl_piece() {
-	G=download#$DL_PIECE S="step [0-9]+/[0-9]+ \\(flash system\\) failed"
-	fb piece-fail mod mod 1 "$S" $Q run --fault fail@$G
-	fb piece-cut mod mod 1 "$S.*($LOST)" $Q run --fault cut@$G+300000
-	fb piece-stall mod mod 1 "$S" $R run --fault stall@$G+300000
-	fb piece-garbage mod mod 1 "$S.*($JUNK)" $Q run --fault garbage@$G
-	fb piece-slow mod mod 0 "" $Q run --fault $SLOW@$G+300000
-	fb piece-noreturn mod mod 1 "$S.*($LOST)" $Q run --fault cut@$G+300000 --no-return
+row_dl_small() { row_download small "$DL_SMALL" 8000 tz; }
+row_dl_piece() { row_download piece "$DL_PIECE" 300000 system; }
+
+# row_writing NAME COMMAND LABEL: a writing command (no timeout: a hung
+# phone is stopped by two SIGINTs)
+row_writing() {
+	G=$2 S="step [0-9]+/[0-9]+ \\($3\\) failed"
+	fb "$1-fail" mod mod 1 "$S.*emulated failure" $Q run --fault "fail@$G"
+	fb "$1-cut" mod mod 1 "$S.*($LOST)" $Q run --fault "cut@$G"
+	fb "$1-stall" mod mod 130 "still writing \\($G" $H hang --fault "stall@$G"
+	fb "$1-garbage" mod mod 1 "$S.*($JUNK)" $Q run --fault "garbage@$G"
+	fb "$1-slow" mod mod 0 "" $Q run --fault "$SLOW@$G"
+	fb "$1-noreturn" mod mod 1 "$S.*($LOST)" $Q run --fault "cut@$G" --no-return
 }
-row_flash() {
-	G=flash:logo S="step [0-9]+/[0-9]+ \\(flash logo\\) failed"
-	fb flash-fail mod mod 1 "$S.*emulated failure" $Q run --fault fail@$G
-	fb flash-cut mod mod 1 "$S.*($LOST)" $Q run --fault cut@$G
-	fb flash-stall mod mod 130 "still writing \\(flash:logo" $H hang --fault stall@$G
-	fb flash-garbage mod mod 1 "$S.*($JUNK)" $Q run --fault garbage@$G
-	fb flash-slow mod mod 0 "" $Q run --fault $SLOW@$G
-	fb flash-noreturn mod mod 1 "$S.*($LOST)" $Q run --fault cut@$G --no-return
-}
-row_erase() {
-	G=erase:boot S="step [0-9]+/[0-9]+ \\(erase boot\\) failed"
-	fb erase-fail mod mod 1 "$S.*emulated failure" $Q run --fault fail@$G
-	fb erase-cut mod mod 1 "$S.*($LOST)" $Q run --fault cut@$G
-	fb erase-stall mod mod 130 "still writing \\(erase:boot" $H hang --fault stall@$G
-	fb erase-garbage mod mod 1 "$S.*($JUNK)" $Q run --fault garbage@$G
-	fb erase-slow mod mod 0 "" $Q run --fault $SLOW@$G
-	fb erase-noreturn mod mod 1 "$S.*($LOST)" $Q run --fault cut@$G --no-return
-}
+row_flash() { row_writing flash flash:logo "flash logo"; }
+row_erase() { row_writing erase erase:boot "erase boot"; }
 row_reboot_bl() {
 	G=reboot-bootloader S="step [0-9]+/[0-9]+ \\(reboot-bootloader\\) failed"
 	# the script sleeps 5 s after it: every limit here has those 5 s more

@@ -313,19 +313,14 @@ static int failed(const struct rf_sideload *s, int rc)
 			  "finish; the phone stays in recovery: run the same "
 			  "command again", sz, tot);
 		return RF_EXIT_INTERRUPTED;
-	case RF_EPROTO: /* the link is up: the phone said something else */
-		out_error("%s", s->err);
-		out_error("the sideload stopped after %s of %s: the installation "
-			  "did not finish; the phone stays in recovery: choose "
-			  "\"Apply update from ADB\" on it again and run the same "
-			  "command again", sz, tot);
-		return RF_EXIT_DEVICE;
 	default:
+		/* RF_EPROTO: the link is up, the phone said something else */
 		out_error("%s", s->err);
-		out_error("the link to the phone was lost after %s of %s: the "
-			  "installation did not finish; the phone stays in "
-			  "recovery: reconnect it, choose \"Apply update from "
-			  "ADB\" and run the same command again", sz, tot);
+		out_error("%s after %s of %s: the installation did not finish; the phone "
+			  "stays in recovery: %s, choose \"Apply update from ADB\" and run "
+			  "the same command again", rc == RF_EPROTO ? "the sideload stopped" :
+			  "the link to the phone was lost", sz, tot,
+			  rc == RF_EPROTO ? "on the phone" : "reconnect it");
 		return RF_EXIT_DEVICE;
 	}
 }
