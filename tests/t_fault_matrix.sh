@@ -33,7 +33,8 @@
 # power-cycle) completes.  A stalled sideload over TCP waits 15 min for
 # the phone's next request: a SIGINT after 12 s ends it with 130.
 #
-# Rows run as parallel jobs; the cases of a row one after the other.
+# Rows run as parallel jobs (reboot-bootloader's in three); the cases of a
+# row one after the other.
 # Env (tests/run-all): ROMFLASH, ROMFLASH_EMU, ROOT, B.  FAULT_ROWS: a
 # space-separated subset of the rows (debugging).
 set -u
@@ -274,16 +275,21 @@ row_writing() {
 }
 row_flash() { row_writing flash flash:logo "flash logo"; }
 row_erase() { row_writing erase erase:boot "erase boot"; }
-row_reboot_bl() {
-	G=reboot-bootloader S="step [0-9]+/[0-9]+ \\(reboot-bootloader\\) failed"
-	# the script sleeps 5 s after it: every limit here has those 5 s more
-	fb rbl-fail rep rep 1 "$S.*emulated failure" $Q run --fault fail@$G
+# reboot-bootloader: the script sleeps 5 s after it (each limit here has
+# those 5 s more, and a resume sleeps again): three jobs of two cases
+RBL="step [0-9]+/[0-9]+ \\(reboot-bootloader\\) failed"
+row_rbl_a() {
+	fb rbl-fail rep rep 1 "$RBL.*emulated failure" $Q run --fault fail@reboot-bootloader
 	# the link dropped before the OKAY: taken as the reboot asked for
-	fb rbl-cut rep rep 0 "" $((Q + 5)) run --fault cut@$G
-	fb rbl-stall rep rep 1 "$S" $R run --fault stall@$G
-	fb rbl-garbage rep rep 1 "$S.*($JUNK)" $Q run --fault garbage@$G
-	fb rbl-slow rep rep 0 "" $((Q + 5)) run --fault $SLOW@$G
-	fb rbl-noreturn rep rep 1 "$S.*within $WAIT_S s" $((WAIT_S + Q)) wait=$WAIT_S --no-return
+	fb rbl-cut rep rep 0 "" $((Q + 5)) run --fault cut@reboot-bootloader
+}
+row_rbl_b() {
+	fb rbl-stall rep rep 1 "$RBL" $R run --fault stall@reboot-bootloader
+	fb rbl-garbage rep rep 1 "$RBL.*($JUNK)" $Q run --fault garbage@reboot-bootloader
+}
+row_rbl_c() {
+	fb rbl-slow rep rep 0 "" $((Q + 5)) run --fault $SLOW@reboot-bootloader
+	fb rbl-noreturn rep rep 1 "$RBL.*within $WAIT_S s" $((WAIT_S + Q)) wait=$WAIT_S --no-return
 }
 row_block() {
 	G=block#3
@@ -297,6 +303,8 @@ row_block() {
 	sl block-noreturn 1 "link to the phone was lost" $Q run --fault cut@$G --no-return
 }
 
+ROWS="getvar dl_small dl_piece flash erase rbl_a rbl_b rbl_c block"
+
 # TMPDIR of each job: its own, checked empty after every case
 in_row() {
 	TMPDIR="$T/tmp.$1"
@@ -305,11 +313,11 @@ in_row() {
 	"row_$1"
 	[ "$fails" -eq 0 ]
 }
-for r in ${FAULT_ROWS:-getvar dl_small dl_piece flash erase reboot_bl block}; do
+for r in ${FAULT_ROWS:-$ROWS}; do
 	job "$r" in_row "$r"
 done
 wait_jobs
-for r in ${FAULT_ROWS:-getvar dl_small dl_piece flash erase reboot_bl block}; do
+for r in ${FAULT_ROWS:-$ROWS}; do
 	grep -E '^[a-z-]+: exit [0-9]+ in' "$T/job.$r.log"
 done
 echo "matrix: $(cat "$T"/job.*.log | grep -cE '^[a-z-]+: exit [0-9]+ in') cases run"
