@@ -108,9 +108,11 @@ ASAN_MAKE = $(MAKE) --no-print-directory B=$(ASAN_B) WERROR=-Werror \
 # one summary line of tests/run-all.  CHECK_SAN=0 leaves the sanitizer
 # build out (a quick local run).
 CHECK_SAN ?= 1
+# Two compile jobs unless make was given -j (CI runs a plain `make check`).
+CHECK_J = $(if $(filter -j%,$(MAKEFLAGS)),,-j2)
 check: deps
-	@$(MAKE) --no-print-directory WERROR=-Werror tests
-	@$(if $(filter 1,$(CHECK_SAN)),$(ASAN_MAKE) suites)
+	@$(MAKE) --no-print-directory $(CHECK_J) WERROR=-Werror tests
+	@$(if $(filter 1,$(CHECK_SAN)),$(ASAN_MAKE) $(CHECK_J) suites)
 	@B=$(B) $(if $(filter 1,$(CHECK_SAN)),SAN_B=$(ASAN_B)) ./tests/run-all
 
 asan:
