@@ -34,14 +34,20 @@ struct fault_case {
 	char *pkg;
 };
 
-static void start(struct fault_case *c, const char *fault)
+static void start_as(struct fault_case *c, const char *fault, const char *name,
+		     const char *serial)
 {
-	c->o = e2e_phone_opts("phone", NULL);
+	c->o = e2e_phone_opts(name, serial);
 	e2e_small_max_download(&c->o); /* system in pieces */
 	c->o.reboot_delay_ms = 200;
 	c->o.faults = fault;
 	c->u = e2e_start_one(&c->o);
 	c->pkg = e2e_make_package("modern", PKG_MB, c->folder, sizeof c->folder);
+}
+
+static void start(struct fault_case *c, const char *fault)
+{
+	start_as(c, fault, "phone", NULL);
 }
 
 /* The phone power-cycled (when it hung or waits for download data), then --resume completes and the
@@ -103,12 +109,18 @@ START_TEST(test_stall_download)
 }
 END_TEST
 
-/* stall: the phone hangs on a writing command, which has no time limit:
- * the first Ctrl-C waits (and says on what), the second quits */
-START_TEST(test_stall_writing)
+/* One try of test_stall_writing: 1 done, 0 when the harness broke it.
+ * umockdev (0.17) sometimes hands a signal's EINTR to the non-blocking
+ * REAPURBNDELAY ioctl it emulates, which a kernel never does; libusb then
+ * fails the event handling ("reap failed, errno=4" with LIBUSB_DEBUG) and
+ * romflash, rightly, stops.  That try proves nothing either way. */
+static int stall_writing_try(int k)
 {
 	struct fault_case c;
-	start(&c, "stall@flash:logo");
+	char name[16], serial[16];
+	snprintf(name, sizeof name, "phone%d", k);
+	snprintf(serial, sizeof serial, "HUNG%04d", k);
+	start_as(&c, "stall@flash:logo", name, serial);
 	pid_t pid = e2e_rf_start_as(NULL, "flash", c.pkg, "--no-reboot", NULL);
 	char *log = NULL;
 	for (double t0 = phone_now_s(); phone_now_s() - t0 < 30; usleep(50 * 1000)) {
@@ -126,11 +138,29 @@ START_TEST(test_stall_writing)
 	if (alive)
 		kill(pid, SIGINT);
 	int rc = e2e_rf_collect(pid);
+	if (!alive && strstr(e2e_err, "reap failed, errno=4")) {
+		fprintf(stderr, "umockdev passed EINTR to REAPURBNDELAY: once more\n");
+		free(c.pkg);
+		usb_emu_stop(c.u);
+		return 0;
+	}
 	ck_assert_msg(alive, "one SIGINT ended a writing command's wait" RF_OUTPUT);
 	ck_assert_msg(rc == 130, "exit %d\n--- stdout:\n%s\n--- stderr:\n%s", rc, e2e_out, e2e_err);
 	ck_assert_msg(strstr(e2e_err, "still writing (flash:logo"), RF_OUTPUT);
 	usb_emu_host_died(c.u, 0);
 	resume_and_check(&c, 1);
+	return 1;
+}
+
+/* stall: the phone hangs on a writing command, which has no time limit:
+ * the first Ctrl-C waits (and says on what), the second quits */
+START_TEST(test_stall_writing)
+{
+	setenv("LIBUSB_DEBUG", "1", 1); /* libusb's errors on romflash's stderr */
+	int k = 0;
+	while (!stall_writing_try(k))
+		ck_assert_msg(++k < 3, "the harness broke %d tries", k);
+	unsetenv("LIBUSB_DEBUG");
 }
 END_TEST
 
@@ -174,9 +204,14 @@ int main(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_fail);
 	tcase_add_test(tc, test_stall_download);
-	tcase_add_test(tc, test_stall_writing);
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_slow);
 	suite_add_tcase(s, tc);
+	/* its own case: CK_RUN_CASE=writing runs it alone */
+	TCase *tw = tcase_create("writing");
+	tcase_add_checked_fixture(tw, e2e_setup, e2e_teardown);
+	tcase_set_timeout(tw, 90);
+	tcase_add_test(tw, test_stall_writing);
+	suite_add_tcase(s, tw);
 	return usb_emu_suite_main(s);
 }
