@@ -10,7 +10,6 @@
 
 #include "rf_run.h"
 
-
 struct op {
 	char kind;        /* 'f' flash, 'e' erase */
 	char part[64];

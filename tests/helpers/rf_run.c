@@ -428,3 +428,4 @@ char *e2e_commands_log(const char *state)
 	snprintf(p, sizeof p, "%s/commands.log", state);
 	return e2e_slurp(p, NULL);
 }
+
