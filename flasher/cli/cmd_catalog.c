@@ -84,8 +84,6 @@ int cmd_catalog(struct rf_cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "type", required_argument, NULL, 't' },
 		{ "region", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *type = NULL, *region = NULL, *what = NULL;
@@ -93,32 +91,20 @@ int cmd_catalog(struct rf_cli *cli, int argc, char **argv)
 	size_t shown = 0;
 	int c, ex;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	(void)cli;
+	while ((c = rf_cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case 't': type = optarg; break;
 		case 'r': region = optarg; break;
-		case 'j': /* the global --json, after the command */
-			cli->json = 1;
-			out_init(1, cli->verbose, cli->quiet);
-			break;
-		case 'h':
-			out_stderr("usage: romflash catalog [CODENAME|VERSION] [--type fastboot|"
-				   "recovery] [--region REGION]");
-			return RF_EXIT_OK;
 		default: return RF_EXIT_USAGE;
 		}
 	}
-	if (optind + 1 < argc) {
-		out_error("usage: romflash catalog [CODENAME|VERSION] [--type T] [--region R]");
-		return RF_EXIT_USAGE;
-	}
+	if (optind + 1 < argc)
+		return rf_cli_usage(argv[0], "catalog: one codename or version at a time");
 	if (optind < argc)
 		what = argv[optind];
-	if (type && strcmp(type, "fastboot") && strcmp(type, "recovery")) {
-		out_error("catalog: --type wants fastboot or recovery");
-		return RF_EXIT_USAGE;
-	}
+	if (type && strcmp(type, "fastboot") && strcmp(type, "recovery"))
+		return rf_cli_usage(argv[0], "catalog: --type wants fastboot or recovery");
 	cat = rf_cli_catalog(&ex);
 	if (!cat)
 		return ex;

@@ -148,18 +148,11 @@ static void print_human(const struct rf_package *p, const struct rf_pkg_target *
 	}
 }
 
-static int usage(void)
-{
-	out_stderr("usage: romflash info PACKAGE [--md5 HEX]");
-	return RF_EXIT_USAGE;
-}
-
 int cmd_info(struct rf_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "md5", required_argument, NULL, '5' },
 		{ "region", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *md5 = NULL, *region = NULL;
@@ -169,21 +162,18 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 	char scripts[512], err[RF_ERRLEN];
 	int c, rc;
 
-	optind = 0; /* glibc: full re-initialisation (main used "+") */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = rf_cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case '5': md5 = optarg; break;
 		case 'r': region = optarg; break;
-		case 'h': usage(); return RF_EXIT_OK;
-		default: return usage();
+		default: return RF_EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
-		return usage();
-	if (md5 && !(strlen(md5) == 32 && strspn(md5, "0123456789abcdefABCDEF") == 32)) {
-		out_error("info: --md5 wants 32 hex digits");
+		return rf_cli_usage(argv[0], "info: %s", optind == argc ? "the package is missing"
+				    : "one package at a time");
+	if (rf_cli_md5_arg(argv[0], md5))
 		return RF_EXIT_USAGE;
-	}
 	/* a URL or a catalog version: downloaded and verified first */
 	struct rf_cli_fetch fo = { .region = region, .md5 = md5, .retries = -1 };
 	rc = rf_cli_resolve(cli, &fo, argv[optind], RF_ROM_FASTBOOT, &src);

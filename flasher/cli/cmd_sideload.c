@@ -41,13 +41,6 @@ struct package {
 	int zip_open;
 };
 
-static int usage(void)
-{
-	out_stderr("usage: romflash [-s DEVICE] sideload ZIP|URL|VERSION [--md5 MD5] "
-		   "[--region R] [--yes] [--wait SECONDS]");
-	return RF_EXIT_USAGE;
-}
-
 static int parse_args(int argc, char **argv, struct sl_args *a)
 {
 	static const struct option opts[] = {
@@ -62,7 +55,7 @@ static int parse_args(int argc, char **argv, struct sl_args *a)
 
 	memset(a, 0, sizeof *a);
 	a->wait_s = DEFAULT_WAIT_S;
-	while ((c = getopt_long(argc, argv, "y", opts, NULL)) != -1) {
+	while ((c = rf_cli_getopt(argc, argv, "y", opts)) != -1) {
 		switch (c) {
 		case '5': a->md5 = optarg; break;
 		case 'r': a->region = optarg; break;
@@ -70,19 +63,19 @@ static int parse_args(int argc, char **argv, struct sl_args *a)
 		case 'w':
 			a->wait_s = (int)strtol(optarg, &end, 10);
 			if (*end || a->wait_s < 0 || a->wait_s > 3600)
-				return -1;
+				return rf_cli_usage(argv[0], "sideload: --wait wants 0..3600 "
+						    "seconds");
 			break;
-		default: return -1;
+		default: return RF_EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1)
-		return -1;
+		return rf_cli_usage(argv[0], "sideload: %s", optind == argc ? "the zip is missing"
+				    : "one zip at a time");
 	a->zip = argv[optind];
-	if (a->md5 && !rf_md5_is_hex(a->md5, 32)) {
-		out_error("--md5 wants 32 hex digits, not \"%s\"", a->md5);
-		return -1;
-	}
-	return 0;
+	if (rf_cli_md5_arg(argv[0], a->md5))
+		return RF_EXIT_USAGE;
+	return RF_EXIT_OK;
 }
 
 /* ---- the package --------------------------------------------------------- */
@@ -402,8 +395,8 @@ int cmd_sideload(struct rf_cli *cli, int argc, char **argv)
 	double t0 = out_now();
 
 	memset(&k, 0, sizeof k);
-	if (parse_args(argc, argv, &a))
-		return usage();
+	if ((ex = parse_args(argc, argv, &a)))
+		return ex;
 	/* a URL or a catalog version: downloaded (MD5-checked) first; the
 	 * MD5 the catalog knows is then the full one to check against */
 	struct rf_cli_fetch fo = { .region = a.region, .md5 = a.md5, .retries = -1 };

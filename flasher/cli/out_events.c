@@ -58,24 +58,35 @@ static void label(const struct rf_event *ev, char *buf, size_t cap)
 
 /* ---- JSON ---- */
 
+/* A step's fields, whether of a flash or of a single operation (one
+ * step of one): the same names everywhere. */
+static void json_fields(struct jw *j, const char *device, size_t index, size_t steps,
+			const char *op, const char *part, const char *image, uint64_t size,
+			const char *arg)
+{
+	if (device)
+		jw_str(j, "device", device);
+	if (!op)
+		return;
+	jw_u64(j, "step", index + 1);
+	jw_u64(j, "steps", steps);
+	jw_str(j, "op", op);
+	if (part && part[0])
+		jw_str(j, "partition", part);
+	if (image) {
+		jw_str(j, "image", image);
+		jw_u64(j, "size", size);
+	}
+	if (arg && arg[0])
+		jw_str(j, "arg", arg);
+}
+
 static void json_step(struct jw *j, const struct rf_event *ev)
 {
 	const struct rf_step *s = ev->step;
-	if (ev->phone)
-		jw_str(j, "device", ev->phone);
-	if (!s)
-		return;
-	jw_u64(j, "step", ev->index + 1);
-	jw_u64(j, "steps", ev->steps);
-	jw_str(j, "op", rf_op_name(s->op));
-	if (s->partition[0])
-		jw_str(j, "partition", s->partition);
-	if (has_image(s)) {
-		jw_str(j, "image", s->image);
-		jw_u64(j, "size", s->size);
-	}
-	if (s->arg[0])
-		jw_str(j, "arg", s->arg);
+	json_fields(j, ev->phone, ev->index, ev->steps, s ? rf_op_name(s->op) : NULL,
+		    s ? s->partition : NULL, has_image(s) ? s->image : NULL, s ? s->size : 0,
+		    s ? s->arg : NULL);
 }
 
 static void json_report(struct jw *j, const struct rf_event *ev)
@@ -304,4 +315,26 @@ void out_flash_event(void *user, const struct rf_event *ev)
 		v = view_of(ev->phone);
 	text_event(ev, v);
 	pthread_mutex_unlock(&views_mu);
+}
+
+void out_single_event(enum rf_ev_type type, const char *device, const char *op,
+		      const char *part, const char *arg, double seconds, const char *error)
+{
+	char lb[160];
+	snprintf(lb, sizeof lb, "%s%s%s%s%s", op, part ? " " : "", part ? part : "",
+		 arg ? " " : "", arg ? arg : "");
+	if (out_is_json()) {
+		struct jw j;
+		jw_begin(&j, rf_ev_name(type));
+		json_fields(&j, device, 0, 1, op, part, NULL, 0, arg);
+		if (type != RF_EV_STEP_START)
+			jw_double(&j, "seconds", seconds);
+		if (error)
+			jw_str(&j, "error", error);
+		jw_end(&j);
+	} else if (type == RF_EV_STEP_START) {
+		out_redraw("%s ...", lb); /* the done line replaces it */
+	} else if (type == RF_EV_STEP_DONE) {
+		out_msg("%s  %sOK%s  %.1f s", lb, out_c("green"), out_c("reset"), seconds);
+	}
 }

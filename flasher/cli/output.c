@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,6 +87,22 @@ void out_value(const char *fmt, ...)
 	va_end(ap);
 }
 
+void out_plain(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	line_to(stdout, "", fmt, ap);
+	va_end(ap);
+}
+
+int out_width(void)
+{
+	struct winsize ws;
+	if (O.tty && !O.json && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col > 80)
+		return ws.ws_col;
+	return 80;
+}
+
 void out_verbose(const char *fmt, ...)
 {
 	va_list ap;
@@ -146,6 +163,11 @@ void out_redraw(const char *fmt, ...)
 	pthread_mutex_unlock(&out_mu);
 }
 
+int out_can_ask(void)
+{
+	return isatty(STDIN_FILENO);
+}
+
 int out_ask(char *answer, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
@@ -165,6 +187,33 @@ int out_ask(char *answer, size_t cap, const char *fmt, ...)
 		return 0;
 	answer[strcspn(answer, "\r\n")] = 0;
 	return 1;
+}
+
+const char *out_wrap(const char *text, size_t indent, char *buf, size_t cap)
+{
+	size_t n = 0, col = 0;
+	if (!cap)
+		return "";
+	while (*text && n + indent + 2 < cap) {
+		size_t w = strcspn(text, " ");
+		if (col && col + 1 + w > 79) {
+			buf[n++] = '\n';
+			for (col = 0; col < indent && n + 1 < cap; col++)
+				buf[n++] = ' ';
+		} else if (col) {
+			buf[n++] = ' ';
+			col++;
+		}
+		if (n + w + 1 >= cap)
+			break;
+		memcpy(buf + n, text, w);
+		n += w;
+		col += w;
+		text += w;
+		text += strspn(text, " ");
+	}
+	buf[n] = 0;
+	return buf;
 }
 
 const char *out_size(uint64_t b, char *buf, size_t cap)
@@ -290,6 +339,18 @@ void jw_strs(struct jw *j, const char *key, const char *const *v, size_t n)
 		if (i)
 			jw_put(j, ",", 1);
 		jw_quoted(j, v[i]);
+	}
+	jw_put(j, "]", 1);
+}
+
+void jw_u64s(struct jw *j, const char *key, const uint64_t *v, size_t n)
+{
+	char b[32];
+	jw_key(j, key);
+	jw_put(j, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(b, sizeof b, "%s%" PRIu64, i ? "," : "", v[i]);
+		jw_puts(j, b);
 	}
 	jw_put(j, "]", 1);
 }

@@ -37,6 +37,11 @@ void out_stderr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* What the command was asked for ("product: MSM8974"): on stdout, even
  * with -q (it is the result), not in JSON mode (the command emits it). */
 void out_value(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A line on stdout whatever the mode: help and the version, asked for. */
+void out_plain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Columns a table may use: the terminal's when stdout is one wider than
+ * 80, else 80. */
+int out_width(void);
 /* A progress line redrawn in place (a terminal only; elsewhere nothing):
  * the next line of any kind replaces it. */
 void out_redraw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -44,9 +49,14 @@ void out_redraw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * stdin.  0 when there is no terminal to ask on or no answer came. */
 int out_ask(char *answer, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Is there a terminal to ask on (stdin)? */
+int out_can_ask(void);
 /* Emphasis for terminals: bold/red/green when colour is on, else "". */
 const char *out_c(const char *what); /* "bold" "red" "green" "yellow" "dim" "reset" */
 
+/* `text` broken into lines of at most 79 columns at spaces, every line
+ * after the first indented by `indent` spaces: into buf. */
+const char *out_wrap(const char *text, size_t indent, char *buf, size_t cap);
 /* Human-readable size: "1.2 GiB", "512 KiB", "17 B". */
 const char *out_size(uint64_t bytes, char *buf, size_t cap);
 double out_now(void); /* monotonic seconds */
@@ -65,6 +75,7 @@ void jw_i64(struct jw *j, const char *key, int64_t val);
 void jw_bool(struct jw *j, const char *key, int val);
 void jw_double(struct jw *j, const char *key, double val);
 void jw_strs(struct jw *j, const char *key, const char *const *v, size_t n); /* ["a","b"] */
+void jw_u64s(struct jw *j, const char *key, const uint64_t *v, size_t n); /* [1,2] */
 void jw_end(struct jw *j); /* writes the line to stdout and flushes */
 
 /* A bar for work that is not a flash step (the package check): on a
@@ -85,5 +96,10 @@ void out_bar_done(struct out_bar *b, int ok);
 /* The sink for rf_flash_run.on_event (and flash-image): renders every
  * event as text or as a JSON line.  `user` is unused. */
 void out_flash_event(void *user, const struct rf_event *ev);
+/* A single operation's step (erase, oem, reboot...), with the fields of a
+ * flash's step (step 1 of 1): RF_EV_STEP_START, _DONE or _FAILED.  `part`,
+ * `arg`, `error` may be NULL. */
+void out_single_event(enum rf_ev_type type, const char *device, const char *op,
+		      const char *part, const char *arg, double seconds, const char *error);
 
 #endif

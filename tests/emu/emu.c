@@ -470,6 +470,20 @@ static const char *lookup_var(struct emu *e, const char *name)
 	return NULL;
 }
 
+/* getvar:all as LK answers it: an INFO line "NAME:VALUE" per published
+ * variable (no space after the colon), then an empty OKAY. */
+static void getvar_all(struct emu *e)
+{
+	static const char *const names[] = { "version", "version-bootloader", "product",
+					     "serialno", "kernel", "secure", "unlocked",
+					     "max-download-size" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		push(e, "INFO%s:%s", names[i], lookup_var(e, names[i]));
+	for (size_t i = 0; i < e->nvars; i++)
+		push(e, "INFO%s:%s", e->vars[i].name, e->vars[i].value);
+	push(e, "OKAY");
+}
+
 static void start_download(struct emu *e, const char *arg)
 {
 	char *end;
@@ -608,7 +622,9 @@ static void command(struct emu *e, const char *cmd, size_t len)
 		return;
 	}
 
-	if (!strncmp(c, "getvar:", 7)) {
+	if (!strcmp(c, "getvar:all")) {
+		getvar_all(e);
+	} else if (!strncmp(c, "getvar:", 7)) {
 		const char *v = lookup_var(e, c + 7);
 		if (v)
 			push(e, "OKAY%s", v);
