@@ -548,6 +548,25 @@ static void results(const struct rf_flash_target *tg, size_t n, size_t steps)
 	}
 }
 
+/* "Done: ... in 41.2 s (sending 25.0 s, the phone writing 12.1 s, ...)" */
+static void done_line(const struct flash_args *a, const struct rf_package *pkg, size_t ok,
+		      double total)
+{
+	double send_s, write_s, wait_s;
+	char times[200] = "", waits[48] = "";
+	out_flash_times(&send_s, &write_s, &wait_s);
+	if (wait_s > 0)
+		snprintf(waits, sizeof waits, ", restarts %.1f s", wait_s);
+	if (ok == 1) /* several phones' times overlap: their sum says nothing */
+		snprintf(times, sizeof times, " (sending %.1f s, the phone writing %.1f s%s, the "
+			 "rest %.1f s)", send_s, write_s, waits, total - send_s - write_s - wait_s);
+	out_msg("%sDone%s: %zu phone%s flashed with %s in %.1f s%s%s%s", out_c("green"),
+		out_c("reset"), ok, ok > 1 ? "s" : "",
+		pkg->name.version[0] ? pkg->name.version : a->package, total, times,
+		a->no_reboot ? "; not rebooted (--no-reboot)" : "",
+		a->skip ? " -- except the step skipped with --skip" : "");
+}
+
 /* The exit status of the run: the first phone's failure. */
 static int run_status(const struct rf_flash_target *tg, size_t n)
 {
@@ -618,11 +637,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	results(tg, n, pl.steps.n);
 	ex = run_status(tg, n);
 	if (ok == n && !ex)
-		out_msg("%sDone%s: %zu phone%s flashed with %s in %.1f s%s%s", out_c("green"),
-			out_c("reset"), ok, ok > 1 ? "s" : "",
-			pkg.name.version[0] ? pkg.name.version : a.package, out_now() - t0,
-			a.no_reboot ? " (not rebooted: --no-reboot)" : "",
-			a.skip ? " -- except the step skipped with --skip" : "");
+		done_line(&a, &pkg, ok, out_now() - t0);
 out:
 	for (size_t i = 0; i < n; i++) {
 		rf_transport_close(tg[i].t);

@@ -89,7 +89,7 @@ static int image_fits(struct rf_fastboot *fb, const struct image_file *f)
 
 struct image_events {
 	struct rf_event ev;
-	double t0;
+	double t0, t_last;
 };
 
 static void image_progress(void *user, enum rf_send_phase phase, uint64_t done, uint64_t total)
@@ -97,6 +97,10 @@ static void image_progress(void *user, enum rf_send_phase phase, uint64_t done, 
 	struct image_events *ie = user;
 	double now = out_now();
 	struct rf_event ev = ie->ev;
+	/* at most 10 a second, as a flash's */
+	if (phase == RF_PHASE_SENDING && done < total && now - ie->t_last < 0.1)
+		return;
+	ie->t_last = now;
 	ev.type = RF_EV_PROGRESS;
 	ev.phase = phase;
 	ev.done = done;

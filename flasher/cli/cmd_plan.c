@@ -62,7 +62,10 @@ static void step_detail(const struct rf_step *s, char *buf, size_t cap)
 		snprintf(buf, cap, "filesystem: %s", s->arg[0] ? s->arg : "the phone's");
 		break;
 	default:
-		snprintf(buf, cap, "%s", s->image);
+		if (s->downloads > 1)
+			snprintf(buf, cap, "%s (%u downloads)", s->image, s->downloads);
+		else
+			snprintf(buf, cap, "%s", s->image);
 	}
 }
 
@@ -325,7 +328,8 @@ static void print_head(const struct rf_package *pkg, const struct rf_plan *pl,
 		out_msg("MD5      %s verified (--md5)", pkg->md5);
 		break;
 	case RF_MD5_PREFIX:
-		out_msg("MD5      %s verified (name: %s)", pkg->md5, pkg->md5_expected);
+		out_msg("MD5      %s verified (prefix %s in the name)", pkg->md5,
+			pkg->md5_expected);
 		break;
 	case RF_MD5_NOT_KNOWN:
 		out_msg("MD5      %s %sNOT verified%s (give --md5)",
@@ -334,10 +338,10 @@ static void print_head(const struct rf_package *pkg, const struct rf_plan *pl,
 	default:
 		out_msg("MD5      - (a folder: nothing to verify)");
 	}
-	out_msg("Mode     %s (MiFlash: \"%s\"): %s", rf_mode_name(pl->mode),
-		rf_cli_mode_miflash(pl->mode), pl->script);
-	if (pl->bat[0])
-		out_msg("         its .bat twin %s", pl->bat_diff[0] ? "DIFFERS" : "agrees");
+	out_msg("Mode     %s: %s%s", rf_mode_name(pl->mode), pl->script,
+		pl->bat[0] ? (pl->bat_diff[0] ? " (its .bat twin DIFFERS)"
+					      : " (its .bat twin agrees)") : "");
+	out_msg("         MiFlash: \"%s\"", rf_cli_mode_miflash(pl->mode));
 	out_msg("Download max %s (0x%" PRIx32 ", %s)",
 		out_size(pl->max_dl, a, sizeof a), pl->max_dl,
 		ph->on ? "from the phone" : "default; -s asks the phone");

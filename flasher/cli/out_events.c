@@ -12,19 +12,33 @@
 #include "output.h"
 
 #define MAX_VIEWS 64
+#define RATE_SAMPLES 32
+#define RATE_WINDOW_S 3.0  /* the rate is the phone's pace over this long */
+#define RATE_MIN_S 0.5     /* shorter: not known yet (a buffer filling) */
 
-/* What the text view remembers of each phone's step under way. */
+/* What the sink remembers of each phone's step under way: its phases
+ * (sending, the phone writing) and how long each took, and the recent
+ * progress the sending rate is computed from. */
 struct view {
 	const char *phone;
-	double t_write;      /* when its writing phase began (0: not yet) */
-	double send_s;       /* how long sending took */
-	uint64_t sent;
+	enum rf_send_phase phase;
+	double t_phase;      /* when the current phase began */
+	double send_s, write_s;
+	uint64_t sent;       /* bytes the phone took */
+	double rate, last_rate; /* bytes/s while sending; < 0 not known */
+	struct {
+		double t;
+		uint64_t done;
+	} win[RATE_SAMPLES]; /* this sending phase's progress */
+	int nwin;
 	int decile, drawn;
 	double t_draw;
 };
 
 static struct view views[MAX_VIEWS];
 static pthread_mutex_t views_mu = PTHREAD_MUTEX_INITIALIZER;
+/* The run's times, all phones: the summary's */
+static double tot_send, tot_write, tot_wait;
 
 static struct view *view_of(const char *phone)
 {
@@ -54,6 +68,89 @@ static void label(const struct rf_event *ev, char *buf, size_t cap)
 	snprintf(buf, cap, "%s%s[%zu/%zu] %s%s%s", ev->several ? ev->phone : "",
 		 ev->several ? " " : "", ev->index + 1, ev->steps, rf_op_name(s->op),
 		 what[0] ? " " : "", what);
+}
+
+/* ---- phases, times and the rate ---- */
+
+static void phase_to(struct view *v, enum rf_send_phase ph, double now)
+{
+	if (v->phase == ph)
+		return;
+	if (v->phase == RF_PHASE_SENDING)
+		v->send_s += now - v->t_phase;
+	else if (v->phase == RF_PHASE_WRITING)
+		v->write_s += now - v->t_phase;
+	v->phase = ph;
+	v->t_phase = now;
+	if (ph == RF_PHASE_SENDING) {
+		v->nwin = 0;
+		if (v->rate > 0)
+			v->last_rate = v->rate;
+	}
+}
+
+/* The phone's pace over the last seconds of this sending phase (a socket
+ * or USB buffer filling at the start is not the phone's pace); before
+ * half a second of it, the previous piece's, else not known (-1). */
+static void sample(struct view *v, double now, uint64_t done)
+{
+	int oldest = 0;
+	if (v->nwin == RATE_SAMPLES) {
+		memmove(v->win, v->win + 1, sizeof v->win[0] * (RATE_SAMPLES - 1));
+		v->nwin--;
+	}
+	if (!v->nwin || now - v->win[v->nwin - 1].t >= 0.1 || done < v->win[v->nwin - 1].done) {
+		v->win[v->nwin].t = now;
+		v->win[v->nwin].done = done;
+		v->nwin++;
+	}
+	while (oldest + 1 < v->nwin && now - v->win[oldest + 1].t >= RATE_WINDOW_S)
+		oldest++;
+	if (now - v->win[oldest].t >= RATE_MIN_S && done >= v->win[oldest].done)
+		v->rate = (double)(done - v->win[oldest].done) / (now - v->win[oldest].t);
+	else
+		v->rate = v->last_rate > 0 ? v->last_rate : -1;
+}
+
+/* Every event passes here first, whatever renders it. */
+static void observe(const struct rf_event *ev, struct view *v)
+{
+	double now = out_now();
+	switch (ev->type) {
+	case RF_EV_STEP_START:
+		memset(v, 0, sizeof *v);
+		v->phone = ev->phone;
+		v->rate = v->last_rate = -1;
+		v->t_phase = now;
+		v->phase = has_image(ev->step) ? RF_PHASE_SENDING : RF_PHASE_NONE;
+		break;
+	case RF_EV_PROGRESS:
+		phase_to(v, ev->phase, now);
+		if (ev->phase == RF_PHASE_SENDING)
+			sample(v, now, ev->done);
+		else
+			v->sent = ev->done;
+		break;
+	case RF_EV_STEP_DONE:
+	case RF_EV_STEP_FAILED:
+		phase_to(v, RF_PHASE_NONE, now);
+		tot_send += v->send_s;
+		tot_write += v->write_s;
+		if (ev->step && ev->step->op == RF_OP_REBOOT_BOOTLOADER)
+			tot_wait += ev->elapsed;
+		break;
+	default:
+		break;
+	}
+}
+
+void out_flash_times(double *send_s, double *write_s, double *wait_s)
+{
+	pthread_mutex_lock(&views_mu);
+	*send_s = tot_send;
+	*write_s = tot_write;
+	*wait_s = tot_wait;
+	pthread_mutex_unlock(&views_mu);
 }
 
 /* ---- JSON ---- */
@@ -108,12 +205,18 @@ static void json_report(struct jw *j, const struct rf_event *ev)
 
 static void json_summary(struct jw *j, const struct rf_ev_summary *s)
 {
+	double send_s, write_s, wait_s;
 	jw_str(j, "result", s->phones_ok == s->phones ? "ok" : "failed");
 	jw_u64(j, "phones", s->phones);
 	jw_u64(j, "phones_ok", s->phones_ok);
 	jw_u64(j, "steps", s->steps);
 	jw_u64(j, "sent", s->sent);
 	jw_double(j, "seconds", s->seconds);
+	/* (the lock is held: the sums directly) */
+	send_s = tot_send, write_s = tot_write, wait_s = tot_wait;
+	jw_double(j, "send_seconds", send_s);
+	jw_double(j, "write_seconds", write_s);
+	jw_double(j, "wait_seconds", wait_s);
 	if (s->skipped)
 		jw_i64(j, "skipped", s->skipped);
 	if (s->phones > 1) {
@@ -122,7 +225,7 @@ static void json_summary(struct jw *j, const struct rf_ev_summary *s)
 	}
 }
 
-static void json_event(const struct rf_event *ev)
+static void json_event(const struct rf_event *ev, const struct view *v)
 {
 	struct jw j;
 	jw_begin(&j, rf_ev_name(ev->type));
@@ -134,8 +237,9 @@ static void json_event(const struct rf_event *ev)
 		jw_u64(&j, "total", ev->total);
 		jw_double(&j, "elapsed", ev->elapsed);
 		if (ev->phase == RF_PHASE_SENDING) {
-			jw_double(&j, "rate", ev->rate);
-			jw_double(&j, "eta", ev->eta);
+			jw_double(&j, "rate", v->rate);
+			jw_double(&j, "eta", v->rate > 0 ? (double)(ev->total - ev->done) / v->rate
+						: -1);
 		}
 		if (ev->overall >= 0) {
 			jw_double(&j, "overall", ev->overall);
@@ -145,6 +249,10 @@ static void json_event(const struct rf_event *ev)
 	case RF_EV_STEP_DONE:
 	case RF_EV_STEP_FAILED:
 		jw_double(&j, "seconds", ev->elapsed);
+		if (has_image(ev->step)) {
+			jw_double(&j, "send_seconds", v->send_s);
+			jw_double(&j, "write_seconds", v->write_s);
+		}
 		if (ev->text)
 			jw_str(&j, ev->type == RF_EV_STEP_DONE ? "note" : "error", ev->text);
 		break;
@@ -171,45 +279,45 @@ static void json_event(const struct rf_event *ev)
 
 static void text_progress(const struct rf_event *ev, struct view *v)
 {
-	char lb[160], d[32], t[32], r[32];
+	char lb[160], d[32], t[32], r[48], a[32];
 	double now = out_now();
 	int dec;
 
-	if (ev->phase == RF_PHASE_WRITING) {
-		if (!v->t_write) {
-			v->t_write = now;
-			v->send_s = ev->elapsed;
-			v->sent = ev->done;
-		}
-		if (!out_is_tty() || ev->several)
-			return;
-	}
-	if (ev->several || out_verbosity() < 0)
+	if (ev->several || out_verbosity() < 0 ||
+	    (ev->phase == RF_PHASE_WRITING && !out_is_tty()))
 		return;
 	label(ev, lb, sizeof lb);
 	out_size(ev->done, d, sizeof d);
 	out_size(ev->total, t, sizeof t);
-	out_size((uint64_t)ev->rate, r, sizeof r);
+	if (v->rate >= 0)
+		snprintf(r, sizeof r, " %s/s", out_size((uint64_t)v->rate, a, sizeof a));
+	else /* not known yet */
+		snprintf(r, sizeof r, "%s", out_is_tty() ? " -- B/s" : "");
 	if (out_is_tty()) {
-		char all[64] = "";
+		char all[64] = "", eta[16];
 		if (now - v->t_draw < 0.1 && ev->phase == RF_PHASE_SENDING && ev->done < ev->total)
 			return;
 		v->t_draw = now;
-		if (ev->overall >= 0)
-			snprintf(all, sizeof all, " | all %3.0f%%", 100 * ev->overall);
+		if (ev->overall >= 0) {
+			out_eta(ev->overall_eta, eta, sizeof eta);
+			snprintf(all, sizeof all, " | all %3.0f%% ETA %s", 100 * ev->overall, eta);
+		}
+		out_eta(v->rate > 0 ? (double)(ev->total - ev->done) / v->rate : -1, eta,
+			sizeof eta);
 		if (ev->phase == RF_PHASE_WRITING)
-			out_redraw("%s: sent %s, writing on the phone%s", lb, t, all);
+			out_redraw("%s: sent %s; the phone is writing %.0f s%s", lb, d,
+				   now - v->t_phase, all);
 		else
-			out_redraw("%s: %5.1f%% %s/%s %s/s ETA %.0f s%s", lb,
+			out_redraw("%s: %5.1f%% %s/%s%s ETA %s%s", lb,
 				   ev->total ? 100.0 * (double)ev->done / (double)ev->total : 100.0,
-				   d, t, r, ev->eta >= 0 ? ev->eta : 0, all);
+				   d, t, r, eta, all);
 		v->drawn = 1;
 		return;
 	}
 	dec = ev->total ? (int)(10 * ev->done / ev->total) : 10;
 	if (dec > v->decile && dec > 0 && dec < 10) {
 		v->decile = dec;
-		out_msg("%s: %3d%% %s/%s %s/s", lb, dec * 10, d, t, r);
+		out_msg("%s: %3d%% %s/%s%s", lb, dec * 10, d, t, r);
 	}
 }
 
@@ -219,10 +327,10 @@ static void text_done(const struct rf_event *ev, struct view *v)
 	label(ev, lb, sizeof lb);
 	if (ev->text) {
 		out_msg("%s%s  passed (%s)%s", out_c("dim"), lb, ev->text, out_c("reset"));
-	} else if (has_image(ev->step) && v->t_write) {
-		double w = out_now() - v->t_write;
+	} else if (has_image(ev->step)) {
+		/* fastboot's "Sending ... OKAY [t] / Writing ... OKAY [t]" */
 		out_msg("%s  %sOK%s  sent %s in %.1f s, written in %.1f s", lb, out_c("green"),
-			out_c("reset"), out_size(v->sent, sz, sizeof sz), v->send_s, w);
+			out_c("reset"), out_size(v->sent, sz, sizeof sz), v->send_s, v->write_s);
 	} else {
 		out_msg("%s  %sOK%s  %.1f s", lb, out_c("green"), out_c("reset"), ev->elapsed);
 	}
@@ -268,8 +376,6 @@ static void text_event(const struct rf_event *ev, struct view *v)
 	char lb[160];
 	switch (ev->type) {
 	case RF_EV_STEP_START:
-		if (v)
-			memset(v, 0, sizeof *v), v->phone = ev->phone;
 		if (!has_image(ev->step) && !ev->several) {
 			label(ev, lb, sizeof lb);
 			out_redraw("%s ...", lb); /* the done line replaces it */
@@ -301,19 +407,21 @@ static void text_event(const struct rf_event *ev, struct view *v)
 
 void out_flash_event(void *user, const struct rf_event *ev)
 {
-	struct view *v = NULL;
+	static struct view none; /* events of the whole run */
+	struct view *v = &none;
 	(void)user;
+	pthread_mutex_lock(&views_mu);
+	if (ev->phone)
+		v = view_of(ev->phone);
+	observe(ev, v);
 	if (out_is_json()) {
 		/* the report is on stderr too: it belongs to the error */
 		if (ev->type == RF_EV_FAILURE)
 			text_failure(ev);
-		json_event(ev);
-		return;
+		json_event(ev, v);
+	} else {
+		text_event(ev, v);
 	}
-	pthread_mutex_lock(&views_mu);
-	if (ev->phone)
-		v = view_of(ev->phone);
-	text_event(ev, v);
 	pthread_mutex_unlock(&views_mu);
 }
 

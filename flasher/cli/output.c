@@ -380,7 +380,7 @@ void out_bar_start(struct out_bar *b, const char *label, uint64_t total)
 	b->last_decile = -1;
 }
 
-static void fmt_eta(double s, char *buf, size_t cap)
+const char *out_eta(double s, char *buf, size_t cap)
 {
 	if (s < 0 || s > 359999)
 		snprintf(buf, cap, "--:--");
@@ -388,6 +388,7 @@ static void fmt_eta(double s, char *buf, size_t cap)
 		snprintf(buf, cap, "%d:%02d:%02d", (int)s / 3600, ((int)s / 60) % 60, (int)s % 60);
 	else
 		snprintf(buf, cap, "%02d:%02d", (int)s / 60, (int)s % 60);
+	return buf;
 }
 
 static void bar_draw(struct out_bar *b, double now, int final)
@@ -413,7 +414,7 @@ static void bar_draw(struct out_bar *b, double now, int final)
 	out_size(b->done, d, sizeof d);
 	out_size(b->total, t, sizeof t);
 	out_size((uint64_t)rate, r, sizeof r);
-	fmt_eta(final ? 0 : rate > 0 ? (double)(b->total - b->done) / rate : -1, eta, sizeof eta);
+	out_eta(final ? 0 : rate > 0 ? (double)(b->total - b->done) / rate : -1, eta, sizeof eta);
 	pthread_mutex_lock(&out_mu);
 	if (O.tty)
 		printf("\r\033[K%s %5.1f%% %s/%s %s/s ETA %s%s", b->label, pct, d, t, r, eta,

@@ -60,6 +60,8 @@ const char *out_wrap(const char *text, size_t indent, char *buf, size_t cap);
 /* Human-readable size: "1.2 GiB", "512 KiB", "17 B". */
 const char *out_size(uint64_t bytes, char *buf, size_t cap);
 double out_now(void); /* monotonic seconds */
+/* "01:05", "1:02:03", "--:--" (< 0: not known) */
+const char *out_eta(double s, char *buf, size_t cap);
 
 /* JSON lines.  jw_begin(&j, "step"); jw_str(&j, "partition", "boot");
  * jw_u64(&j, "size", n); jw_end(&j);  -> {"event":"step",...}\n */
@@ -96,6 +98,9 @@ void out_bar_done(struct out_bar *b, int ok);
 /* The sink for rf_flash_run.on_event (and flash-image): renders every
  * event as text or as a JSON line.  `user` is unused. */
 void out_flash_event(void *user, const struct rf_event *ev);
+/* The run's times so far, all phones: sending, the phones writing,
+ * restarts into the bootloader (the summary's). */
+void out_flash_times(double *send_s, double *write_s, double *wait_s);
 /* A single operation's step (erase, oem, reboot...), with the fields of a
  * flash's step (step 1 of 1): RF_EV_STEP_START, _DONE or _FAILED.  `part`,
  * `arg`, `error` may be NULL. */
