@@ -445,7 +445,7 @@ static int start_points(const struct flash_args *a, const struct rf_package *pkg
 }
 
 /* "Checks passed on 1 phone; writing 31 MiB in 14 downloads", counted
- * from where the phones start. */
+ * from where the phones start ("resuming at step 14 of 18: ... left"). */
 static void announce(const struct rf_plan *pl, const struct rf_flash_target *tg, size_t n,
 		     size_t ok)
 {
@@ -461,9 +461,14 @@ static void announce(const struct rf_plan *pl, const struct rf_flash_target *tg,
 			bytes += pl->steps.v[i].size;
 			dls += pl->steps.v[i].downloads;
 		}
-	out_msg("Checks passed on %zu phone%s; writing %s in %u download%s%s", ok,
-		ok > 1 ? "s" : "", out_size(bytes, size, sizeof size), dls, dls == 1 ? "" : "s",
-		from ? " (from where it stopped)" : "");
+	if (from)
+		out_msg("Checks passed on %zu phone%s; resuming at step %zu of %zu: %s in %u "
+			"download%s left", ok, ok > 1 ? "s" : "", from + 1, pl->steps.n,
+			out_size(bytes, size, sizeof size), dls, dls == 1 ? "" : "s");
+	else
+		out_msg("Checks passed on %zu phone%s; writing %s in %u download%s", ok,
+			ok > 1 ? "s" : "", out_size(bytes, size, sizeof size), dls,
+			dls == 1 ? "" : "s");
 }
 
 /* ---- the command ---- */
