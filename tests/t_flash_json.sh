@@ -1,12 +1,15 @@
 #!/bin/sh
-# docs/json-events.md against what romflash emits: flashes (clean, one
-# failing, a reboot the phone refuses, a reboot-bootloader, two phones),
-# flash-image (fine and failing), erase, reboot, getvar, devices, catalog,
-# all with --json.  Every line must be one JSON object; its event must be in the
-# document's table and every field it carries listed there for it; every
-# event the table lists must have been seen.  Also: the progress of an
-# image step carries its structured fields (step, partition, phase,
-# done/total) and both phases.
+# docs/json-events.md against what romflash emits: flashes (keep-data, a
+# clean one, one failing, a reboot the phone refuses, a reboot-bootloader,
+# two phones), every single operation (getvar NAME and all, flash-image
+# fine and failing, erase, boot, oem device-info, oem lock, flashing
+# unlock, set_active, continue, reboot), devices, catalog, all with --json.
+# Every line must be one JSON object; its event must be in the document's
+# table and every field it carries listed there for it; every event the
+# table lists must have been seen, and every field it lists seen at least
+# once.  Also: the progress of an image step carries its structured fields
+# (step, partition, phase, done/total) and both phases; a single
+# operation's step events carry the fields of a flash's.
 # Env (tests/run-all): ROMFLASH, ROMFLASH_EMU, ROOT, B.
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -32,9 +35,20 @@ head -c 300000 /dev/urandom >"$T/small.img"
 j -s "$A_DEV" flash-image boot "$T/small.img" || fail flash-image
 j -s "$A_DEV" flash-image nosuchpart "$T/small.img" && fail "flash-image nosuchpart worked"
 j -s "$A_DEV" erase boot || fail erase
-emu_stop A
+j -s "$A_DEV" getvar all || fail "getvar all"
+j -s "$A_DEV" oem device-info || fail "oem device-info"
+j -s "$A_DEV" oem lock --yes || fail "oem lock"
+j -s "$A_DEV" flashing unlock --yes || fail "flashing unlock"
+j -s "$A_DEV" set_active a || fail set_active
+j -s "$A_DEV" boot "$T/small.img" || fail boot
+j -s "$A_DEV" flash "$MOD" --mode clean --yes --no-reboot || fail "flash --mode clean"
+j -s "$A_DEV" continue || fail continue
+emu_wait_gone A 5 || fail "continue: the phone did not leave"
 emu_start B "$T/b" --reboot-delay 100 --fail flash:system
 j -s "$B_DEV" flash "$MOD" --no-reboot && fail "a failing flash worked"
+# past the refused step: the summary says which was skipped
+n=$(grep '"event":"failure"' "$T/events" | tail -n 1 | sed 's/.*"step":\([0-9]*\).*/\1/')
+j -s "$B_DEV" flash "$MOD" --no-reboot --resume --skip "$n" || fail "--resume --skip $n"
 emu_stop B
 emu_start C "$T/c" --reboot-delay 100 --vars board_version=3.0 --serial EMUC
 emu_start D "$T/d" --reboot-delay 100 --vars board_version=3.0 --serial EMUD
@@ -66,8 +80,13 @@ for line in open(doc):
         if set(cells[0]) <= set("-"):
             continue
         name = cells[0].strip("`")
+        # the fields: backquoted words outside parentheses (inside them:
+        # values, "`mode` (`fastboot`, ...)")
+        text = cells[2]
+        while re.search(r"\([^()]*\)", text):
+            text = re.sub(r"\([^()]*\)", "", text)
         # an event may have several rows (a flash's warning, a download's)
-        table.setdefault(name, set()).update(re.findall(r"`([a-z0-9_]+)`", cells[2]))
+        table.setdefault(name, set()).update(re.findall(r"`([a-z0-9_]+)`", text))
 bad = []
 seen = {}
 for n, line in enumerate(open(path), 1):
@@ -89,6 +108,33 @@ not_here = {"download_start", "download_retry", "download_restart", "download_wa
 missing = sorted(set(table) - set(seen) - not_here)
 if missing:
     bad.append("documented but never seen: %s" % missing)
+# every documented field is emitted somewhere (fields of the download
+# events, which share rows with a flash's, and `what` of the package check
+# of flash, here with --json only as progress, are t_fetch*'s)
+not_here_fields = {"progress": {"what"}, "warning": {"bytes", "total"}}
+# a step's own fields (`arg` only for oem/set_active, `image` for images):
+# seen on any event of a step
+step_fields = {"device", "step", "steps", "op", "partition", "image", "size", "arg"}
+any_step = set().union(*(set(e) for v in seen.values() for e in v if "step" in e))
+for ev, fields in sorted(table.items()):
+    if ev in not_here or ev not in seen:
+        continue
+    got = set().union(*(set(e) for e in seen[ev])) | (any_step & step_fields)
+    never = sorted(fields - got - not_here_fields.get(ev, set()))
+    if never:
+        bad.append("%s: documented fields never emitted: %s" % (ev, never))
+# a single operation's step is a flash's step of one
+for e in seen.get("step_done", []):
+    if e.get("steps") == 1 and not all(k in e for k in ("device", "step", "op", "seconds")):
+        bad.append("single operation's step_done without the step fields: %s" % e)
+eff = seen.get("effects", [])
+if not any(e.get("relocks_bootloader") and e.get("command") == "oem lock" for e in eff):
+    bad.append("oem lock: no effects event saying it relocks: %s" % eff)
+if not any(e.get("mode") == "clean" and e.get("erases_user_data") for e in eff):
+    bad.append("flash --mode clean: no effects event saying it erases: %s" % eff)
+if not any(e.get("name") == "product" for e in seen.get("getvar", [])) or \
+        len(seen.get("getvar", [])) < 5:
+    bad.append("getvar all: not one event per variable: %s" % seen.get("getvar"))
 prog = [e for e in seen.get("progress", []) if "step" in e]
 if not prog:
     bad.append("no step progress")
