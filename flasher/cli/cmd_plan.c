@@ -328,7 +328,7 @@ static void print_head(const struct rf_package *pkg, const struct rf_plan *pl,
 		out_msg("MD5      %s verified (--md5)", pkg->md5);
 		break;
 	case RF_MD5_PREFIX:
-		out_msg("MD5      %s verified (prefix %s in the name)", pkg->md5,
+		out_msg("MD5      %s verified (prefix %s in name)", pkg->md5,
 			pkg->md5_expected);
 		break;
 	case RF_MD5_NOT_KNOWN:

@@ -102,8 +102,9 @@ const struct rf_cmd_help rf_help_sideload = {
 };
 
 const struct rf_cmd_help rf_help_fetch = {
-	"fetch URL|VERSION [-o DIR] [--region REGION] [--type fastboot|recovery]\n"
-	"                [--md5 MD5] [--cacert FILE] [--stall-timeout S] [--retries N]",
+	"fetch URL|VERSION [-o DIR] [--region REGION]\n"
+	"                [--type fastboot|recovery] [--md5 MD5] [--cacert FILE]\n"
+	"                [--stall-timeout S] [--retries N]",
 	"fetch URL|VERSION",
 	"download a package into the cache, verified",
 	"Download a package into the cache ($XDG_CACHE_HOME/romflash) or DIR:\n"
@@ -120,7 +121,8 @@ const struct rf_cmd_help rf_help_fetch = {
 };
 
 const struct rf_cmd_help rf_help_catalog = {
-	"catalog [CODENAME|VERSION] [--type fastboot|recovery] [--region REGION]",
+	"catalog [CODENAME|VERSION] [--type fastboot|recovery]\n"
+	"                [--region REGION]",
 	"catalog [CODENAME]",
 	"known ROMs",
 	"The known ROMs (built from the release pages; the user's\n"
