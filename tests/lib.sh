@@ -17,6 +17,7 @@
 #                     if its command line still contains MARK
 #   wait_file FILE PID [SECONDS]   FILE is not empty (PID still alive)
 #   rf ARGS...        romflash under `timeout` (exit 124 = it hung)
+#   sigint_wait PID LABEL   Ctrl-C to a background job, its exit status
 #   fail MSG / lib_finish                            count failures / exit status 0 or 1
 #   need_tool TOOL...  each on PATH, else: CI=true a failure, otherwise a
 #                      "SKIP: ..." line and the test ends (tests/run-all
@@ -232,6 +233,22 @@ emu_wait_online() {
 
 # rf ARGS: romflash, never hanging
 rf() { timeout -k 2 "$RF_TIMEOUT" "$ROMFLASH" "$@"; }
+
+# sigint_wait PID LABEL: Ctrl-C to PID (a background job of this shell),
+# then its exit status; still running 10 s later: a failure, and killed
+sigint_wait() {
+	kill -INT "$1" 2>/dev/null
+	_i=0
+	while kill -0 "$1" 2>/dev/null && [ $_i -lt 200 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		fail "$2: still running 10 s after SIGINT"
+		kill -KILL "$1"
+	fi
+	wait "$1"
+}
 
 # no_writes STATEDIR: the phone was only asked questions.
 no_writes() {

@@ -184,14 +184,7 @@ interrupt() {
 		i=$((i + 1))
 	done
 	sleep "$3"
-	kill -INT $pid 2>/dev/null
-	i=0
-	while kill -0 $pid 2>/dev/null && [ $i -lt 200 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	kill -0 $pid 2>/dev/null && { fail "$1: still running 10 s later"; kill -KILL $pid; }
-	wait $pid
+	sigint_wait $pid "$1"
 	rc=$?
 	[ $rc = 130 ] || fail "$1: exit $rc, want 130: $(cat "$st.err")"
 	ls "$ROMFLASH_STATE_DIR"/*.resume >/dev/null 2>&1 || fail "$1: no progress saved"

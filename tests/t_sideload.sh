@@ -137,6 +137,57 @@ sl unsigned 0
 said unsigned "no whole-file signature"
 same unsigned
 
+# ---- info reads a zip with the same checks ------------------------------------
+rf info "$GOOD" >"$T/info.out" 2>"$T/info.err" || fail "info: $(cat "$T/info.err")"
+grep -q "Device    cancro (updater-script)" "$T/info.out" || fail "info: device: $(cat "$T/info.out")"
+grep -q "MD5       $(sed -n 2p "$T/good.out") verified (10-digit prefix" "$T/info.out" ||
+	fail "info: md5: $(cat "$T/info.out")"
+rf info "$T/corrupt.zip" >"$T/info_corrupt.out" 2>"$T/info_corrupt.err"
+[ $? -eq 3 ] || fail "info of a cut zip: not refused"
+grep -q "end-of-central-directory" "$T/info_corrupt.err" || fail "info of a cut zip: $(cat "$T/info_corrupt.err")"
+# names that differ between the local headers (all a streaming reader
+# sees) and the central directory (what recovery reads)
+python3 - "$T" <<'EOF'
+import hashlib, os, sys, zipfile
+d = sys.argv[1]
+p = os.path.join(d, "renamed.zip")
+with zipfile.ZipFile(p, "w") as z:
+    z.writestr("META-INF/com/google/android/updater-script",
+               'assert(getprop("ro.product.device") == "cancro");\n')
+    z.writestr("system.img", b"\0" * 5000)
+b = bytearray(open(p, "rb").read())
+cd = b.rfind(b"PK\x01\x02")
+i = b.index(b"system.img", cd)
+b[i:i + 10] = b"system.imx"
+h = hashlib.md5(b).hexdigest()[:10]
+open(os.path.join(d, "miui_MI3WMI4WGlobal_7.12.8_%s_6.0.zip" % h), "wb").write(b)
+os.remove(p)
+EOF
+rf info "$T"/miui_*.zip >"$T/info_renamed.out" 2>"$T/info_renamed.err"
+[ $? -eq 3 ] || fail "info of a zip renamed in its central directory: not refused"
+grep -q "named differently in the central directory (system.imx)" "$T/info_renamed.err" ||
+	fail "info renamed: $(cat "$T/info_renamed.err")"
+
+# ---- memory: bounded whatever the package (the pass's ring, adb's buffers) ---
+if [ -n "${ASAN:-}" ]; then
+	echo "SKIP: peak RSS of a sanitizer build says nothing"
+else
+	mkzip big --size-mb 24
+	emu_start M "$T/mem" --adb sideload
+	python3 - "$ROMFLASH" -s "$M_DEV" sideload "$ZIP" >"$T/mem.rss" <<'EOF'
+import resource, subprocess, sys
+rc = subprocess.call(sys.argv[1:], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+EOF
+	emu_stop M
+	read -r mrc mkb <"$T/mem.rss"
+	[ "$mrc" = 0 ] || fail "memory: sideload exit $mrc"
+	cmp -s "$ZIP" "$T/mem/sideload.zip" || fail "memory: the phone's copy differs"
+	[ "$mkb" -le 32768 ] || fail "memory: peak RSS $mkb KiB > 32 MiB"
+	ZIP=$GOOD
+fi
+
 # ---- the phone gives up, or goes --------------------------------------------
 ZIP=$GOOD
 sl failfail 1 -- --sideload-fail
@@ -144,6 +195,32 @@ said failfail "refused the package"
 sl cut 1 -- --cut-after 700000
 said cut "link to the phone was lost"
 said cut "run the same command again"
+
+# ---- Ctrl-C: the words fit what sideload is doing ------------------------------
+# sl_int LABEL DEVICE FILE: romflash sideload $ZIP to DEVICE, SIGINT once FILE
+# is not empty; it must end with 130 within 10 s
+sl_int() {
+	"$ROMFLASH" -s "$2" sideload "$ZIP" --wait 20 >"$T/$1.out" 2>"$T/$1.err" </dev/null &
+	pid=$!
+	wait_file "$3" $pid 20 || fail "$1: $3 stayed empty"
+	sigint_wait $pid "$1"
+	rc=$?
+	[ $rc = 130 ] || fail "$1: exit $rc, want 130: $(cat "$T/$1.err")"
+	grep -q "current download" "$T/$1.err" && fail "$1: a flash's words: $(cat "$T/$1.err")"
+}
+# before anything is sent: waiting for a phone at an address nobody answers
+emu_start X "$T/gone" --adb sideload
+NOBODY=$X_DEV
+emu_stop X
+sl_int int_check "$NOBODY" "$T/int_check.out"
+said int_check "nothing of the package has been sent"
+# while serving blocks: a slow link (1 MB/s), stopped once the phone has data
+emu_start S "$T/int_serve" --adb sideload --throttle 1
+sl_int int_serve "$S_DEV" "$T/int_serve/sideload.zip"
+emu_stop S
+said int_serve "stopping the sideload after the current block"
+said int_serve "interrupted after"
+cmp -s "$ZIP" "$T/int_serve/sideload.zip" && fail "int_serve: the phone got all of it"
 
 # ---- a phone booted into Android ----------------------------------------------
 sl android_no 2 -- --adb device

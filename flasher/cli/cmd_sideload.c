@@ -14,6 +14,7 @@
 
 #include "adb_ui.h"
 #include "cli.h"
+#include "interrupt_msg.h"
 #include "md5.h"
 #include "output.h"
 #include "pkgname.h"
@@ -338,6 +339,7 @@ static int serve(const struct sl_args *a, struct package *k,
 	s.progress_user = &w;
 	out_msg("Sending %s (%s) to %s", a->zip, out_size(k->z.size, sz, sizeof sz),
 		p->id);
+	rf_cli_interrupt_say(RF_SAY_SIDELOAD_SERVE);
 	step_event("step_start", &s.st, -1, NULL);
 	rc = rf_sideload_run(&s);
 	double secs = out_now() - w.t0;
@@ -397,6 +399,7 @@ int cmd_sideload(struct rf_cli *cli, int argc, char **argv)
 	memset(&k, 0, sizeof k);
 	if ((ex = parse_args(argc, argv, &a)))
 		return ex;
+	rf_cli_interrupt_say(RF_SAY_SIDELOAD_CHECK);
 	/* a URL or a catalog version: downloaded (MD5-checked) first; the
 	 * MD5 the catalog knows is then the full one to check against */
 	struct rf_cli_fetch fo = { .region = a.region, .md5 = a.md5, .retries = -1 };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "interrupt_msg.h"
 #include "output.h"
 #include "rf_error.h"
 
@@ -16,17 +17,13 @@
 
 static void on_signal(int sig)
 {
-	/* First signal: finish the download under way (the bootloader would
-	 * read the next command as image data), save progress, exit 130.
+	/* First signal: the command stops where it safely can, exit 130 --
+	 * a flash finishes the download under way (the bootloader would read
+	 * the next command as image data) and saves progress; the message
+	 * is the command's (interrupt_msg.h).
 	 * A second one more than half a second later: the user means it.
 	 * (GNU timeout delivers one signal twice, to the child and to its
 	 * process group: that must not count as two.) */
-	static const char msg[] = "romflash: stopping after the current download "
-				  "(interrupt again to quit at once)\n";
-	static const char quit[] = "romflash: interrupted again: quitting at once; a download "
-				   "cut in the middle leaves the bootloader waiting for the rest: "
-				   "restart the phone into fastboot mode (hold Volume-Down + "
-				   "Power) before the next command\n";
 	static struct timespec first;
 	struct timespec now;
 
@@ -35,7 +32,9 @@ static void on_signal(int sig)
 		long ms = (now.tv_sec - first.tv_sec) * 1000 +
 			  (now.tv_nsec - first.tv_nsec) / 1000000;
 		if (ms >= 500) {
-			if (write(STDERR_FILENO, quit, sizeof quit - 1) < 0) {
+			size_t len;
+			const char *quit = rf_cli_interrupt_quit_msg(&len);
+			if (write(STDERR_FILENO, quit, len) < 0) {
 				/* nothing to do: we are in a signal handler */
 			}
 			_exit(130);
@@ -44,7 +43,9 @@ static void on_signal(int sig)
 	}
 	first = now;
 	rf_interrupted = sig;
-	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+	size_t len;
+	const char *msg = rf_cli_interrupt_msg(&len); /* the command's words */
+	if (write(STDERR_FILENO, msg, len) < 0) {
 		/* nothing to do: we are in a signal handler */
 	}
 }

@@ -16,6 +16,7 @@
 
 #include "inflate.h"
 #include "md5.h"
+#include "pkg_zip.h"
 
 #define UPDATER_SCRIPT "META-INF/com/google/android/updater-script"
 #define MAX_UPDATER_SCRIPT (4u << 20)
@@ -738,7 +739,8 @@ int rf_pkg_open(struct rf_package *p, const char *path,
 			       "%s: not a gzip file (a fastboot package is a "
 			       ".tgz; a recovery package a .zip)", path);
 	}
-	rc = walk(p, o, p->kind == RF_PKG_ZIP);
+	/* a zip: the structure checks sideload makes (pkg_zip.c) */
+	rc = p->kind == RF_PKG_ZIP ? rf_pkg_zip_read(p, o) : walk(p, o, 0);
 	if (rc)
 		goto done;
 	if ((rc = check_md5(p, o)))

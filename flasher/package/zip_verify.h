@@ -41,9 +41,11 @@ struct rf_zip_verified {
 	uint64_t nblocks;
 };
 
-/* Read the whole file once (z from rf_zip_open(path)): it must still be
- * the file z holds open.  RF_OK also when the signature is broken or
- * absent (see v->sig); errors are reading errors, a changed file
+/* Read the whole file once, through the descriptor rf_zip_open checked
+ * (`path` names it in messages): MD5, signature digest and block CRCs on
+ * three threads over the same buffers (fanout.h), so the pass costs the
+ * slowest of them.  RF_OK also when the signature is broken or absent (see
+ * v->sig); errors are reading errors, a file that got shorter
  * (RF_EFORMAT), RF_EINTR, RF_ENOMEM (message in z->err). */
 int rf_zip_verify(struct rf_zip *z, const char *path,
 		  const struct rf_zip_verify_opts *o, struct rf_zip_verified *v);

@@ -351,6 +351,7 @@ enum emu_link emu_adb_receive(struct emu_adb *a, const void *buf, size_t len)
 
 enum emu_link emu_adb_link_state(const struct emu_adb *a) { return a->link; }
 int emu_adb_reboot_delay_ms(const struct emu_adb *a) { return a->o.reboot_delay_ms; }
+double emu_adb_throttle_mbps(const struct emu_adb *a) { return a->o.throttle_mbps; }
 enum emu_adb_mode emu_adb_mode(const struct emu_adb *a) { return a->mode; }
 
 static void reset_connection(struct emu_adb *a)

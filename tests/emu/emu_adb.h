@@ -66,6 +66,8 @@ struct emu_adb_opts {
 				      bytes arrived (a cable pull); <= 0 never */
 	int reboot_delay_ms;
 	int root;                  /* device mode's adbd runs as root */
+	double throttle_mbps;      /* TCP: take the host's bytes at most this
+				      fast (10^6 B/s); 0: as fast as they come */
 };
 
 struct emu_adb;
@@ -85,6 +87,7 @@ enum emu_link emu_adb_link_state(const struct emu_adb *a);
 /* Back on the bus after a reboot, in the mode the reboot asked for. */
 void emu_adb_reset_link(struct emu_adb *a);
 int emu_adb_reboot_delay_ms(const struct emu_adb *a);
+double emu_adb_throttle_mbps(const struct emu_adb *a);
 enum emu_adb_mode emu_adb_mode(const struct emu_adb *a);
 const char *emu_adb_mode_name(enum emu_adb_mode m);
 /* The host hung up (TCP): a new connection starts from CNXN. */

@@ -253,6 +253,7 @@ int main(int argc, char **argv)
 		ao.serial = o.serial;
 		ao.cut_after = o.cut_after;
 		ao.reboot_delay_ms = o.reboot_delay_ms;
+		ao.throttle_mbps = o.throttle_mbps;
 		if (!(a = emu_adb_new(&ao, err)) ||
 		    !(g_adb = emu_adb_tcp_listen(a, (int)port, err))) {
 			fprintf(stderr, "romflash-emu: %s\n", err);

@@ -1,20 +1,13 @@
 /* Fastboot TCP v1 server for the emulated phone.  See emu_tcp.h. */
 #include "emu_tcp.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+#include "emu_listen.h"
 
 #define PIECE (1024 * 1024)  /* download data goes to the emu in pieces */
 #define CMD_CAP 4096         /* a command frame larger than this is junk */
@@ -22,42 +15,11 @@
 
 struct emu_tcp {
 	struct emu *e;
-	int lfd, port;
-	int stop_pipe[2];
-	atomic_int stopping;
-	pthread_t thread;
-	int thread_started;
+	struct emu_listen l;
 	unsigned char *buf;
 };
 
 enum { IO_OK = 0, IO_EOF = 1, IO_STOP = 2, IO_ERR = -1 };
-
-static int open_listener(int port, int *bound, char *err)
-{
-	struct sockaddr_in a;
-	socklen_t alen = sizeof(a);
-	int one = 1;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, 256, "socket: %s", strerror(errno));
-		return -1;
-	}
-	/* the port is re-bound after every emulated reboot */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)port);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(fd, 4) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &alen) < 0) {
-		snprintf(err, 256, "127.0.0.1:%d: %s", port, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	*bound = ntohs(a.sin_port);
-	return fd;
-}
 
 struct emu_tcp *emu_tcp_listen(struct emu *e, int port, char *err)
 {
@@ -67,16 +29,9 @@ struct emu_tcp *emu_tcp_listen(struct emu *e, int port, char *err)
 		return NULL;
 	}
 	t->e = e;
-	t->stop_pipe[0] = t->stop_pipe[1] = -1;
-	t->buf = malloc(PIECE);
-	if (!t->buf || pipe2(t->stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
-		snprintf(err, 256, "setup: %s", strerror(errno));
-		t->lfd = -1;
-		emu_tcp_free(t);
-		return NULL;
-	}
-	t->lfd = open_listener(port, &t->port, err);
-	if (t->lfd < 0) {
+	if (emu_listen_open(&t->l, port, err) < 0 || !(t->buf = malloc(PIECE))) {
+		if (t->l.lfd >= 0)
+			snprintf(err, 256, "out of memory");
 		emu_tcp_free(t);
 		return NULL;
 	}
@@ -85,26 +40,14 @@ struct emu_tcp *emu_tcp_listen(struct emu *e, int port, char *err)
 
 int emu_tcp_port(const struct emu_tcp *t)
 {
-	return t->port;
+	return t->l.port;
 }
 
 /* Wait until fd is readable or a stop is requested. */
 static int wait_in(struct emu_tcp *t, int fd)
 {
-	struct pollfd p[2] = {{fd, POLLIN, 0}, {t->stop_pipe[0], POLLIN, 0}};
-	for (;;) {
-		if (atomic_load(&t->stopping))
-			return IO_STOP;
-		int n = poll(p, 2, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return IO_ERR;
-		if (p[1].revents)
-			return IO_STOP;
-		if (p[0].revents)
-			return IO_OK;
-	}
+	int w = emu_listen_wait(&t->l, fd, -1);
+	return w > 0 ? IO_OK : w == -1 ? IO_STOP : IO_ERR;
 }
 
 static int read_full(struct emu_tcp *t, int fd, void *buf, size_t len)
@@ -217,9 +160,7 @@ static int frame(struct emu_tcp *t, int fd, uint64_t len)
 static void serve_client(struct emu_tcp *t, int fd)
 {
 	unsigned char hs[4], h[8];
-	int one = 1;
 
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (read_full(t, fd, hs, 4) != IO_OK)
 		return;
 	if (memcmp(hs, "FB", 2) != 0) {
@@ -245,51 +186,21 @@ static void serve_client(struct emu_tcp *t, int fd)
 
 static int sleep_ms(struct emu_tcp *t, int ms)
 {
-	struct pollfd p = {t->stop_pipe[0], POLLIN, 0};
-	struct timespec end, now;
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += ms / 1000;
-	end.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
-	for (;;) {
-		if (atomic_load(&t->stopping))
-			return IO_STOP;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long left = (long)(end.tv_sec - now.tv_sec) * 1000 +
-			    (end.tv_nsec - now.tv_nsec) / 1000000L;
-		if (left <= 0)
-			return IO_OK;
-		if (poll(&p, 1, (int)left) > 0)
-			return IO_STOP;
-	}
+	return emu_listen_sleep(&t->l, ms) < 0 ? IO_STOP : IO_OK;
 }
 
 int emu_tcp_serve(struct emu_tcp *t)
 {
-	char err[256];
 	for (;;) {
-		int w = wait_in(t, t->lfd);
-		if (w == IO_STOP)
-			return 0;
-		if (w != IO_OK)
-			return -1;
-		int fd = accept4(t->lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			fprintf(stderr, "romflash-emu: accept: %s\n", strerror(errno));
-			return -1;
-		}
+		int fd = emu_listen_accept(&t->l);
+		if (fd < 0)
+			return fd == -1 ? 0 : -1;
 		serve_client(t, fd);
 		close(fd);
 
 		enum emu_link l = emu_link_state(t->e);
 		if (l == EMU_GONE) {
-			close(t->lfd);
-			t->lfd = -1;
+			emu_listen_off(&t->l);
 			return 0;
 		}
 		if (l != EMU_DROPPED) {
@@ -297,22 +208,12 @@ int emu_tcp_serve(struct emu_tcp *t)
 			continue;
 		}
 		/* off the bus: nothing listens until the phone is back */
-		close(t->lfd);
-		t->lfd = -1;
+		emu_listen_off(&t->l);
 		if (sleep_ms(t, emu_reboot_delay_ms(t->e)) == IO_STOP)
 			return 0;
-		for (int tries = 0; t->lfd < 0; tries++) {
-			int bound;
-			t->lfd = open_listener(t->port, &bound, err);
-			if (t->lfd >= 0)
-				break;
-			if (tries == 50) {
-				fprintf(stderr, "romflash-emu: %s\n", err);
-				return -1;
-			}
-			if (sleep_ms(t, 100) == IO_STOP)
-				return 0;
-		}
+		int back = emu_listen_back(&t->l);
+		if (back < 0)
+			return back == -1 ? 0 : -1;
 		emu_reset_link(t->e);
 	}
 }
@@ -325,35 +226,19 @@ static void *serve_thread(void *arg)
 
 int emu_tcp_start(struct emu_tcp *t)
 {
-	if (pthread_create(&t->thread, NULL, serve_thread, t) != 0)
-		return -1;
-	t->thread_started = 1;
-	return 0;
+	return emu_listen_start(&t->l, serve_thread, t);
 }
 
 void emu_tcp_request_stop(struct emu_tcp *t)
 {
-	atomic_store(&t->stopping, 1);
-	if (t->stop_pipe[1] >= 0) {
-		ssize_t n = write(t->stop_pipe[1], "x", 1);
-		(void)n; /* a full pipe already says "stop" */
-	}
+	emu_listen_request_stop(&t->l);
 }
 
 void emu_tcp_free(struct emu_tcp *t)
 {
 	if (!t)
 		return;
-	if (t->thread_started) {
-		emu_tcp_request_stop(t);
-		pthread_join(t->thread, NULL);
-	}
-	if (t->lfd >= 0)
-		close(t->lfd);
-	if (t->stop_pipe[0] >= 0)
-		close(t->stop_pipe[0]);
-	if (t->stop_pipe[1] >= 0)
-		close(t->stop_pipe[1]);
+	emu_listen_close(&t->l);
 	free(t->buf);
 	free(t);
 }

@@ -2,7 +2,9 @@
  * environment plus a few variables, stdin from /dev/null, stdout and
  * stderr into files, killed when it outlives its time (a hang fails the
  * test instead of leaving a process behind).  posix_spawn only: the
- * suites have threads (umockdev's), so a child may do nothing but exec. */
+ * suites have threads (umockdev's), so a child may do nothing but exec.
+ * (check_usb_e2e.c spawns romflash with helpers of its own, being
+ * reworked on the usb branch: one of the two should serve both.) */
 #ifndef RUN_CHILD_H
 #define RUN_CHILD_H
 
