@@ -10,10 +10,19 @@
  * pointer to it. */
 volatile sig_atomic_t rf_interrupted;
 
+/* The bootloader's INFO/TEXT lines during a flash or a plan: with -v,
+ * and always as JSON "info" events (a single operation shows them as its
+ * answer: single_op.c). */
 static void phone_line(void *user, const char *kind, const char *text)
 {
 	(void)user;
-	if (!strcmp(kind, "INFO"))
+	if (out_is_json()) {
+		struct jw j;
+		jw_begin(&j, "info");
+		jw_str(&j, "kind", kind);
+		jw_str(&j, "text", text);
+		jw_end(&j);
+	} else if (!strcmp(kind, "INFO"))
 		out_verbose("phone: %s", text);
 	else
 		out_msg("phone: %s", text);
