@@ -124,7 +124,8 @@ int cmd_catalog(struct rf_cli *cli, int argc, char **argv)
 			r->version, rf_rom_type_name(r->type), r->region,
 			r->android[0] ? r->android : "-", r->date[0] ? r->date : "-",
 			r->size[0] ? r->size : "-", r->md5[0] ? r->md5 : "unknown", r->name);
-		out_verbose("          %s", r->url);
+		if (out_verbosity() > 0) /* -v: part of the listing */
+			out_msg("          %s", r->url);
 	}
 	if (!shown && what)
 		out_warn("nothing in the catalog matches '%s'%s%s%s%s", what,
