@@ -64,45 +64,14 @@ emu_start E "$T/e"
 j -s "$E_DEV" reboot || fail reboot
 emu_wait_gone E 5
 
-python3 - "$ROOT/docs/json-events.md" "$T/events" <<'EOF' || fail "events against docs/json-events.md"
-import json, re, sys
+python3 - "$ROOT/docs/json-events.md" "$T/events" "$ROOT/tests" <<'EOF' || fail "events against docs/json-events.md"
+import sys
+sys.path.insert(0, sys.argv[3])
+import json_docs
 doc, path = sys.argv[1], sys.argv[2]
-table = {}
-in_table = False
-for line in open(doc):
-    if line.startswith("| event |"):
-        in_table = True
-        continue
-    if in_table:
-        if not line.startswith("|"):
-            break
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if set(cells[0]) <= set("-"):
-            continue
-        name = cells[0].strip("`")
-        # the fields: backquoted words outside parentheses (inside them:
-        # values, "`mode` (`fastboot`, ...)")
-        text = cells[2]
-        while re.search(r"\([^()]*\)", text):
-            text = re.sub(r"\([^()]*\)", "", text)
-        # an event may have several rows (a flash's warning, a download's)
-        table.setdefault(name, set()).update(re.findall(r"`([a-z0-9_]+)`", text))
-bad = []
-seen = {}
-for n, line in enumerate(open(path), 1):
-    try:
-        e = json.loads(line)
-    except ValueError:
-        bad.append("line %d is not JSON: %r" % (n, line[:80]))
-        continue
-    ev = e.get("event")
-    if ev not in table:
-        bad.append("line %d: event %r is not documented" % (n, ev))
-        continue
-    extra = set(e) - {"event"} - table[ev]
-    if extra:
-        bad.append("line %d: %s carries undocumented %s" % (n, ev, sorted(extra)))
-    seen.setdefault(ev, []).append(e)
+table = json_docs.events_table(doc)
+bad, seen = [], {}
+json_docs.check(open(path), table, "events", bad, seen)
 # fetch's events need an HTTP server: t_fetch* produces them
 not_here = {"download_start", "download_retry", "download_restart", "download_waiting", "fetched"}
 missing = sorted(set(table) - set(seen) - not_here)

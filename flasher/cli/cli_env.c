@@ -16,13 +16,9 @@ volatile sig_atomic_t rf_interrupted;
 static void phone_line(void *user, const char *kind, const char *text)
 {
 	(void)user;
-	if (out_is_json()) {
-		struct jw j;
-		jw_begin(&j, "info");
-		jw_str(&j, "kind", kind);
-		jw_str(&j, "text", text);
-		jw_end(&j);
-	} else if (!strcmp(kind, "INFO"))
+	if (out_is_json())
+		out_info_event(NULL, kind, text);
+	else if (!strcmp(kind, "INFO"))
 		out_verbose("phone: %s", text);
 	else
 		out_msg("phone: %s", text);

@@ -446,3 +446,14 @@ void out_single_event(enum rf_ev_type type, const char *device, const char *op,
 		out_msg("%s  %sOK%s  %.1f s", lb, out_c("green"), out_c("reset"), seconds);
 	}
 }
+
+void out_info_event(const char *device, const char *kind, const char *text)
+{
+	struct jw j;
+	jw_begin(&j, "info");
+	if (device)
+		jw_str(&j, "device", device);
+	jw_str(&j, "kind", kind);
+	jw_str(&j, "text", text);
+	jw_end(&j);
+}

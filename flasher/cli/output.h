@@ -101,6 +101,9 @@ void out_flash_event(void *user, const struct rf_event *ev);
 /* The run's times so far, all phones: sending, the phones writing,
  * restarts into the bootloader (the summary's). */
 void out_flash_times(double *send_s, double *write_s, double *wait_s);
+/* A line the bootloader sent (INFO, TEXT) as a JSON "info" event;
+ * `device` may be NULL. */
+void out_info_event(const char *device, const char *kind, const char *text);
 /* A single operation's step (erase, oem, reboot...), with the fields of a
  * flash's step (step 1 of 1): RF_EV_STEP_START, _DONE or _FAILED.  `part`,
  * `arg`, `error` may be NULL. */

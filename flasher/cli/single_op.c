@@ -41,16 +41,10 @@ static void info_line(void *user, const char *kind, const char *text)
 		s->on_line(s, text);
 		return;
 	}
-	if (out_is_json()) {
-		struct jw j;
-		jw_begin(&j, "info");
-		jw_str(&j, "device", s->id);
-		jw_str(&j, "kind", kind);
-		jw_str(&j, "text", text);
-		jw_end(&j);
-		return;
-	}
-	out_value("(bootloader) %s", text);
+	if (out_is_json())
+		out_info_event(s->id, kind, text);
+	else
+		out_value("(bootloader) %s", text);
 }
 
 int single_open(struct rf_cli *cli, struct single *s, const char *cmd)
