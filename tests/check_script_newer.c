@@ -251,6 +251,21 @@ START_TEST(test_errexit)
 	ck_assert_int_eq(rf_step_eval(&l.v[0], ""), 0);
 	ck_assert_int_eq(rf_step_eval(&l.v[0], "1"), 1);
 	rf_steplist_free(&l);
+	/* set -o errexit, then the usual `if [ $? -ne 0 ]` after the grep
+	 * (latte): never runs; the grep's check takes its message */
+	ok("f.sh", "set -o errexit\n\nfastboot $* getvar product 2>&1 | grep \"^product: *latte$\"\n"
+	   "if [ $? -ne 0 ] ; then echo \"Missmatching image and device\"; exit 1; fi\n"
+	   "fastboot $* format cache\n", &l);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_int_eq(l.v[0].op, RF_OP_GETVAR_CHECK);
+	ck_assert_int_eq(l.v[0].must_match, 1);
+	ck_assert_str_eq(l.v[0].message, "Missmatching image and device");
+	ck_assert_str_eq(l.v[0].src, "f.sh:3");
+	ck_assert_int_eq(l.v[1].op, RF_OP_FORMAT);
+	rf_steplist_free(&l);
+	/* ... but not its -eq twin: with set -e it ends every run */
+	refused("f.sh", "set -e\nfastboot $* getvar product 2>&1 | grep \"^product: *x\"\n"
+		"if [ $? -eq 0 ] ; then echo no; exit 1; fi\n", ":3: unsupported");
 	ok("f.sh", "fastboot $* format:ext4 userdata\n", &l);
 	ck_assert_str_eq(l.v[0].arg, "ext4");
 	rf_steplist_free(&l);
@@ -455,6 +470,70 @@ START_TEST(test_bat_forms)
 }
 END_TEST
 
+/* A chained product check of a .bat (the Poco X3 form): each alternative
+ * asks the phone again, so the line means "one of these products". */
+START_TEST(test_bat_alternatives)
+{
+	static const char *const same[][2] = {
+		{ "^product: *surya", "product:   surya" }, { "a+b", "a+b" }, { "a+b", "aab" },
+		{ "x(1)", "x(1)" }, { "x|y", "x" }, { "*x", "a*x" }, { "^x*[+|]", "xx|" },
+		{ "a$b", "a$b" }, { "a^b", "a^b" }, { "[+|]{2}", "|{2}" }, { "v\\.1", "v.1" },
+		{ "v\\.1", "vx1" }, { "^b[^0-9]*$", "b12" },
+	};
+	const enum rf_re_flavor E = RF_RE_EXTENDED, B = RF_RE_BASIC;
+	struct rf_steplist l, s;
+	char diff[256], ere[128];
+
+	ck_assert_int_eq(rf_re_to_extended("a+b(c)|d{2}", ere, sizeof ere), 0);
+	ck_assert_str_eq(ere, "a\\+b\\(c\\)\\|d\\{2\\}");
+	ck_assert_int_eq(rf_re_to_extended("*x^y$z$", ere, sizeof ere), 0);
+	ck_assert_str_eq(ere, "\\*x\\^y\\$z$");
+	ck_assert_int_eq(rf_re_to_extended("^x*[+|]\\.", ere, sizeof ere), 0);
+	ck_assert_str_eq(ere, "^x*[+|]\\.");
+	for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+		ck_assert_int_eq(rf_re_to_extended(same[i][0], ere, sizeof ere), 0);
+		ck_assert_msg(rf_grep_match(same[i][0], B, same[i][1]) ==
+			      rf_grep_match(ere, E, same[i][1]), "%s / %s on %s", same[i][0],
+			      ere, same[i][1]);
+	}
+	ck_assert_int_eq(rf_re_to_extended("\\(", ere, sizeof ere), -1); /* not basic */
+	ck_assert_int_eq(rf_re_to_extended("abcdef", ere, 4), -1);       /* no room */
+
+	ok("flash_all.bat",
+	   "fastboot %* getvar product 2>&1 | findstr /r /c:\"^product: *surya\" || fastboot %* "
+	   "getvar product 2>&1 | findstr /r /c:\"^product: *karna\" || echo Missmatching image "
+	   "and device\r\n"
+	   "fastboot %* getvar product 2>&1 | findstr /r /c:\"^product: *surya\" || fastboot %* "
+	   "getvar product 2>&1 | findstr /r /c:\"^product: *karna\" || exit /B 1\r\n"
+	   "fastboot %* erase boot || @echo \"Erase boot error\" && exit /B 1\r\n", &l);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_int_eq(l.v[0].op, RF_OP_GETVAR_CHECK);
+	ck_assert_str_eq(l.v[0].pattern, "^product: *surya|^product: *karna");
+	ck_assert_int_eq(l.v[0].flavor, E);
+	ck_assert_int_eq(l.v[0].must_match, 1);
+	ck_assert_str_eq(l.v[0].message, "Missmatching image and device");
+	ck_assert_int_eq(rf_step_eval(&l.v[0], "surya"), 1);
+	ck_assert_int_eq(rf_step_eval(&l.v[0], "karna"), 1);
+	ck_assert_int_eq(rf_step_eval(&l.v[0], "vayu"), 0);
+	/* a .sh saying the same with grep -E is its twin */
+	ok("flash_all.sh",
+	   "fastboot $* getvar product 2>&1 | grep -E \"^product: *surya|^product: *karna\"\n"
+	   "if [ $? -ne 0 ] ; then echo \"Missmatching image and device\"; exit 1; fi\n"
+	   "fastboot $* erase boot\nif [ $? -ne 0 ] ; then echo x; exit 1; fi\n", &s);
+	ck_assert_msg(rf_steps_compare(&s, &l, diff, sizeof diff) == 0, "%s", diff);
+	rf_steplist_free(&l);
+	rf_steplist_free(&s);
+	/* a bare findstr after || reads the console, not the phone */
+	refused("f.bat", "fastboot %* getvar product 2>&1 | findstr /r /c:\"^product: *surya\" "
+		"|| findstr /r /c:\"^product: *karna\" || echo x\r\n", ":1: a `|| findstr` with "
+		"nothing piped into it reads the console");
+	/* another variable is no alternative */
+	refused("f.bat", "fastboot %* getvar product 2>&1 | findstr /r /c:\"^product: *a\" || "
+		"fastboot %* getvar board 2>&1 | findstr /r /c:\"^board: *b\" || exit /B 1\r\n",
+		"only alternatives of the same getvar");
+}
+END_TEST
+
 static Suite *newer_suite(void)
 {
 	Suite *s = suite_create("script_newer");
@@ -469,6 +548,7 @@ static Suite *newer_suite(void)
 	tcase_add_test(tc, test_unchecked);
 	tcase_add_test(tc, test_delays_reboot);
 	tcase_add_test(tc, test_bat_forms);
+	tcase_add_test(tc, test_bat_alternatives);
 	suite_add_tcase(s, tc);
 	return s;
 }

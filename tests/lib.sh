@@ -28,7 +28,10 @@
 #   check_commands STATEDIR PKGDIR PLANJSON [--no-reboot]
 #                     executed order == plan order == script order
 #   check_flash STATEDIR PKGDIR PLANJSON [--no-reboot]   both of the above
-#   same_partitions DIR1 DIR2                        two phones hold the same bytes
+#   same_partitions DIR1 DIR2 [PART...]              two phones hold the same bytes
+#                     (but in PART..., filesystems each side made)
+#   aosp_fastboot DIR  Debian's AOSP fastboot copied into DIR with the mke2fs
+#                     it looks for next to itself (for `format`); 1 if none
 #   no_writes STATEDIR                               nothing downloaded/written
 #
 # Env (tests/run-all): ROMFLASH, ROMFLASH_EMU, ROOT, B.
@@ -473,9 +476,10 @@ def check_commands(state, pkgdir, planjson, no_reboot):
     if dls != ndl:
         die("%d downloads, plan says %d" % (dls, ndl))
 
-def same_partitions(a, b):
-    la = sorted(f for f in os.listdir(a) if f.endswith(".img"))
-    lb = sorted(f for f in os.listdir(b) if f.endswith(".img"))
+def same_partitions(a, b, skip=()):
+    skip = set(n + ".img" for n in skip)
+    la = sorted(f for f in os.listdir(a) if f.endswith(".img") and f not in skip)
+    lb = sorted(f for f in os.listdir(b) if f.endswith(".img") and f not in skip)
     if la != lb:
         die("partitions differ: %s has %s, %s has %s" % (a, la, b, lb))
     for f in la:
@@ -505,7 +509,7 @@ elif what == "partitions":
 elif what == "commands":
     check_commands(sys.argv[2], sys.argv[3], sys.argv[4], len(sys.argv) > 5 and sys.argv[5] == "--no-reboot")
 elif what == "same":
-    same_partitions(sys.argv[2], sys.argv[3])
+    same_partitions(sys.argv[2], sys.argv[3], sys.argv[4:])
 else:
     die("unknown check " + what)
 EOF
@@ -515,6 +519,31 @@ check_flash() { _lib_py flash "$@" || fails=$((fails + 1)); }
 check_partitions() { _lib_py partitions "$@" || fails=$((fails + 1)); }
 check_commands() { _lib_py commands "$@" || fails=$((fails + 1)); }
 same_partitions() { _lib_py same "$@" || fails=$((fails + 1)); }
+
+# aosp_fastboot DIR: DIR/fastboot, a copy of Debian's AOSP fastboot, and
+# DIR/mke2fs, which it runs for `format` from its own folder: Debian's
+# fastboot looks there and finds nothing, and Debian's mke2fs has no
+# -E android_sparse.  The wrapper calls Debian's mke2fs with "discard"
+# (mke2fs's default) in its place, so fastboot gets a raw image and sends
+# it; each call is logged in DIR/mke2fs.args.  1 when there is no fastboot.
+aosp_fastboot() {
+	_fb=$(command -v fastboot) || return 1
+	_mk=$(PATH="$PATH:/usr/sbin:/sbin" command -v mke2fs) || return 1
+	mkdir -p "$1"
+	cp "$(readlink -f "$_fb")" "$1/fastboot" || return 1
+	cat >"$1/mke2fs" <<EOF
+#!/bin/sh
+echo "\$*" >>"$1/mke2fs.args"
+n=\$#
+for a do
+	case \$a in android_sparse) a=discard ;; android_sparse,*) a=discard,\${a#android_sparse,} ;; esac
+	set -- "\$@" "\$a"
+done
+shift \$n
+exec $_mk "\$@"
+EOF
+	chmod +x "$1/mke2fs"
+}
 
 # pkg_folder DIR: the extracted top folder mkpkg --keep-folder left in DIR
 pkg_folder() {

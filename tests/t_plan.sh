@@ -184,9 +184,27 @@ expect 4 "check fails on this phone" run "$ROMFLASH" -s "$NEWER_DEV" plan "$PKG"
 grep -q "anti-rollback: the phone's anti is 3, this package allows at most" "$T/err" ||
 	fail "plan -s anti: $(cat "$T/err")"
 emu_stop NEWER
+# every step's answer is kept: a check after 300 other steps (the table
+# once stopped at 256 steps, silently)
+cp -r "$DIR" "$T/long"
+rm "$T/long/flash_all.bat"
+{
+	i=0
+	while [ $i -lt 300 ]; do echo 'fastboot $* erase misc'; i=$((i + 1)); done
+	echo 'fastboot $* getvar product 2>&1 | grep "^product: *MSM8974$"'
+	echo 'if [ $? -ne 0 ] ; then echo "Missmatching image and device"; exit 1; fi'
+} >"$T/long/flash_all.sh"
+emu_start LONG "$T/longphone"
+expect 0 "" run "$ROMFLASH" --json -s "$LONG_DEV" plan "$T/long" --mode clean
+grep -q '"n":301,"op":"check",.*"phone_value":"MSM8974","phone":"pass"' "$T/out" ||
+	fail "plan -s: no answer for step 301: $(grep '"n":301' "$T/out")"
+expect 0 "" run "$ROMFLASH" -s "$LONG_DEV" plan "$T/long" --mode clean
+grep -q '^301  check .*  pass$' "$T/out" || fail "plan -s table: step 301: $(grep '^301' "$T/out")"
+emu_stop LONG
 # nothing was written to the emulated phones' partitions
 no_writes "$T/ok"
 no_writes "$T/newer"
+no_writes "$T/longphone"
 
 # --- the checks as steps: where the package's value came from -----------------
 expect 0 "" run "$ROMFLASH" --json plan "$PKG" --mode clean

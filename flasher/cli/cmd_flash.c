@@ -597,6 +597,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 
 	memset(&pkg, 0, sizeof pkg);
 	memset(&pl, 0, sizeof pl);
+	memset(&run, 0, sizeof run);
 	ex = tg ? parse_args(argc, argv, &a) : RF_EXIT_DEVICE;
 	if (!ex && a.dry_run)
 		ex = dry_run(cli, &a);
@@ -644,6 +645,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	if (ok == n && !ex)
 		done_line(&a, &pkg, ok, out_now() - t0);
 out:
+	rf_flash_release(&run); /* what the preflight made, when no flash followed */
 	for (size_t i = 0; i < n; i++) {
 		rf_transport_close(tg[i].t);
 		rf_phone_unlock(locks[i]);

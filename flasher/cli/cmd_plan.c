@@ -12,9 +12,11 @@
 #include "cli.h"
 #include "device.h"
 #include "fastboot.h"
+#include "format.h"
 #include "output.h"
 #include "package.h"
 #include "plan.h"
+#include "rf_str.h"
 #include "step_kinds.h"
 #include "effects.h"
 
@@ -59,7 +61,7 @@ static void step_detail(const struct rf_step *s, char *buf, size_t cap)
 		snprintf(buf, cap, "wait %us, then for the same phone", s->sleep_s);
 		break;
 	case RF_OP_FORMAT:
-		snprintf(buf, cap, "filesystem: %s", s->arg[0] ? s->arg : "the phone's");
+		snprintf(buf, cap, "new empty %s filesystem", s->arg[0] ? s->arg : "ext4/f2fs");
 		break;
 	default:
 		if (s->downloads > 1)
@@ -86,12 +88,46 @@ static int step_notes(const struct rf_step *s, char v[3][320])
 }
 
 /* With -s: the phone's answers to the checks and conditions (getvar only). */
+struct step_result {
+	char mark[8];       /* "pass" "FAIL" "yes" "no"; format: "ext4" "f2fs" "FAIL" */
+	struct rf_format_spec fs; /* format: what the phone's answers call for */
+	char tool[256];     /* format: the program that makes it ("" missing) */
+	char why[RF_ERRLEN]; /* format: why it cannot be made */
+};
+
 struct phone {
 	int on;
 	struct rf_answers ans;
-	char result[256][8]; /* per step: "pass" "FAIL" "yes" "no" */
-	int failed;
+	struct step_result *res; /* per step of the plan */
+	int failed;         /* checks that fail on this phone */
+	int fs_exit;        /* a format flash would refuse: its exit status */
 };
+
+/* format: what the phone's answers make (nothing is made by a dry run). */
+static int ask_format(struct rf_fastboot *fb, const struct rf_step *s, struct phone *ph,
+		      struct step_result *r)
+{
+	int rc = rf_format_query(fb, s->partition, s->arg, &r->fs, r->why);
+	if (rc && rc != RF_EFORMAT)
+		return rc;
+	if (rc) {
+		rf_strlcpy(r->mark, "FAIL", sizeof r->mark);
+		out_warn("%s: %s: flash would refuse this phone", s->src, r->why);
+		if (!ph->fs_exit)
+			ph->fs_exit = RF_EXIT_PACKAGE;
+		return RF_OK;
+	}
+	rf_strlcpy(r->mark, r->fs.type, sizeof r->mark);
+	if (!rf_format_tool(r->fs.type, NULL, r->tool, sizeof r->tool) || !r->tool[0]) {
+		snprintf(r->why, sizeof r->why, "making %s needs %s, which is not installed",
+			 r->fs.type, !strcmp(r->fs.type, "ext4") ? "mke2fs (e2fsprogs)"
+			 : "mkfs.f2fs (f2fs-tools)");
+		out_warn("%s: format %s: %s: flash would refuse", s->src, s->partition, r->why);
+		if (!ph->fs_exit)
+			ph->fs_exit = rf_exit_for(RF_EINVAL);
+	}
+	return RF_OK;
+}
 
 static int ask_phone(struct rf_cli *cli, struct rf_plan *pl,
 		     const struct rf_package *pkg, struct phone *ph)
@@ -127,18 +163,28 @@ static int ask_phone(struct rf_cli *cli, struct rf_plan *pl,
 		ex = rf_exit_for(rc);
 		goto out;
 	}
+	if (!(ph->res = calloc(pl->steps.n + 1, sizeof *ph->res))) {
+		out_error("plan: out of memory");
+		ex = RF_EXIT_DEVICE;
+		goto out;
+	}
 	ph->on = 1;
-	for (size_t i = 0; i < pl->steps.n && i < 256; i++) {
+	for (size_t i = 0; i < pl->steps.n; i++) {
 		const struct rf_step *s = &pl->steps.v[i];
 		const char *val = rf_step_query(s) ? rf_answers_get(&ph->ans, s->var) : NULL;
+		if (s->op == RF_OP_FORMAT && (rc = ask_format(&fb, s, ph, &ph->res[i]))) {
+			out_error("plan: getvar: %s", fb.err);
+			ex = rf_exit_for(rc);
+			goto out;
+		}
 		if (!val)
 			continue;
 		int v = rf_step_eval(s, val);
 		if (s->cond) {
-			snprintf(ph->result[i], 8, "%s", v == 1 ? "yes" : "no");
+			snprintf(ph->res[i].mark, 8, "%s", v == 1 ? "yes" : "no");
 			continue;
 		}
-		snprintf(ph->result[i], 8, "%s", v == 1 ? "pass" : "FAIL");
+		snprintf(ph->res[i].mark, 8, "%s", v == 1 ? "pass" : "FAIL");
 		if (v != 1) {
 			ph->failed++;
 			rf_exec_check_failure(s, val, msg, sizeof msg);
@@ -148,6 +194,17 @@ static int ask_phone(struct rf_cli *cli, struct rf_plan *pl,
 out:
 	rf_transport_close(t);
 	return ex;
+}
+
+static void json_format(struct jw *j, const struct step_result *r)
+{
+	if (r->fs.type[0]) {
+		jw_str(j, "fs_type", r->fs.type);
+		jw_u64(j, "fs_size", r->fs.size / RF_FORMAT_BLOCK * RF_FORMAT_BLOCK);
+		jw_str(j, "fs_tool", r->tool[0] ? r->tool : NULL);
+	}
+	if (r->why[0])
+		jw_str(j, "format_error", r->why);
 }
 
 static void print_json(const struct rf_package *pkg, const struct rf_plan *pl,
@@ -202,9 +259,11 @@ static void print_json(const struct rf_package *pkg, const struct rf_plan *pl,
 			jw_str(&j, "effect", rf_fx_short(rf_fx_of_step(s)));
 		if (ph->on && rf_step_query(s) && rf_answers_get(&ph->ans, s->var))
 			jw_str(&j, "phone_value", rf_answers_get(&ph->ans, s->var));
-		if (ph->on && i < 256 && ph->result[i][0])
-			jw_str(&j, "phone", ph->result[i][0] == 'F' ? "fail"
-					    : ph->result[i]);
+		if (ph->on && ph->res[i].mark[0])
+			jw_str(&j, "phone", ph->res[i].mark[0] == 'F' ? "fail"
+					    : ph->res[i].mark);
+		if (ph->on && s->op == RF_OP_FORMAT)
+			json_format(&j, &ph->res[i]);
 		jw_str(&j, "source", s->src);
 		jw_end(&j);
 	}
@@ -231,9 +290,36 @@ static void print_json(const struct rf_package *pkg, const struct rf_plan *pl,
 	jw_u64(&j, "checks", pl->n_checks);
 	jw_u64(&j, "bytes", pl->bytes);
 	jw_u64(&j, "downloads", pl->downloads);
-	if (ph->on)
+	if (ph->on) {
 		jw_u64(&j, "checks_failed", (uint64_t)ph->failed);
+		jw_bool(&j, "formats_refused", ph->fs_exit != 0);
+	}
 	jw_end(&j);
+}
+
+/* What a format step will make: from the phone's answers with -s. */
+static void format_line(const struct rf_step *s, const struct step_result *r)
+{
+	char a[32], ext4[256], f2fs[256];
+	if (!r) {
+		rf_format_tool("ext4", NULL, ext4, sizeof ext4);
+		rf_format_tool("f2fs", NULL, f2fs, sizeof f2fs);
+		out_msg("  - format %s (%s): the phone's getvar partition-type:%s and "
+			"partition-size:%s say what to make: an empty ext4 (mke2fs: %s) or "
+			"f2fs (mkfs.f2fs: %s) filesystem of the partition's size, made before "
+			"the first write and sent as a sparse image of what the program wrote; "
+			"a phone that does not say is refused", s->partition, s->src,
+			s->partition, s->partition, ext4[0] ? ext4 : "NOT installed",
+			f2fs[0] ? f2fs : "NOT installed");
+	} else if (r->fs.type[0] && !r->why[0]) {
+		out_msg("  - format %s (%s): the phone says %s, %s (%llu bytes): an empty %s "
+			"filesystem of that size is made with %s before the first write, "
+			"sent as a sparse image of what it writes", s->partition, s->src,
+			r->fs.type, out_size(r->fs.size, a, sizeof a),
+			(unsigned long long)r->fs.size, r->fs.type, r->tool);
+	} else {
+		out_msg("  - format %s (%s): FAIL: %s", s->partition, s->src, r->why);
+	}
 }
 
 /* Two steps that depend on the same answer the same way (a block). */
@@ -257,7 +343,7 @@ static void step_label(const struct rf_step *s, char *buf, size_t cap)
 static void print_row(const struct rf_step *s, size_t i, const struct phone *ph, int width)
 {
 	char label[160], a[32], b[48], d[300], row[700], notes[3][320];
-	const char *res = ph->on && i < 256 ? ph->result[i] : "";
+	const char *res = ph->on ? ph->res[i].mark : "";
 	int n, k, nn;
 
 	step_label(s, label, sizeof label);
@@ -362,8 +448,10 @@ static void print_checks(const struct rf_package *pkg, const struct rf_plan *pl,
 			step_detail(s, d, sizeof d);
 			snprintf(line, sizeof line, "- %s (%s)%s%s%s%s", d, s->src,
 				 val ? ": the phone says \"" : "", val ? val : "",
-				 val ? "\", " : "", val && i < 256 ? ph->result[i] : "");
+				 val ? "\", " : "", val ? ph->res[i].mark : "");
 			out_msg("  %s", out_wrap(line, 4, wrapped, sizeof wrapped));
+		} else if (s->op == RF_OP_FORMAT) {
+			format_line(s, ph->on ? &ph->res[i] : NULL);
 		} else if (s->cond && (i == 0 || !same_cond(&pl->steps.v[i - 1], s))) {
 			size_t last = i;
 			while (last + 1 < pl->steps.n && same_cond(&pl->steps.v[last + 1], s))
@@ -482,8 +570,13 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 			  "refuse it", ph.failed, ph.failed > 1 ? "s" : "",
 			  ph.failed > 1 ? "" : "s");
 		ex = RF_EXIT_NODEV;
+	} else if (ph.fs_exit) {
+		out_error("plan: a format cannot be done on this phone: flash would "
+			  "refuse it");
+		ex = ph.fs_exit;
 	}
 out:
+	free(ph.res);
 	rf_plan_free(&pl);
 	rf_pkg_close(&pkg);
 	return ex;

@@ -249,7 +249,7 @@ static void json_event(const struct rf_event *ev, const struct view *v)
 	case RF_EV_STEP_DONE:
 	case RF_EV_STEP_FAILED:
 		jw_double(&j, "seconds", ev->elapsed);
-		if (has_image(ev->step)) {
+		if (has_image(ev->step) || (ev->step && ev->step->op == RF_OP_FORMAT)) {
 			jw_double(&j, "send_seconds", v->send_s);
 			jw_double(&j, "write_seconds", v->write_s);
 		}
@@ -325,7 +325,11 @@ static void text_done(const struct rf_event *ev, struct view *v)
 {
 	char lb[160], sz[32];
 	label(ev, lb, sizeof lb);
-	if (ev->text) {
+	if (ev->text && ev->step->op == RF_OP_FORMAT) { /* what was made */
+		out_msg("%s  %sOK%s  %s; sent %s in %.1f s, written in %.1f s", lb,
+			out_c("green"), out_c("reset"), ev->text,
+			out_size(v->sent, sz, sizeof sz), v->send_s, v->write_s);
+	} else if (ev->text) {
 		out_msg("%s%s  passed (%s)%s", out_c("dim"), lb, ev->text, out_c("reset"));
 	} else if (has_image(ev->step)) {
 		/* fastboot's "Sending ... OKAY [t] / Writing ... OKAY [t]" */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "flash_run.h"
+#include "format.h"
 #include "part_table.h"
 #include "pkg_stream.h"
 #include "pkg_target.h"
@@ -141,16 +142,19 @@ static int check_step(struct rf_flash_target *t, const struct rf_step *s)
 	return drop(t, RF_EWRONGDEV, "%s", msg);
 }
 
-/* format: refused before anything is written when it cannot be done (the
- * phone does not say the partition's type, or romflash cannot make that
- * filesystem): the package cannot be flashed as its script says. */
-static int format_step(struct rf_flash_target *t, const struct rf_step *s)
+/* format: the filesystem is made now, for this phone's answers; when it
+ * cannot be (the phone does not say the partition's type, the program that
+ * makes it is missing or fails) the flash is refused before anything is
+ * written, not stopped half way. */
+static int format_step(struct rf_flash_run *r, struct rf_flash_target *t, size_t i)
 {
+	struct rf_format_opts fo = { .stop = r->dev.stop };
 	char msg[RF_ERRLEN];
-	int rc = rf_exec_format_preflight(&t->fb, s, msg);
-	if (!rc)
-		return RF_OK;
-	return drop(t, rc == RF_EINVAL ? RF_EFORMAT : rc, "%s", msg);
+	int rc;
+	if (!t->made && !(t->made = calloc(r->plan->steps.n, sizeof *t->made)))
+		return drop(t, RF_ENOMEM, "out of memory");
+	rc = rf_exec_format_prepare(&t->fb, &r->plan->steps.v[i], &fo, &t->made[i], msg);
+	return rc ? drop(t, rc, "%s", msg) : RF_OK;
 }
 
 /* The partition sizes the phone would write into, for the size checks. */
@@ -211,11 +215,13 @@ static int preflight_one(struct rf_flash_run *r, struct rf_flash_target *t,
 			return rc;
 		if (!rf_step_runs(s, &t->answers))
 			continue;
-		if (s->op == RF_OP_FORMAT && (rc = format_step(t, s)))
-			return rc;
 		if ((s->op == RF_OP_FLASH || s->op == RF_OP_CRC_FLASH) && (rc = fits(t, z, s)))
 			return rc;
 	}
+	/* the filesystems last: made only for a phone every check passed */
+	for (size_t i = t->start; i < pl->steps.n; i++)
+		if (pl->steps.v[i].op == RF_OP_FORMAT && (rc = format_step(r, t, i)))
+			return rc;
 	return RF_OK;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "flash_run.h"
+#include "format.h"
 #include "resume.h"
 #include "rf_str.h"
 #include "step_kinds.h"
@@ -147,20 +148,46 @@ static void on_send(void *user, enum rf_send_phase phase, uint64_t done, uint64_
 	rf_flash_emit(p->r, &ev);
 }
 
-static int step_image(struct rf_phone_run *p, size_t i, const struct rf_step *s)
+/* Send `img` to the step's partition (or boot it), with progress events;
+ * a failure's kind is told by what the phone was sent.  `t0`: when the
+ * step began (finding its image is part of it). */
+static int send_image(struct rf_phone_run *p, size_t i, const struct rf_step *s,
+		      const struct rf_image *img, uint64_t share, double t0)
 {
 	struct rf_flash_target *t = p->t;
+	struct image_step is = { p, i, t0, 0, share };
+	struct rf_send snd;
+	int rc;
+
+	memset(&snd, 0, sizeof snd);
+	snd.fb = &t->fb;
+	snd.max_dl = t->max_dl;
+	snd.stop = p->r->dev.stop;
+	snd.progress = on_send;
+	snd.user = &is;
+	rc = s->op == RF_OP_BOOT ? rf_image_boot(&snd, img)
+				 : rf_image_flash(&snd, s->partition, img);
+	t->sent += snd.sent;
+	p->all_done += share;
+	p->busy += now_s() - is.t_send;
+	if (!rc)
+		return RF_OK;
+	return fail(p, rc, snd.read_failed ? RF_FK_PACKAGE
+			   : snd.in_flash || snd.flashed ? RF_FK_PARTIAL : RF_FK_NOT_WRITTEN,
+		    "%s", snd.err);
+}
+
+static int step_image(struct rf_phone_run *p, size_t i, const struct rf_step *s)
+{
 	const struct rf_pkg_file *pf = rf_pkg_find(p->r->pkg, s->image);
 	struct rf_sparse_layout raw;
-	struct image_step is = { p, i, now_s(), 0, s->size };
-	struct rf_send snd;
 	struct rf_image img;
+	double t0 = now_s();
 	char err[RF_ERRLEN];
 	int rc;
 
 	memset(&raw, 0, sizeof raw);
 	memset(&img, 0, sizeof img);
-	memset(&snd, 0, sizeof snd);
 	if (!pf)
 		return fail(p, RF_EFORMAT, RF_FK_PACKAGE, "%s is not in the package", s->image);
 	if ((rc = rf_feed_image(p->rd, p->image_at[i], &img.size, err)))
@@ -174,22 +201,22 @@ static int step_image(struct rf_phone_run *p, size_t i, const struct rf_step *s)
 			return fail(p, rc, RF_FK_PACKAGE, "%s", raw.err);
 		img.layout = &raw;
 	}
-	snd.fb = &t->fb;
-	snd.max_dl = t->max_dl;
-	snd.stop = p->r->dev.stop;
-	snd.progress = on_send;
-	snd.user = &is;
-	rc = s->op == RF_OP_BOOT ? rf_image_boot(&snd, &img)
-				 : rf_image_flash(&snd, s->partition, &img);
+	rc = send_image(p, i, s, &img, s->size, t0);
 	rf_sparse_layout_free(&raw);
-	t->sent += snd.sent;
-	p->all_done += s->size;
-	p->busy += now_s() - is.t_send;
-	if (!rc)
-		return RF_OK;
-	return fail(p, rc, snd.read_failed ? RF_FK_PACKAGE
-			   : snd.in_flash || snd.flashed ? RF_FK_PARTIAL : RF_FK_NOT_WRITTEN,
-		    "%s", snd.err);
+	return rc;
+}
+
+/* The filesystem the preflight made for this phone (format.h), sent as
+ * sparse pieces: what the tool wrote, the rest DONT_CARE. */
+static int step_format(struct rf_phone_run *p, size_t i, const struct rf_step *s)
+{
+	struct rf_format_image *fs = p->t->made ? p->t->made[i] : NULL;
+	struct rf_image img;
+	if (!fs)
+		return fail(p, RF_EINVAL, RF_FK_NOT_STARTED, "%s: format %s: internal: no "
+			    "filesystem was made for it", s->src, s->partition);
+	rf_format_image_of(fs, &img);
+	return send_image(p, i, s, &img, 0, now_s());
 }
 
 /* ---- commands ---- */
@@ -212,15 +239,6 @@ static int step_oem(struct rf_phone_run *p, size_t i, const struct rf_step *s)
 				    : rf_fb_set_active(&p->t->fb, s->arg);
 	(void)i;
 	return rc ? fail(p, rc, command_kind(rc), "%s", p->t->fb.err) : RF_OK;
-}
-
-/* The preflight refuses a format it cannot do, so this is never reached
- * with one it could: romflash makes no filesystem (step_kinds.h). */
-static int step_format(struct rf_phone_run *p, size_t i, const struct rf_step *s)
-{
-	(void)i;
-	return fail(p, RF_EFORMAT, RF_FK_NOT_STARTED, "%s: format %s: not supported", s->src,
-		    s->partition);
 }
 
 static int step_check(struct rf_phone_run *p, size_t i, const struct rf_step *s)
@@ -406,9 +424,14 @@ static int one_step(struct rf_phone_run *p, size_t i)
 		}
 		forgive(p, i, s);
 	} else {
+		char made[300];
+		const char *note = rf_step_is_check(s) ? "checked before the first write" : NULL;
+		if (s->op == RF_OP_FORMAT && p->t->made && p->t->made[i]) {
+			rf_format_describe(p->t->made[i], made, sizeof made);
+			note = made;
+		}
 		p->outcome[i] = RF_RAN;
-		emit_step(p, RF_EV_STEP_DONE, i, rf_step_is_check(s) ?
-			  "checked before the first write" : NULL, now_s() - ts);
+		emit_step(p, RF_EV_STEP_DONE, i, note, now_s() - ts);
 	}
 	/* the script's delay after the step (after reboot-bootloader it is
 	 * part of that step) */
@@ -613,9 +636,21 @@ size_t rf_flash_execute(struct rf_flash_run *r)
 		done = run_phones(r, ph);
 	summary(r, feed, done, t0);
 	rf_feed_stop(feed);
+	rf_flash_release(r);
 	free(order);
 	free(image_at);
 	free(outcome);
 	free(ph);
 	return done;
+}
+
+void rf_flash_release(struct rf_flash_run *r)
+{
+	for (size_t k = 0; r->tg && k < r->ntg; k++) {
+		struct rf_flash_target *t = &r->tg[k];
+		for (size_t i = 0; t->made && i < r->plan->steps.n; i++)
+			rf_format_free(t->made[i]);
+		free(t->made);
+		t->made = NULL;
+	}
 }

@@ -47,6 +47,9 @@ struct rf_flash_target {
 	struct rf_answers answers; /* to the plan's checks and conditions */
 	uint32_t max_dl;
 	uint64_t sent;          /* bytes it took */
+	/* per step: the filesystem the preflight made for this phone's
+	 * format step (format.h), NULL for other steps; rf_flash_release */
+	struct rf_format_image **made;
 };
 
 struct rf_flash_run {
@@ -79,7 +82,13 @@ struct rf_flash_run {
 size_t rf_flash_preflight(struct rf_flash_run *r);
 
 /* Execute the plan on the phones that passed, each from its t->start.
- * Returns the number of phones that completed every step. */
+ * Returns the number of phones that completed every step.  Releases what
+ * the preflight made (rf_flash_release). */
 size_t rf_flash_execute(struct rf_flash_run *r);
+
+/* What the preflight made for the phones (the filesystems of format
+ * steps): for a caller that does not go on to rf_flash_execute.  Safe to
+ * call again, and on a zeroed run. */
+void rf_flash_release(struct rf_flash_run *r);
 
 #endif

@@ -101,11 +101,13 @@ static int send_as_is(struct rf_send *s, const struct rf_image *img)
 int rf_image_plan(const struct rf_image *img, uint32_t max_dl,
 		  unsigned *downloads, uint64_t *wire, char *err)
 {
-	if (img->size > max_dl && !img->layout)
+	if ((img->size > max_dl || img->layout_only) && !img->layout)
 		return rf_errf(err, RF_EINVAL, "internal: no layout for a split image");
-	/* the plan counts with the same function: they agree */
-	return rf_sparse_download_count(img->layout, img->size, max_dl, downloads,
-					wire, err);
+	/* the plan counts with the same function: they agree (an image that
+	 * is only a layout counts as larger than any download: split) */
+	return rf_sparse_download_count(img->layout, img->layout_only ? UINT64_MAX
+								      : img->size,
+					max_dl, downloads, wire, err);
 }
 
 /* Ctrl-C lets the download under way finish (the bootloader would take
@@ -188,7 +190,7 @@ int rf_image_flash(struct rf_send *s, const char *partition,
 	int rc = prepare(s, img);
 	if (rc)
 		return rc;
-	if (s->downloads > 1 || img->size > s->max_dl)
+	if (s->downloads > 1 || img->size > s->max_dl || img->layout_only)
 		return send_split(s, partition, img);
 	rc = send_as_is(s, img);
 	return rc ? rc : commit(s, partition);

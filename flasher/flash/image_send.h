@@ -27,6 +27,10 @@ struct rf_image {
 	 * the image does not fit one download.  Only read (its err too is
 	 * left alone: several phones may share one layout). */
 	const struct rf_sparse_layout *layout;
+	/* The image exists only as its layout (a filesystem made for a
+	 * `format`: `read` gives the RAW extents' data in order): always sent
+	 * as sparse pieces, even when one would fit. */
+	int layout_only;
 };
 
 enum rf_send_phase {

@@ -1,5 +1,6 @@
 /* The executor's side of the newer step kinds (see step_kinds.h). */
 #include "step_kinds.h"
+#include "format.h"
 #include "rf_str.h"
 
 #include <stdio.h>
@@ -50,25 +51,17 @@ void rf_exec_check_failure(const struct rf_step *s, const char *val, char *msg,
 	}
 }
 
-int rf_exec_format_preflight(struct rf_fastboot *fb, const struct rf_step *s,
-			     char *err)
+int rf_exec_format_prepare(struct rf_fastboot *fb, const struct rf_step *s,
+			   const struct rf_format_opts *o, struct rf_format_image **made,
+			   char *err)
 {
-	char var[96], type[RF_FB_RESP_MAX + 1];
-	snprintf(var, sizeof var, "partition-type:%s", s->partition);
-	int rc = rf_fb_getvar(fb, var, type, sizeof type);
-	if (rc && rc != RF_EFAIL)
-		return rf_errf(err, rc, "getvar %s: %s", var, fb->err);
-	if (rc || !type[0])
-		return rf_errf(err, RF_EINVAL, "%s: format %s: the phone does not report "
-			       "the partition's type (getvar %s), so no filesystem can "
-			       "be made for it (AOSP fastboot refuses the same way)",
-			       s->src, s->partition, var);
-	if (s->arg[0] && strcmp(s->arg, type))
-		return rf_errf(err, RF_EINVAL, "%s: format:%s %s: the phone says the "
-			       "partition is %s", s->src, s->arg, s->partition, type);
-	return rf_errf(err, RF_EINVAL, "%s: format %s: making a %s filesystem is not "
-		       "supported by romflash; nothing was written", s->src,
-		       s->partition, type);
+	struct rf_format_spec sp;
+	char why[RF_ERRLEN];
+	int rc = rf_format_query(fb, s->partition, s->arg, &sp, why);
+	*made = NULL;
+	if (!rc)
+		rc = rf_format_make(&sp, o, made, why);
+	return rc ? rf_errf(err, rc, "%s: %s", s->src, why) : RF_OK;
 }
 
 int rf_exec_forgivable(const struct rf_step *s)

@@ -1,7 +1,7 @@
 /* What the executor needs for the step kinds of the newer Xiaomi scripts
  * (one function per concern, so the executor's owner can place them):
  * asking the phone what the checks and conditions depend on, explaining a
- * failed check, the format step's preflight, and which failures a script
+ * failed check, the format step's filesystem, and which failures a script
  * does not stop on. */
 #ifndef RF_STEP_KINDS_H
 #define RF_STEP_KINDS_H
@@ -20,11 +20,18 @@ int rf_exec_ask(struct rf_fastboot *fb, const struct rf_plan *pl,
 void rf_exec_check_failure(const struct rf_step *s, const char *val, char *msg,
 			   size_t cap);
 
-/* format: AOSP fastboot needs the partition's type and size from the phone
- * to make the filesystem; without them it refuses, and so does romflash
- * (before anything is written).  RF_EINVAL with the reason in err. */
-int rf_exec_format_preflight(struct rf_fastboot *fb, const struct rf_step *s,
-			     char *err);
+/* format: the filesystem the phone's answers call for (partition-type,
+ * partition-size: format.h), made now, before anything is written, so a
+ * format that cannot be done refuses the flash instead of stopping it
+ * half way.  RF_OK with *made; RF_EFORMAT when the phone does not say what
+ * to make (or not something romflash makes), RF_EINVAL when the program
+ * that makes it is not installed, RF_ESYS when it failed, RF_EINTR; the
+ * reason, with the script line, in err. */
+struct rf_format_opts;
+struct rf_format_image;
+int rf_exec_format_prepare(struct rf_fastboot *fb, const struct rf_step *s,
+			   const struct rf_format_opts *o, struct rf_format_image **made,
+			   char *err);
 
 /* The script goes on when this step fails and the step writes no partition
  * (erase, oem, set_active): its failure is a warning, as with bash.  A

@@ -115,6 +115,58 @@ static int bat_tail(const struct rf_interp *ip, const struct rf_words *w, int k,
 
 /* ------------------------------------------------------------- fastboot */
 
+/* "getvar V | findstr A || fastboot %* getvar V 2>&1 | findstr B || ...":
+ * cmd.exe binds `|` tighter than `||`, so each alternative asks the phone
+ * again and the line goes on to its `|| echo`/`|| exit` only when none
+ * matched -- V must match A or B: one check, its patterns joined as an
+ * extended alternation.  From words[e] (after the first test): the index
+ * after the last alternative, or -1 (unsupported) with *why set when the
+ * line is something else that looks alike. */
+static int bat_alternatives(const struct rf_interp *ip, const struct rf_words *w, int e,
+			    struct rf_test *t, const char **why)
+{
+	char alt[4][sizeof t->pat];
+	int n = 0;
+	*why = NULL;
+	while (e + 1 < w->n && !strcmp(w->w[e], "||")) {
+		struct rf_test t2;
+		const char *c = w->w[e + 1];
+		if (!strcasecmp(c, "findstr")) {
+			/* no pipe into it: it reads the console, not the phone */
+			*why = "a `|| findstr` with nothing piped into it reads the console, "
+			       "not the phone's answer (cmd.exe binds | tighter than ||)";
+			return -1;
+		}
+		if (strcasecmp(c, "fastboot"))
+			break;
+		int k = e + 2 + (e + 2 < w->n && !strcmp(w->w[e + 2], "%*"));
+		int next = rf_ip_getvar_grep(ip, w, k, &t2);
+		if (next < 0 || strcmp(t2.var, t->var) || n == 3) {
+			*why = "only alternatives of the same getvar make one check";
+			return -1;
+		}
+		if (!n && rf_re_to_extended(t->pat, alt[n++], sizeof alt[0]))
+			return -1;
+		if (rf_re_to_extended(t2.pat, alt[n++], sizeof alt[0]))
+			return -1;
+		e = next;
+	}
+	if (n) {
+		size_t len = 0;
+		for (int i = 0; i < n; i++) {
+			size_t a = strlen(alt[i]);
+			if (len + a + 1 >= sizeof t->pat)
+				return -1;
+			if (i)
+				t->pat[len++] = '|';
+			memcpy(t->pat + len, alt[i], a + 1);
+			len += a;
+		}
+		t->flavor = RF_RE_EXTENDED;
+	}
+	return e;
+}
+
 
 static int bat_fastboot(struct rf_interp *ip, int line, const struct rf_words *w)
 {
@@ -123,6 +175,9 @@ static int bat_fastboot(struct rf_interp *ip, int line, const struct rf_words *w
 	char op, msg[160];
 	int fails, k = rf_ip_fastboot_args(ip, w), e = rf_ip_getvar_grep(ip, w, k, &t);
 	if (e >= 0) {
+		const char *why;
+		if ((e = bat_alternatives(ip, w, e, &t, &why)) < 0)
+			return why ? rf_ip_fail(ip, line, "%s", why) : rf_ip_unsupported(ip, line);
 		t.line = line;
 		ip->last = RF_LAST_GREP;
 		ip->grep = t;

@@ -490,6 +490,18 @@ int rf_ip_status(struct rf_interp *ip, int line, int last, int ne,
 	}
 	if (last != RF_LAST_GREP)
 		return rf_ip_unsupported(ip, line);
+	if (ip->errexit && ne && rf_ip_is_echo_exit(ip, closer)) {
+		/* set -e ended the script where the grep found nothing, so this
+		 * `if [ $? -ne 0 ]` never runs; its check is the grep's own,
+		 * and its echo that check's message (latte's flash_all.sh) */
+		struct rf_step *c = ip->live && ip->out->n > ip->first_step
+				    ? &ip->out->v[ip->out->n - 1] : NULL;
+		rc = rf_ip_echo_exit(ip, line, closer, msg, sizeof msg);
+		if (!rc && c && c->op == RF_OP_GETVAR_CHECK && !c->message[0] &&
+		    !strcmp(c->var, ip->grep.var) && !strcmp(c->pattern, ip->grep.pat))
+			rf_strlcpy(c->message, msg, sizeof c->message);
+		return rc;
+	}
 	if (ip->errexit) /* a grep that found nothing ended the script */
 		return branches(ip, line, !ne, ne, 0);
 	if (rf_ip_is_echo_exit(ip, closer)) {

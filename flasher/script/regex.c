@@ -418,6 +418,51 @@ int rf_grep_match(const char *pattern, enum rf_re_flavor f, const char *text)
 	}
 }
 
+/* The end of the bracket expression that starts at p (a '['), as
+ * parse_set reads it. */
+static const char *set_end(const char *p)
+{
+	p += 1 + (p[1] == '^');
+	for (int first = 1; *p && (*p != ']' || first); first = 0) {
+		const char *e = p[0] == '[' && p[1] == ':' ? strstr(p + 2, ":]") : NULL;
+		p = e ? e + 2 : p + 1;
+	}
+	return p; /* at the ']' */
+}
+
+int rf_re_to_extended(const char *pattern, char *out, size_t cap)
+{
+	size_t n = 0;
+	if (!rf_re_valid(pattern, RF_RE_BASIC))
+		return -1;
+	for (const char *p = pattern; *p; ) {
+		const char *from = p, *to = p + 1;
+		int quote = 0;
+		if (*p == '[') {
+			to = set_end(p) + 1;
+		} else if (*p == '\\') {
+			to = p + 2;
+		} else if (*p == '^') {
+			quote = p != pattern;
+		} else if (*p == '$') {
+			quote = p[1] != 0;
+		} else if (*p == '*') {
+			quote = p == pattern; /* a star first is a literal in BRE */
+		} else {
+			quote = strchr("+?(){}|", *p) != NULL;
+		}
+		if (n + (size_t)quote + (size_t)(to - from) >= cap)
+			return -1;
+		if (quote)
+			out[n++] = '\\';
+		memcpy(out + n, from, (size_t)(to - from));
+		n += (size_t)(to - from);
+		p = to;
+	}
+	out[n] = 0;
+	return rf_re_valid(out, RF_RE_EXTENDED) ? 0 : -1;
+}
+
 static void strip_dollar(const char *p, char *o, size_t cap)
 {
 	snprintf(o, cap, "%s", p);

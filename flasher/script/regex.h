@@ -17,6 +17,12 @@ int rf_re_valid(const char *pattern, enum rf_re_flavor f);
  * pattern. */
 int rf_grep_match(const char *pattern, enum rf_re_flavor f, const char *text);
 
+/* The extended pattern that means what basic `pattern` means (its
+ * literal + ? ( ) { } | quoted, a ^ or $ that is not an anchor quoted), so
+ * alternatives can be joined with '|'.  0, or -1 when it is not a valid
+ * basic pattern or does not fit `cap`. */
+int rf_re_to_extended(const char *pattern, char *out, size_t cap);
+
 /* Do two patterns mean the same to grep and to findstr?  A trailing '$'
  * (findstr scripts leave it out) is ignored, and so is the flavor when the
  * text has none of the characters the flavors read differently. */
