@@ -14,7 +14,8 @@ ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$ROOT/tests/lib.sh"
 lib_init t_man_claims
 . "$ROOT/tests/fetch_lib.sh"
-need_tool nginx openssl
+PATH="$PATH:/usr/sbin:/sbin"
+need_tool nginx openssl mke2fs
 web_start 4m
 faults_start
 unset ROMFLASH_CATALOG ROMFLASH_CACERT ANDROID_USER_HOME NO_COLOR
@@ -78,6 +79,14 @@ PKG=$(ls "$T"/pkg/*.tgz)
 # a file to download, named with its MD5 prefix
 A=$(python3 -c 'import hashlib,random,sys; d=random.Random(5).randbytes(100000); open(sys.argv[1]+"/r.bin","wb").write(d); print("miui_MI3WMI4WGlobal_7.5.1_%s_6.0.zip" % hashlib.md5(d).hexdigest()[:10])' "$WWW")
 mv "$WWW/r.bin" "$WWW/$A"
+# a folder package whose script formats cache
+FMT="$T/fmt/cancro_global_images_7.12.8_20171208.0000.00_6.0_global"
+mkdir -p "$FMT/images"
+head -c 7000 /dev/urandom >"$FMT/images/tz.mbn"
+printf '%s\n' 'fastboot $* getvar product 2>&1 | grep "^product: *MSM8974$"' \
+	'if [ $? -ne 0 ] ; then echo "Missmatching image and device"; exit 1; fi' \
+	'fastboot $* flash tz `dirname $0`/images/tz.mbn' 'fastboot $* format cache' \
+	'fastboot $* reboot' >"$FMT/flash_all_except_storage.sh"
 CLOSED=$(free_port)
 NOPHONE="tcp:127.0.0.1:$CLOSED"
 ok() { checked=$((checked + 1)); }
@@ -282,6 +291,18 @@ EOF
 		[ "$(grep -c '"event":"download_retry"' "$T/out")" = 2 ] &&
 			grep -q '"delay":0.020' "$T/out" && ok ||
 			fail "man: $1: $(grep download_retry "$T/out" | head -n 2)" ;;
+	ROMFLASH_MKFS_PATH)
+		emu_start M "$T/m" --vars "partition-type:cache=ext4;partition-size:cache=0x18000000"
+		run 0 "plan with a format" -s "$M_DEV" plan "$FMT" &&
+			ROMFLASH_MKFS_PATH="$T/none" run 2 "no mke2fs there" -s "$M_DEV" plan "$FMT" &&
+			grep -q "mke2fs.*not installed" "$T/err" && ok ||
+			fail "man: ROMFLASH_MKFS_PATH: $(head -n 2 "$T/err")"
+		emu_stop M ;;
+	TMPDIR)
+		emu_start M "$T/m2" --vars "partition-type:cache=ext4;partition-size:cache=0x18000000"
+		TMPDIR="$T/nothere" run 1 "format, TMPDIR missing" -s "$M_DEV" flash "$FMT" --no-reboot &&
+			grep -q "$T/nothere/" "$T/err" && ok || fail "man: TMPDIR: $(head -n 3 "$T/err")"
+		emu_stop M ;;
 	ROMFLASH_CACERT)
 		run 5 "https, the system's store" fetch "$HTTPS/$A" -o "$T/o8" &&
 			ROMFLASH_CACERT="$CA" run 0 "https, ROMFLASH_CACERT" fetch "$HTTPS/$A" -o "$T/o9" && ok ;;

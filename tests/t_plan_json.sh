@@ -91,9 +91,11 @@ for path in sorted(glob.glob(os.path.join(tmp, "*.plan")) + glob.glob(os.path.jo
 # fields the runs here cannot produce: grep -E patterns and security-patch
 # checks (newer scripts: t_real_scripts), unchecked commands
 # (t_unchecked_skip), a .bat twin that differs (t_plan);
-# effects' command is oem/flashing's (t_flash_json)
-rare = {"step": {"pattern_flavor", "patch_max", "unchecked"}, "plan": {"bat_diff"},
-        "effects": {"command"}}
+# effects' command is oem/flashing's (t_flash_json); what a format step
+# would make, with -s (t_format)
+rare = {"step": {"pattern_flavor", "patch_max", "unchecked", "fs_type", "fs_size", "fs_tool",
+                 "format_error"},
+        "plan": {"bat_diff"}, "effects": {"command"}}
 for ev, fields in sorted(docs.items()):
     got = set().union(*(set(e) for e in seen.get(ev, [])))
     never = sorted(fields - got - rare.get(ev, set()))
