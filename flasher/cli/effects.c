@@ -105,7 +105,7 @@ void rf_fx_announce(unsigned what, int yes, const char *mode, const struct rf_fx
 	if (!out_is_json()) {
 		/* without --yes the question says it */
 		if (what && yes)
-			out_warn("%s %s", command ? command : mode ? mode : "this",
+			out_warn("%s%s %s", command ? "" : "--mode ", command ? command : mode,
 				 rf_fx_sentence(what, msg, sizeof msg));
 		return;
 	}
