@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Reads use a buffer larger than a legal reply so an oversized reply is
  * reported by us, quoted, rather than as an opaque transport overflow. */
@@ -109,37 +110,118 @@ static int check_cmd(struct rf_fastboot *fb, const char *cmd)
 
 enum reply_kind { R_OKAY, R_FAIL, R_DATA };
 
-/* Read replies until OKAY, FAIL or DATA.  INFO/TEXT go to on_info and each
- * starts a fresh timeout.  `cmd` names the command in messages.  OKAY's
- * payload lands in `okay` (RF_FB_RESP_MAX + 1 bytes, may be NULL), DATA's
- * size in *data_size. */
-static int read_reply(struct rf_fastboot *fb, const char *cmd,
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int rf_fb_is_writing(const char *cmd)
+{
+	static const char *const pre[] = { "flash:", "erase:", "oem ",
+					   "flashing ", "format", "set_active:" };
+	if (!strcmp(cmd, "boot"))
+		return 1;
+	for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
+		if (!strncmp(cmd, pre[i], strlen(pre[i])))
+			return 1;
+	return 0;
+}
+
+/* How one reply is awaited: at once (a short timeout, restarted by each
+ * INFO), or, for a writing command, in slices with no limit while the
+ * link is alive. */
+struct waiter {
+	const char *cmd;
+	int writing;
+	double t0;
+};
+
+/* One message from the phone into buf (NUL padding dropped). */
+static int read_msg(struct rf_fastboot *fb, struct waiter *w,
+		    unsigned char *buf, size_t *got)
+{
+	int tmo = timeout_of(fb);
+	for (;;) {
+		int rc = rf_transport_read(fb->t, buf, FB_READ_CAP, got,
+					   w->writing ? RF_FB_WAIT_SLICE_MS : tmo);
+		double el = now_s() - w->t0;
+		if (rc == RF_ETIMEDOUT && w->writing &&
+		    (fb->write_timeout_ms <= 0 || el * 1000 < fb->write_timeout_ms)) {
+			if (fb->on_wait)
+				fb->on_wait(fb->user, w->cmd, el, 0);
+			continue;
+		}
+		if (rc == RF_ETIMEDOUT && w->writing)
+			return rf_errf(fb->err, rc, "no reply to '%s' within "
+				       "%.0f s", w->cmd, el);
+		if (rc == RF_ETIMEDOUT)
+			return rf_errf(fb->err, rc,
+				       "no reply to '%s' within %d.%03d s",
+				       w->cmd, tmo / 1000, tmo % 1000);
+		if (rc == RF_EDISCONNECTED && w->writing)
+			return rf_errf(fb->err, rc, "device disconnected while "
+				       "writing for '%s' (after %.1f s)", w->cmd, el);
+		if (rc == RF_EDISCONNECTED)
+			return rf_errf(fb->err, rc,
+				       "device disconnected while waiting "
+				       "for the reply to '%s'", w->cmd);
+		if (rc)
+			return rf_errf(fb->err, rc, "reading the reply to "
+				       "'%s': %s", w->cmd, fb->t->err);
+		if (*got > FB_READ_CAP)
+			*got = FB_READ_CAP; /* a broken backend; be safe */
+		/* Some bootloaders pad replies with NULs; they carry
+		 * nothing. */
+		while (*got > 0 && buf[*got - 1] == '\0')
+			(*got)--;
+		return RF_OK;
+	}
+}
+
+static int parse_data(struct rf_fastboot *fb, const char *cmd,
+		      const unsigned char *buf, size_t got, uint32_t *data_size)
+{
+	char q[RF_ERRLEN / 2];
+	const char *payload = (const char *)buf + 4;
+	size_t plen = got - 4;
+	uint32_t v = 0;
+	int ok = plen >= 1 && plen <= 8;
+	for (size_t i = 0; ok && i < plen; i++) {
+		char c = payload[i];
+		int d = c >= '0' && c <= '9' ? c - '0'
+		      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+		      : -1;
+		if (d < 0)
+			ok = 0;
+		else
+			v = (v << 4) | (uint32_t)d;
+	}
+	if (!ok) {
+		quote(q, sizeof q, buf, got);
+		return rf_errf(fb->err, RF_EPROTO,
+			       "malformed DATA reply to '%s': \"%s\"", cmd, q);
+	}
+	*data_size = v;
+	return RF_OK;
+}
+
+/* Read replies until OKAY, FAIL or DATA.  INFO/TEXT go to on_info.  `cmd`
+ * names the command in messages.  OKAY's payload lands in `okay`
+ * (RF_FB_RESP_MAX + 1 bytes, may be NULL), DATA's size in *data_size. */
+static int read_final(struct rf_fastboot *fb, struct waiter *w,
 		      enum reply_kind *kind, char *okay, uint32_t *data_size)
 {
 	unsigned char buf[FB_READ_CAP + 1];
 	char q[RF_ERRLEN / 2];
-	int rc;
-	int tmo = timeout_of(fb);
+	const char *cmd = w->cmd;
 	for (;;) {
 		size_t got = 0;
-		rc = rf_transport_read(fb->t, buf, FB_READ_CAP, &got, tmo);
-		if (rc == RF_ETIMEDOUT)
-			return rf_errf(fb->err, rc,
-				       "no reply to '%s' within %d.%03d s",
-				       cmd, tmo / 1000, tmo % 1000);
-		if (rc == RF_EDISCONNECTED)
-			return rf_errf(fb->err, rc,
-				       "device disconnected while waiting "
-				       "for the reply to '%s'", cmd);
+		int rc = read_msg(fb, w, buf, &got);
 		if (rc)
-			return rf_errf(fb->err, rc, "reading the reply to "
-				       "'%s': %s", cmd, fb->t->err);
-		if (got > FB_READ_CAP)
-			got = FB_READ_CAP; /* a broken backend; be safe */
-		/* Some bootloaders pad replies with NULs; they carry
-		 * nothing. */
-		while (got > 0 && buf[got - 1] == '\0')
-			got--;
+			return rc;
 		if (got == 0)
 			return rf_errf(fb->err, RF_EPROTO,
 				       "empty reply to '%s'", cmd);
@@ -181,33 +263,27 @@ static int read_reply(struct rf_fastboot *fb, const char *cmd,
 				       plen ? q : "(no reason given)");
 		}
 		if (memcmp(buf, "DATA", 4) == 0) {
-			uint32_t v = 0;
-			int ok = plen >= 1 && plen <= 8;
-			for (size_t i = 0; ok && i < plen; i++) {
-				char c = payload[i];
-				int d = c >= '0' && c <= '9' ? c - '0'
-				      : c >= 'a' && c <= 'f' ? c - 'a' + 10
-				      : c >= 'A' && c <= 'F' ? c - 'A' + 10
-				      : -1;
-				if (d < 0)
-					ok = 0;
-				else
-					v = (v << 4) | (uint32_t)d;
-			}
-			if (!ok) {
-				quote(q, sizeof q, buf, got);
-				return rf_errf(fb->err, RF_EPROTO,
-					       "malformed DATA reply to '%s': "
-					       "\"%s\"", cmd, q);
-			}
-			*data_size = v;
 			*kind = R_DATA;
-			return RF_OK;
+			return parse_data(fb, cmd, buf, got, data_size);
 		}
 		quote(q, sizeof q, buf, got);
 		return rf_errf(fb->err, RF_EPROTO,
 			       "unknown reply to '%s': \"%s\"", cmd, q);
 	}
+}
+
+static int read_reply(struct rf_fastboot *fb, const char *cmd,
+		      enum reply_kind *kind, char *okay, uint32_t *data_size)
+{
+	struct waiter w = { cmd, rf_fb_is_writing(cmd), now_s() };
+	int rc;
+
+	if (w.writing && fb->on_wait)
+		fb->on_wait(fb->user, cmd, 0, 0);
+	rc = read_final(fb, &w, kind, okay, data_size);
+	if (w.writing && fb->on_wait)
+		fb->on_wait(fb->user, cmd, now_s() - w.t0, 1);
+	return rc;
 }
 
 static int send_cmd(struct rf_fastboot *fb, const char *cmd)
@@ -474,19 +550,121 @@ int rf_fb_boot(struct rf_fastboot *fb)
 	return rf_fb_command(fb, "boot", NULL);
 }
 
+/* A phone told to reboot says OKAY and then leaves the bus: wait for
+ * that (the link drops), so that the next command looks for the phone
+ * coming back and not at the old one on its way out.  Anything it says
+ * meanwhile is of no use. */
+static int leave(struct rf_fastboot *fb, const char *cmd)
+{
+	unsigned char buf[FB_READ_CAP];
+	double t0;
+	int rc = rf_fb_command(fb, cmd, NULL);
+
+	if (rc == RF_EDISCONNECTED)
+		return RF_OK; /* gone before its OKAY was read */
+	if (rc)
+		return rc;
+	t0 = now_s();
+	for (;;) {
+		size_t got;
+		double el = now_s() - t0;
+		int limit = fb->leave_timeout_ms > 0 ? fb->leave_timeout_ms :
+			RF_FB_LEAVE_MS;
+		if (el * 1000 >= limit)
+			return rf_errf(fb->err, RF_ETIMEDOUT, "the phone answered "
+				       "OKAY to '%s' but is still there after "
+				       "%.1f s", cmd, el);
+		rc = rf_transport_read(fb->t, buf, sizeof buf, &got,
+				       RF_FB_WAIT_SLICE_MS);
+		if (rc != RF_OK && rc != RF_ETIMEDOUT)
+			return RF_OK;
+	}
+}
+
 int rf_fb_reboot(struct rf_fastboot *fb)
 {
-	return rf_fb_command(fb, "reboot", NULL);
+	return leave(fb, "reboot");
 }
 
 int rf_fb_reboot_bootloader(struct rf_fastboot *fb)
 {
-	return rf_fb_command(fb, "reboot-bootloader", NULL);
+	return leave(fb, "reboot-bootloader");
 }
 
 int rf_fb_reboot_recovery(struct rf_fastboot *fb)
 {
-	return rf_fb_command(fb, "reboot-recovery", NULL);
+	return leave(fb, "reboot-recovery");
+}
+
+/* Read and drop whatever the phone says within RF_FB_DRAIN_MS of
+ * silence; quoted into stale[len..] (", "-separated).  Returns the number
+ * of messages, or an error. */
+static int drain(struct rf_fastboot *fb, char *stale, size_t cap)
+{
+	unsigned char buf[FB_READ_CAP];
+	int n = 0;
+	for (; n < 16; n++) {
+		size_t got = 0, len = stale ? strlen(stale) : 0;
+		char q[RF_FB_RESP_MAX * 2];
+		int rc = rf_transport_read(fb->t, buf, sizeof buf, &got,
+					   RF_FB_DRAIN_MS);
+		if (rc == RF_ETIMEDOUT)
+			break;
+		if (rc)
+			return rf_errf(fb->err, rc, "reading what the phone had "
+				       "left to say: %s", fb->t->err);
+		quote(q, sizeof q, buf, got);
+		if (stale && len + 1 < cap)
+			snprintf(stale + len, cap - len, "%s\"%s\"",
+				 len ? ", " : "", q);
+	}
+	return n;
+}
+
+int rf_fb_sync(struct rf_fastboot *fb, char *stale, size_t cap)
+{
+	static const char probe[] = "getvar:version";
+	enum reply_kind kind;
+	uint32_t dsz;
+	int rc, saved = fb->timeout_ms;
+
+	if (stale && cap)
+		stale[0] = '\0';
+	fb->err[0] = '\0';
+	rc = drain(fb, stale, cap);
+	if (rc < 0)
+		return rc;
+	rc = rf_transport_write(fb->t, probe, sizeof probe - 1, RF_FB_PROBE_MS);
+	if (rc == RF_OK)
+		rc = rf_transport_flush(fb->t, RF_FB_PROBE_MS);
+	if (rc == RF_ETIMEDOUT)
+		return rf_errf(fb->err, RF_EBUSY, "the phone takes no command: "
+			       "it is still busy with one an earlier run sent "
+			       "(writing a large partition takes minutes on a "
+			       "slow eMMC); wait until it is done and try again, "
+			       "or unplug and re-plug the phone");
+	if (rc)
+		return rf_errf(fb->err, rc, "sending '%s': %s", probe, fb->t->err);
+	fb->timeout_ms = RF_FB_PROBE_MS;
+	rc = read_reply(fb, probe, &kind, NULL, &dsz);
+	fb->timeout_ms = saved;
+	if (rc == RF_ETIMEDOUT)
+		return rf_errf(fb->err, RF_EPROTO, "the phone took a command but "
+			       "never answered it: it is most likely still inside "
+			       "a download an earlier run did not finish (killed, "
+			       "or the cable pulled), and takes every byte as "
+			       "image data; unplug and re-plug the phone (or hold "
+			       "Power until it restarts into fastboot), then try "
+			       "again");
+	if (rc && rc != RF_EFAIL)
+		return rc;
+	/* the answer read may have been a stale one that came late (the
+	 * phone finished an earlier write meanwhile): then the probe's own
+	 * answer follows at once */
+	rc = drain(fb, stale, cap);
+	fb->fail[0] = '\0';
+	fb->err[0] = '\0';
+	return rc < 0 ? rc : RF_OK;
 }
 
 int rf_fb_continue(struct rf_fastboot *fb)

@@ -20,16 +20,44 @@
 
 #define RF_FB_CMD_MAX 64
 #define RF_FB_RESP_MAX 64
-#define RF_FB_DEFAULT_TIMEOUT_MS 30000
+/* Replies a phone gives at once (getvar, download, reboot, the OKAY after
+ * the data), and a link that stops moving during a download. */
+#define RF_FB_DEFAULT_TIMEOUT_MS 10000
+/* Writing commands report their wait this often. */
+#define RF_FB_WAIT_SLICE_MS 1000
+/* A phone that answered OKAY to a reboot leaves the bus within this. */
+#define RF_FB_LEAVE_MS 15000
+/* rf_fb_sync: how long to listen for replies nobody read, and how long a
+ * phone may take to accept and answer a command. */
+#define RF_FB_DRAIN_MS 50
+#define RF_FB_PROBE_MS 3000
 
 struct rf_fastboot {
 	struct rf_transport *t;
-	int timeout_ms;   /* wait for a reply (restarted by each INFO) */
+	int timeout_ms;   /* replies answered at once (restarted by each
+			     INFO), and every transfer of a download */
+	/* Writing commands (rf_fb_is_writing): the phone says nothing while
+	 * it writes, a minute or more for a large piece on an old eMMC, so
+	 * there is no limit while the link is alive (0, the default) --
+	 * over TCP a closed connection ends the wait, over USB a phone that
+	 * leaves the bus.  A test may set a limit (ms). */
+	int write_timeout_ms;
+	/* How long a rebooting phone may take to leave the bus (0:
+	 * RF_FB_LEAVE_MS). */
+	int leave_timeout_ms;
 	/* Called with the payload of each INFO/TEXT line (NUL-terminated). */
 	void (*on_info)(void *user, const char *kind, const char *text);
+	/* The "writing on the phone" phase of a writing command: called
+	 * when the command has been sent (elapsed 0), about once a second
+	 * while the phone is silent, and once more with done = 1 when its
+	 * reply (or an error) came.  May be NULL. */
+	void (*on_wait)(void *user, const char *cmd, double elapsed_s, int done);
 	void *user;
 	/* When non-NULL and set to non-zero (signal handler), long operations
-	 * stop at the next transfer boundary with RF_EINTR. */
+	 * stop at the next transfer boundary with RF_EINTR.  A writing
+	 * command's wait is not cut by it: the phone finishes the write
+	 * whatever the host does, and its late OKAY would be read by the
+	 * next run as the answer to another command. */
 	const volatile sig_atomic_t *cancel;
 	char err[RF_ERRLEN];
 	char fail[RF_FB_RESP_MAX + 1]; /* payload of the last FAIL */
@@ -46,6 +74,23 @@ void rf_fb_init(struct rf_fastboot *fb, struct rf_transport *t);
  * the device's text in fb->fail and fb->err. */
 int rf_fb_command(struct rf_fastboot *fb, const char *cmd, char *okay);
 
+/* Does the phone write flash (or may take long) for `cmd`: flash, erase,
+ * boot, oem, flashing, format, set_active. */
+int rf_fb_is_writing(const char *cmd);
+
+/* Before the first command on a USB connection, which an earlier run may
+ * have left in a bad state:
+ * - replies nobody read (a run that gave up or was killed while the phone
+ *   wrote) are read and dropped; `stale` (may be NULL) gets them quoted,
+ *   "" when there were none;
+ * - the phone must take a command at once: RF_EBUSY when it does not (it
+ *   is still writing for an earlier run);
+ * - and answer it: RF_EPROTO when it takes it but never answers (it is
+ *   still inside a download an earlier run did not finish, and takes
+ *   every byte as data).
+ * The messages say what to do.  The probe is "getvar:version". */
+int rf_fb_sync(struct rf_fastboot *fb, char *stale, size_t cap);
+
 /* getvar NAME; value trimmed of leading/trailing white space. */
 int rf_fb_getvar(struct rf_fastboot *fb, const char *name, char *val,
 		 size_t cap);
@@ -59,6 +104,10 @@ int rf_fb_download_end(struct rf_fastboot *fb);
 int rf_fb_flash(struct rf_fastboot *fb, const char *partition);
 int rf_fb_erase(struct rf_fastboot *fb, const char *partition);
 int rf_fb_boot(struct rf_fastboot *fb);          /* boot the downloaded image */
+/* The reboots return once the phone has left the bus (the link dropped),
+ * so whatever comes next waits for the phone to come back instead of
+ * finding the old one still there; RF_ETIMEDOUT when it answered OKAY
+ * but is still there after RF_FB_LEAVE_MS. */
 int rf_fb_reboot(struct rf_fastboot *fb);
 int rf_fb_reboot_bootloader(struct rf_fastboot *fb);
 int rf_fb_reboot_recovery(struct rf_fastboot *fb); /* "reboot-recovery" */

@@ -52,11 +52,18 @@ START_TEST(wire_simple_commands)
 		{ rf_fb_continue, "continue" },
 	};
 	size_t n = sizeof cases / sizeof cases[0];
-	for (size_t i = 0; i < n; i++)
-		fake_transport_reply(f, "OKAY");
 	for (size_t i = 0; i < n; i++) {
+		fake_transport_reply(f, "OKAY");
+		if (!strncmp(cases[i].wire, "reboot", 6))
+			fake_transport_reply_error(f, RF_EDISCONNECTED);
 		ck_assert_int_eq(cases[i].fn(&fb), RF_OK);
 		WIRE_IS(i, cases[i].wire);
+		/* a reboot returns once the phone has left: a fresh link */
+		if (f->disconnected) {
+			f->disconnected = 0;
+			ck_assert_msg(!strncmp(cases[i].wire, "reboot", 6),
+				      "%s waited for a disconnect", cases[i].wire);
+		}
 	}
 	ck_assert_uint_eq(f->nwrites, n);
 	ck_assert_uint_eq(fake_transport_pending(f), 0);
@@ -167,7 +174,7 @@ START_TEST(reply_fail_text)
 	ck_assert_ptr_nonnull(strstr(fb.err, "flash:system"));
 	/* the next success clears it */
 	fake_transport_reply(f, "OKAY");
-	ck_assert_int_eq(rf_fb_reboot(&fb), RF_OK);
+	ck_assert_int_eq(rf_fb_continue(&fb), RF_OK);
 	ck_assert_str_eq(fb.fail, "");
 }
 END_TEST
@@ -188,11 +195,9 @@ START_TEST(reply_info_and_text)
 	fake_transport_reply(f, "TEXTsome text");
 	fake_transport_reply(f, "INFO");
 	fake_transport_reply(f, "OKAY");
-	ck_assert_int_eq(rf_fb_flash(&fb, "boot"), RF_OK);
+	ck_assert_int_eq(rf_fb_command(&fb, "oem device-info", NULL), RF_OK);
 	ck_assert_str_eq(infos, "INFO:erasing|TEXT:some text|INFO:|");
-	/* every read got the full timeout: each INFO restarts it */
 	ck_assert_uint_eq(f->reads, 4);
-	ck_assert_int_eq(f->last_read_timeout, RF_FB_DEFAULT_TIMEOUT_MS);
 }
 END_TEST
 
@@ -204,13 +209,17 @@ START_TEST(reply_info_without_callback)
 }
 END_TEST
 
+/* A command answered at once: every read gets the full timeout (each INFO
+ * restarts it), and silence ends it. */
 START_TEST(reply_info_then_timeout)
 {
 	fb.timeout_ms = 1234;
 	fake_transport_reply(f, "INFOworking");
 	fake_transport_reply_error(f, RF_ETIMEDOUT);
-	ck_assert_int_eq(rf_fb_flash(&fb, "system"), RF_ETIMEDOUT);
-	ck_assert_ptr_nonnull(strstr(fb.err, "flash:system"));
+	ck_assert_int_eq(rf_fb_command(&fb, "getvar:all", NULL), RF_ETIMEDOUT);
+	ck_assert_ptr_nonnull(strstr(fb.err, "getvar:all"));
+	ck_assert_ptr_nonnull(strstr(fb.err, "1.234 s"));
+	ck_assert_uint_eq(f->reads, 2);
 	ck_assert_int_eq(f->last_read_timeout, 1234);
 }
 END_TEST
@@ -527,9 +536,11 @@ END_TEST
 START_TEST(disconnect_waiting_reply)
 {
 	fake_transport_reply_error(f, RF_EDISCONNECTED);
-	ck_assert_int_eq(rf_fb_reboot(&fb), RF_EDISCONNECTED);
-	ck_assert_ptr_nonnull(strstr(fb.err, "reboot"));
-	ck_assert_int_eq(rf_fb_reboot(&fb), RF_EDISCONNECTED);
+	ck_assert_int_eq(rf_fb_command(&fb, "getvar:product", NULL), RF_EDISCONNECTED);
+	ck_assert_ptr_nonnull(strstr(fb.err, "getvar:product"));
+	ck_assert_int_eq(rf_fb_command(&fb, "getvar:product", NULL), RF_EDISCONNECTED);
+	/* a reboot that loses the link is a phone that left: done */
+	ck_assert_int_eq(rf_fb_reboot(&fb), RF_OK);
 }
 END_TEST
 

@@ -1,7 +1,8 @@
 /* The TCP transport against a tiny peer running in a thread on
  * 127.0.0.1:<ephemeral port>: FB01 handshake, framing both ways, stream
  * mode, and the ways a peer can go wrong (bad handshake, silence, closing,
- * oversized frames, refusing connections). */
+ * oversized frames, refusing connections, a writing wait ended by the
+ * peer).  Against the emulated phone: check_tcp_emu.c. */
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -809,6 +810,35 @@ START_TEST(tcp_parse_specs)
 }
 END_TEST
 
+/* ---- a writing command waits until the connection ends ---- */
+
+static int script_silent_then_close(struct peer *p, int fd)
+{
+	if (peer_handshake(p, fd, "FB01") ||
+	    peer_expect_frame(p, fd, "erase:userdata"))
+		return -1;
+	usleep(1500 * 1000); /* silent for more than a wait slice */
+	return 0;             /* then the connection closes */
+}
+
+START_TEST(tcp_writing_wait_ends_on_close)
+{
+	struct peer p;
+	char err[RF_ERRLEN] = "";
+	int rc;
+	peer_start(&p, script_silent_then_close);
+	struct rf_transport *t = open_fb(&p, &rc, err);
+	ck_assert_msg(rc == RF_OK, "open: %s", err);
+	struct rf_fastboot fb;
+	rf_fb_init(&fb, t);
+	fb.timeout_ms = 300;
+	ck_assert_int_eq(rf_fb_erase(&fb, "userdata"), RF_EDISCONNECTED);
+	ck_assert_msg(strstr(fb.err, "while writing"), "%s", fb.err);
+	rf_transport_close(t);
+	peer_join(&p);
+}
+END_TEST
+
 static Suite *tcp_suite(void)
 {
 	Suite *s = suite_create("tcp");
@@ -830,6 +860,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, tcp_open_bad_args);
 	tcase_add_test(tc, tcp_stream_mode);
 	tcase_add_test(tc, tcp_parse_specs);
+	tcase_add_test(tc, tcp_writing_wait_ends_on_close);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -16,6 +16,7 @@
 
 #include "fastboot.h"
 #include "transport_usb.h"
+#include "helpers/phone_data.h"
 #include "helpers/usb_emu.h"
 
 #define MiB (1024u * 1024u)
@@ -26,18 +27,11 @@
 static char state_dir[256];
 static char err[RF_ERRLEN];
 
-static void rm_rf(const char *dir)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
-}
+#define rm_rf phone_rm_rf
 
 static void mk_state_dir(void)
 {
-	snprintf(state_dir, sizeof(state_dir), "/tmp/check_usb.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(state_dir));
+	phone_mkdtemp(state_dir, sizeof state_dir, "check_usb");
 }
 
 static struct emu_opts default_opts(void)
@@ -56,64 +50,12 @@ static struct usb_emu *start_default(void)
 	return u;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#define now_s phone_now_s
+#define download phone_download
 
-/* Deterministic bytes: position `off` of a test image. */
-static void pattern(unsigned char *buf, size_t len, uint64_t off)
-{
-	for (size_t i = 0; i < len; i++) {
-		uint64_t x = (off + i) / 8 * 0x9E3779B97F4A7C15ull + 0x1234567;
-		x ^= x >> 29;
-		buf[i] = (unsigned char)(x >> (8 * ((off + i) % 8)));
-	}
-}
-
-/* Send `size` pattern bytes as one fastboot download, in `chunk`-sized
- * writes.  Returns the first error. */
-static int download(struct rf_fastboot *fb, uint32_t size, size_t chunk)
-{
-	unsigned char *buf = malloc(chunk);
-	int r;
-
-	ck_assert_ptr_nonnull(buf);
-	r = rf_fb_download_begin(fb, size);
-	for (uint64_t off = 0; r == RF_OK && off < size; off += chunk) {
-		size_t n = size - off < chunk ? (size_t)(size - off) : chunk;
-		pattern(buf, n, off);
-		r = rf_fb_download_write(fb, buf, n);
-	}
-	if (r == RF_OK)
-		r = rf_fb_download_end(fb);
-	free(buf);
-	return r;
-}
-
-/* The first `size` bytes of partition `name` hold the pattern. */
 static void check_partition(const char *name, uint32_t size)
 {
-	char path[512];
-	unsigned char *a = malloc(MiB), *b = malloc(MiB);
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s.img", state_dir, name);
-	fd = open(path, O_RDONLY);
-	ck_assert_msg(fd >= 0, "cannot open %s", path);
-	for (uint64_t off = 0; off < size; off += MiB) {
-		size_t n = size - off < MiB ? (size_t)(size - off) : MiB;
-		ck_assert_int_eq(pread(fd, a, n, (off_t)off), (ssize_t)n);
-		pattern(b, n, off);
-		ck_assert_msg(memcmp(a, b, n) == 0,
-			      "%s differs in the MiB at offset %llu", name,
-			      (unsigned long long)off);
-	}
-	close(fd);
-	free(a);
-	free(b);
+	phone_check_partition(state_dir, name, size);
 }
 
 /* ---- enumeration and selection ------------------------------------------ */
@@ -240,13 +182,27 @@ START_TEST(test_claimed_elsewhere)
 	struct usb_emu *u = start_default();
 	struct rf_transport *t1 = NULL, *t2 = NULL;
 
+	struct usb_emu_stats es;
+	struct rf_usb_devinfo *d = NULL;
+	size_t n = 0;
+
 	ck_assert_int_eq(rf_usb_open(NULL, RF_USB_PROTO_FASTBOOT, 0, &t1, err),
 			 RF_OK);
-	/* still listed, but a second claim is refused with a useful hint */
+	usb_emu_get_stats(u, 0, &es);
+	ck_assert_uint_eq(es.opens, 1);
+	/* sysfs shows the holder: still listed, marked as held */
+	ck_assert_int_eq(rf_usb_list(FB_MASK, &d, &n, err), RF_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(d[0].holder, "usbfs");
+	free(d);
+	/* a second claim is refused with a useful hint, without even
+	 * opening the phone another program is using */
 	ck_assert_int_eq(rf_usb_open(NULL, RF_USB_PROTO_FASTBOOT, 0, &t2, err),
 			 RF_EBUSY);
 	ck_assert_ptr_null(t2);
-	ck_assert_msg(strstr(err, "claimed by another program"), "%s", err);
+	ck_assert_msg(strstr(err, "in use by another program"), "%s", err);
+	usb_emu_get_stats(u, 0, &es);
+	ck_assert_uint_eq(es.opens, 1);
 	rf_transport_close(t1);
 	ck_assert_int_eq(rf_usb_open(NULL, RF_USB_PROTO_FASTBOOT, 0, &t2, err),
 			 RF_OK);
@@ -585,7 +541,7 @@ START_TEST(test_adb_zlp)
 	ck_assert_int_eq(rf_usb_open(NULL, RF_USB_PROTO_ADB, 1, &t, err),
 			 RF_OK);
 	ck_assert_str_eq(t->serial, "ADB0001");
-	pattern(msg, sizeof(msg), 0);
+	phone_pattern(msg, sizeof(msg), 0);
 
 	/* 24 bytes: a short packet ends the message, no ZLP */
 	ck_assert_int_eq(rf_transport_write(t, msg, 24, 1000), RF_OK);
@@ -626,7 +582,7 @@ START_TEST(test_throughput_256m)
 	ck_assert_int_eq(rf_usb_open(NULL, RF_USB_PROTO_FASTBOOT, 0, &t, err),
 			 RF_OK);
 	rf_fb_init(&fb, t);
-	pattern(buf, MiB, 0); /* the pattern itself is not what we time */
+	phone_pattern(buf, MiB, 0); /* the pattern itself is not what we time */
 	double t0 = now_s();
 	int r = rf_fb_download_begin(&fb, size);
 	for (uint32_t off = 0; r == RF_OK && off < size; off += MiB)
@@ -674,20 +630,8 @@ static Suite *usb_suite(void)
 	return s;
 }
 
-/* Under `make asan` the suite runs with umockdev's preload library ahead of
- * the ASan runtime (umockdev-wrapper sets LD_PRELOAD); that order is fine
- * here, so tell ASan not to refuse it. */
-const char *__asan_default_options(void);
-__attribute__((used)) const char *__asan_default_options(void)
-{
-	return "verify_asan_link_order=0";
-}
 
 int main(void)
 {
-	SRunner *sr = srunner_create(usb_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return usb_emu_suite_main(usb_suite());
 }

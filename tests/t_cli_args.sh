@@ -174,7 +174,7 @@ CLOSED=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)
 for op in "getvar all" "oem device-info" "flashing get_unlock_ability" "set_active a" \
 	"continue" "boot $T/boot.img" "erase cache" "reboot bootloader"; do
 	# shellcheck disable=SC2086
-	r 4 "$op, no phone" -s "tcp:127.0.0.1:$CLOSED" $op
+	r 4 "$op, no phone" --wait 0 -s "tcp:127.0.0.1:$CLOSED" $op
 done
 
 # ---- a wipe refused before the package is read ------------------------------

@@ -158,8 +158,9 @@ nothing_written "garbage max-download-size"
 
 # ---- no phone: exit 4 ----
 CLOSED=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-expect 4 "refused|no phone|$CLOSED" "closed port" -- -s "tcp:127.0.0.1:$CLOSED" getvar product
-expect 4 "refused|no phone|$CLOSED" "closed port, flash-image" -- -s "tcp:127.0.0.1:$CLOSED" flash-image boot "$T/small.img"
+# (--wait: a port that refuses is waited for, 30 s by default)
+expect 4 "refused|no phone|$CLOSED" "closed port" -- --wait 0 -s "tcp:127.0.0.1:$CLOSED" getvar product
+expect 4 "refused|no phone|$CLOSED" "closed port, waited for" -- --wait 1 -s "tcp:127.0.0.1:$CLOSED" flash-image boot "$T/small.img"
 
 # ---- usage: exit 2 ----
 expect 2 'usage' "no command" --

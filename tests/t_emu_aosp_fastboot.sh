@@ -3,7 +3,8 @@
 # client) flashes raw, split-raw, sparse and split-sparse images into
 # romflash-emu over TCP, and every written partition must match its source
 # byte for byte (zeros beyond the image).  Then reboot-bootloader must bring
-# the emulator back on the same port, and fault injection must FAIL once.
+# the emulator back on the same port, fault injection must FAIL once, and a
+# write at the eMMC pace (--write-rate) must be waited for.
 #
 # Debian's fastboot 29 mis-splits raw images whose size is not a multiple of
 # 4096, so every raw image here is a multiple of 4096.
@@ -159,5 +160,17 @@ fb flash boot "$T/boot.img" || fail "flash after injected failure: $(cat "$T/fb.
 grep -q '(bootloader) writing' "$T/fb.out" || fail "INFO lines not shown"
 check_part "$T/boot.img" "$T/st2/boot.img"
 ok "fault injection"
+
+# eMMC pace: an 8 MiB flash at 4 MB/s is silent about 2 s after the data,
+# and AOSP fastboot waits for the OKAY as for a real phone
+start_emu st3 --write-rate 4
+rnd "$T/slow.img" 8388608
+start=$(date +%s.%N)
+fb flash boot "$T/slow.img" || fail "flash at the eMMC pace: $(cat "$T/fb.out")"
+took=$(awk "BEGIN { printf \"%.2f\", $(date +%s.%N) - $start }")
+awk "BEGIN { exit !($took >= 1.9) }" || fail "an 8 MiB write at 4 MB/s took $took s"
+grep -q "OKAY" "$T/fb.out" || fail "no OKAY: $(cat "$T/fb.out")"
+check_part "$T/slow.img" "$T/st3/boot.img"
+ok "eMMC pace (${took}s)"
 
 echo "all ok"

@@ -44,6 +44,13 @@ j -s "$A_DEV" boot "$T/small.img" || fail boot
 j -s "$A_DEV" flash "$MOD" --mode clean --yes --no-reboot || fail "flash --mode clean"
 j -s "$A_DEV" continue || fail continue
 emu_wait_gone A 5 || fail "continue: the phone did not leave"
+# a phone that writes at 2 MB/s (the writing phase's progress, once a
+# second) and takes 1.5 s over an oem unlock (a command's phone_writing)
+emu_start S "$T/s" --write-rate 2 --slow "oem unlock=1500"
+head -c 3000000 /dev/urandom >"$T/three.img"
+j -s "$S_DEV" flash-image boot "$T/three.img" || fail "flash-image, a slow phone"
+j -s "$S_DEV" oem unlock --yes || fail "oem unlock, a slow phone"
+emu_stop S
 emu_start B "$T/b" --reboot-delay 100 --fail flash:system
 j -s "$B_DEV" flash "$MOD" --no-reboot && fail "a failing flash worked"
 # past the refused step: the summary says which was skipped
@@ -59,6 +66,12 @@ emu_stop D
 emu_start W "$T/w" --fail reboot
 j -s "$W_DEV" flash "$MOD" || fail "refused reboot: $(tail -n 3 "$T/stderr")"
 emu_stop W
+# a phone writing slowly (the writing phase), a phone not there yet (the wait)
+emu_start S "$T/s" --write-rate 0.2
+j -s "$S_DEV" flash-image boot "$T/small.img" || fail "slow flash-image"
+emu_stop S
+CLOSED=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+j --wait 1 -s "tcp:127.0.0.1:$CLOSED" getvar product && fail "getvar of a closed port worked"
 j catalog || fail catalog
 emu_start E "$T/e"
 j -s "$E_DEV" reboot || fail reboot

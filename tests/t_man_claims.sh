@@ -88,7 +88,7 @@ printf '%s\n' 'fastboot $* getvar product 2>&1 | grep "^product: *MSM8974$"' \
 	'fastboot $* flash tz `dirname $0`/images/tz.mbn' 'fastboot $* format cache' \
 	'fastboot $* reboot' >"$FMT/flash_all_except_storage.sh"
 CLOSED=$(free_port)
-NOPHONE="tcp:127.0.0.1:$CLOSED"
+NOPHONE="tcp:127.0.0.1:$CLOSED" # (not waited for: --wait 0; --wait has its own check)
 ok() { checked=$((checked + 1)); }
 # run STATUS LABEL ARGS...: romflash exits STATUS (stdout $T/out, stderr $T/err)
 run() {
@@ -134,10 +134,10 @@ check_option() {
 	_a=$(probe_args "$1")
 	if [ "$_o" != "$2" ]; then
 		# shellcheck disable=SC2086
-		rf -s "$NOPHONE" "$1" $_a "$_o" "$(value_for "$_o")" >"$T/out" 2>"$T/err" </dev/null
+		rf --wait 0 -s "$NOPHONE" "$1" $_a "$_o" "$(value_for "$_o")" >"$T/out" 2>"$T/err" </dev/null
 	else
 		# shellcheck disable=SC2086
-		rf -s "$NOPHONE" "$1" $_a "$_o" >"$T/out" 2>"$T/err" </dev/null
+		rf --wait 0 -s "$NOPHONE" "$1" $_a "$_o" >"$T/out" 2>"$T/err" </dev/null
 	fi
 	if grep -Eq "unknown option|needs a value" "$T/err"; then
 		fail "man: $1 $_o: $(head -n 1 "$T/err")"
@@ -149,8 +149,8 @@ check_option() {
 check_global() {
 	case $1 in
 	-s)
-		run 4 "-s before" -s "$NOPHONE" getvar product &&
-			run 4 "-s after" getvar product -s "$NOPHONE" && ok ;;
+		run 4 "-s before" --wait 0 -s "$NOPHONE" getvar product &&
+			run 4 "-s after" getvar product --wait 0 -s "$NOPHONE" && ok ;;
 	-v | --verbose)
 		run 0 "catalog" catalog && ! grep -q "https://" "$T/out" &&
 			run 0 "catalog $1" catalog "$1" && grep -q "https://" "$T/out" && ok ||
@@ -170,6 +170,12 @@ check_global() {
 		run 0 --version --version &&
 			[ "$(cat "$T/out")" = "romflash $(sed -n '1s/.*"romflash \([^"]*\)".*/\1/p' "$MAN")" ] &&
 			ok || fail "man: --version: $(cat "$T/out")" ;;
+	--wait)
+		t0=$(date +%s%N)
+		run 4 "--wait 2" getvar product -s "$NOPHONE" --wait 2
+		t1=$(date +%s%N)
+		[ $(((t1 - t0) / 1000000)) -ge 1900 ] && grep -q "waited 2 s" "$T/err" && ok ||
+			fail "man: --wait 2 waited $(((t1 - t0) / 1000000)) ms: $(head -n 1 "$T/err")" ;;
 	--mode)
 		run 0 "--mode" --json plan "$PKG" --mode lock &&
 			tail -n 1 "$T/out" | grep -q '"mode":"lock"' && ok || fail "man: --mode lock" ;;
@@ -196,7 +202,7 @@ check_exit() {
 	2) run 2 "exit 2" plan "$PKG" --md5 xyz && run 2 "exit 2" -s "$E_DEV" flash "$PKG" --mode clean && ok ;;
 	3) head -c 100000 "$PKG" >"$T/cut.tgz"
 	   run 3 "exit 3" info "$T/cut.tgz" && run 3 "exit 3" -s "$E_DEV" flash-image boot "$T/nofile" && ok ;;
-	4) run 4 "exit 4" -s "$NOPHONE" getvar all && ok ;;
+	4) run 4 "exit 4" --wait 0 -s "$NOPHONE" getvar all && ok ;;
 	5) ROMFLASH_RETRIES=0 run 5 "exit 5" fetch "http://127.0.0.1:$CLOSED/x.tgz" -o "$T/o5" && ok ;;
 	130)
 		emu_start S "$T/s" --throttle 4 --max-download 0x400000
@@ -291,6 +297,10 @@ EOF
 		[ "$(grep -c '"event":"download_retry"' "$T/out")" = 2 ] &&
 			grep -q '"delay":0.020' "$T/out" && ok ||
 			fail "man: $1: $(grep download_retry "$T/out" | head -n 2)" ;;
+	ANDROID_SERIAL)
+		ANDROID_SERIAL="$E_DEV" run 0 "ANDROID_SERIAL" getvar serialno &&
+			[ "$(cat "$T/out")" = "serialno: EMU0001" ] && ok ||
+			fail "man: ANDROID_SERIAL: $(cat "$T/out")" ;;
 	ROMFLASH_MKFS_PATH)
 		emu_start M "$T/m" --vars "partition-type:cache=ext4;partition-size:cache=0x18000000"
 		run 0 "plan with a format" -s "$M_DEV" plan "$FMT" &&

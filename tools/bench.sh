@@ -7,6 +7,7 @@
 #   BENCH_ORDERS tar orders to measure (default "scripts-first scripts-last")
 #   BENCH_RUNS   unthrottled pairs per order, alternating (default 3; medians)
 #   BENCH_SKIP_THROTTLE=1  skip the 35 MB/s runs
+#   BENCH_SKIP_PHONE=1  skip tools/bench-phone.sh (a silent 80 s write, 16 USB phones)
 #   BENCH_STATE  where the emulated phone keeps its partitions (default
 #                $BENCH_DIR/state; tmpfs measured slower here: every new
 #                partition file's pages are zeroed in memory)
@@ -123,3 +124,10 @@ EOS
 	fi
 done
 rm -rf "$STATE"
+
+# real phones' timing: a long silent write, 16 USB phones in the usbfs budget
+if [ -z "${BENCH_SKIP_PHONE:-}" ]; then
+	echo
+	echo "real phones (tools/bench-phone.sh):"
+	B=$B "$ROOT/tools/bench-phone.sh"
+fi

@@ -21,15 +21,19 @@ enum rf_exit {
 	RF_EXIT_INTERRUPTED = 130,
 };
 
+#define RF_WAIT_DEFAULT_S 30
+
 struct rf_cli {
-	const char *device; /* -s DEVICE, or NULL */
+	const char *device; /* -s DEVICE, else $ANDROID_SERIAL, or NULL */
+	int wait_s;         /* --wait SECONDS for the phone (0: not at all) */
+	int wait_given;     /* --wait was on the line (else wait_s is the default) */
 	int verbose;        /* -v */
 	int quiet;          /* -q */
 	int json;           /* --json */
 };
 
-/* Set by the SIGINT/SIGTERM handler (main.c); long operations poll it
- * (cli_env.c). */
+/* Set by the SIGINT/SIGTERM/SIGHUP handler (main.c); long operations poll
+ * it (cli_env.c). */
 extern volatile sig_atomic_t rf_interrupted;
 
 /* The device layer's view of the command line (cli_env.c). */

@@ -41,15 +41,24 @@ int cmd_devices(struct rf_cli *cli, int argc, char **argv)
 			jw_str(&j, "mode", r[i].mode);
 			jw_str(&j, "product", r[i].product);
 			jw_str(&j, "location", r[i].location);
+			jw_str(&j, "speed", r[i].speed);
+			jw_str(&j, "state", r[i].state);
+			jw_str(&j, "note", r[i].note);
 			jw_end(&j);
 		}
 	} else if (n) {
-		out_msg("%s%-20s %-9s %-16s %s%s", out_c("bold"), "SERIAL", "MODE",
-			"PRODUCT", "LOCATION", out_c("reset"));
-		for (size_t i = 0; i < n; i++)
-			out_msg("%-20s %-9s %-16s %s", r[i].serial[0] ? r[i].serial : "?",
+		out_msg("%s%-20s %-9s %-16s %-12s %s%s", out_c("bold"), "SERIAL", "MODE",
+			"PRODUCT", "LOCATION", "STATE", out_c("reset"));
+		for (size_t i = 0; i < n; i++) {
+			int ok = !strcmp(r[i].state, "ok");
+			out_msg("%-20s %-9s %-16s %-12s %s%s%s", r[i].serial[0] ? r[i].serial : "?",
 				r[i].mode, r[i].product[0] ? r[i].product : "-",
-				r[i].location);
+				r[i].location, ok ? "" : out_c("yellow"), r[i].state,
+				ok ? "" : out_c("reset"));
+			/* what is wrong and the fix, under the phone it is about */
+			if (r[i].note[0])
+				out_msg("    %s", r[i].note);
+		}
 	}
 	free(r);
 	if (!n) {
@@ -144,7 +153,7 @@ int cmd_reboot(struct rf_cli *cli, int argc, char **argv)
 		return adb_ui_reboot(cli, !strcmp(to, "system") ? "" : to);
 	if (!strcmp(to, "bootloader"))
 		return fastboot_reboot(cli, "reboot-bootloader", rf_fb_reboot_bootloader,
-				       "the phone is restarting into the bootloader");
+				       "the phone left to restart into the bootloader");
 	if (!strcmp(to, "recovery"))
 		return fastboot_to_recovery(cli);
 	return fastboot_reboot(cli, "reboot", rf_fb_reboot, "the phone is restarting");

@@ -22,6 +22,7 @@
 #include "transport_usb.h"
 
 #define MAX_PHONES 64
+#define FLASH_WAIT_S 60 /* for a phone restarting into the bootloader */
 
 struct flash_args {
 	const char *package, *md5, *mode_name, *force_device, *region;
@@ -48,7 +49,7 @@ static int flash_image_meant(char **argv, int first, int argc)
 	return 1;
 }
 
-static int parse_args(int argc, char **argv, struct flash_args *a)
+static int parse_args(const struct rf_cli *cli, int argc, char **argv, struct flash_args *a)
 {
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, 'm' },
@@ -60,7 +61,6 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 		{ "confirm-phone", no_argument, NULL, 'c' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "dry-run", no_argument, NULL, 'd' },
-		{ "wait", required_argument, NULL, 'w' },
 		{ "force-device", required_argument, NULL, 'f' },
 		{ "skip", required_argument, NULL, 'k' },
 		{ "region", required_argument, NULL, 'g' },
@@ -70,7 +70,9 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 	int c;
 	memset(a, 0, sizeof *a);
 	a->mode_name = "keep-data";
-	a->wait_s = 60;
+	/* the global --wait also bounds the wait for a phone coming back from
+	 * a restart, which a flash cannot do without (0 there: the default) */
+	a->wait_s = cli->wait_given && cli->wait_s > 0 ? cli->wait_s : FLASH_WAIT_S;
 	remember_cmdline(a, argc, argv);
 	while ((c = rf_cli_getopt(argc, argv, "m:y", opts)) != -1) {
 		switch (c) {
@@ -83,11 +85,6 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 		case 'c': a->confirm_phone = 1; break;
 		case 'a': a->all = 1; break;
 		case 'd': a->dry_run = 1; break;
-		case 'w':
-			a->wait_s = (int)strtol(optarg, &end, 10);
-			if (*end || a->wait_s <= 0 || a->wait_s > 3600)
-				return rf_cli_usage(argv[0], "flash: --wait wants 1..3600 seconds");
-			break;
 		case 'f': a->force_device = optarg; break;
 		case 'k':
 			a->skip = strtol(optarg, &end, 10);
@@ -598,7 +595,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	memset(&pkg, 0, sizeof pkg);
 	memset(&pl, 0, sizeof pl);
 	memset(&run, 0, sizeof run);
-	ex = tg ? parse_args(argc, argv, &a) : RF_EXIT_DEVICE;
+	ex = tg ? parse_args(cli, argc, argv, &a) : RF_EXIT_DEVICE;
 	if (!ex && a.dry_run)
 		ex = dry_run(cli, &a);
 	if (ex || a.dry_run) {

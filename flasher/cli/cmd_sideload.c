@@ -24,7 +24,6 @@
 #include "zip_verify.h"
 
 #define MAX_SCRIPT (4u << 20)
-#define DEFAULT_WAIT_S 30
 #define ANY_ADB_MODE ((1u << RF_ADB_MODE_DEVICE) | (1u << RF_ADB_MODE_RECOVERY) | \
 		      (1u << RF_ADB_MODE_SIDELOAD))
 
@@ -42,31 +41,23 @@ struct package {
 	int zip_open;
 };
 
-static int parse_args(int argc, char **argv, struct sl_args *a)
+static int parse_args(const struct rf_cli *cli, int argc, char **argv, struct sl_args *a)
 {
 	static const struct option opts[] = {
 		{ "md5", required_argument, NULL, '5' },
 		{ "region", required_argument, NULL, 'r' },
 		{ "yes", no_argument, NULL, 'y' },
-		{ "wait", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
 	int c;
 
 	memset(a, 0, sizeof *a);
-	a->wait_s = DEFAULT_WAIT_S;
+	a->wait_s = cli->wait_s; /* the global --wait: the phone, its prompt */
 	while ((c = rf_cli_getopt(argc, argv, "y", opts)) != -1) {
 		switch (c) {
 		case '5': a->md5 = optarg; break;
 		case 'r': a->region = optarg; break;
 		case 'y': a->yes = 1; break;
-		case 'w':
-			a->wait_s = (int)strtol(optarg, &end, 10);
-			if (*end || a->wait_s < 0 || a->wait_s > 3600)
-				return rf_cli_usage(argv[0], "sideload: --wait wants 0..3600 "
-						    "seconds");
-			break;
 		default: return RF_EXIT_USAGE;
 		}
 	}
@@ -397,7 +388,7 @@ int cmd_sideload(struct rf_cli *cli, int argc, char **argv)
 	double t0 = out_now();
 
 	memset(&k, 0, sizeof k);
-	if ((ex = parse_args(argc, argv, &a)))
+	if ((ex = parse_args(cli, argc, argv, &a)))
 		return ex;
 	rf_cli_interrupt_say(RF_SAY_SIDELOAD_CHECK);
 	/* a URL or a catalog version: downloaded (MD5-checked) first; the

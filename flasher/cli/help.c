@@ -80,7 +80,8 @@ const struct rf_cmd_help rf_help_flash = {
 	"  --region REGION    global or cn, for a catalog version that has both\n"
 	"  --force-device CODENAME  the package is for this phone (unknown codename)\n"
 	"  --dry-run          the same as plan\n"
-	"  --wait SECONDS     how long to wait for the phone after a restart (60)\n"
+	"  --wait SECONDS     (global) also how long to wait for the phone to come\n"
+	"                     back from a restart (60 when not given, or 0)\n"
 	"\n" MODES PACKAGE_IS,
 	0,
 };
@@ -97,7 +98,8 @@ const struct rf_cmd_help rf_help_sideload = {
 	"  --md5 MD5        the zip's full MD5 (32 hex digits)\n"
 	"  --region REGION  global or cn, for a catalog version that has both\n"
 	"  --yes            move the phone into sideload mode without asking\n"
-	"  --wait SECONDS   how long to wait for the phone and its authorisation (30)\n",
+	"  --wait SECONDS   (global) also how long the phone's user has to allow our\n"
+	"                   adb key (30)\n",
 	0,
 };
 
@@ -232,7 +234,9 @@ const struct rf_cmd_help rf_help_help = {
 static const char globals[] =
 	"Global options (anywhere on the line):\n"
 	"  -s DEVICE        the phone: a USB serial number, usb:BUS-PORT[.PORT...]\n"
-	"                   or tcp:HOST[:PORT]; default: the only one attached\n"
+	"                   or tcp:HOST[:PORT]; default: $ANDROID_SERIAL, else the\n"
+	"                   only one attached\n"
+	"  --wait SECONDS   how long to wait for the phone to appear (30; 0: not)\n"
 	"  -v, --verbose    more detail (the phone's INFO lines during a flash)\n"
 	"  -q, --quiet      only errors, warnings and the values asked for\n"
 	"  --json           one JSON object per line on stdout\n"
@@ -254,7 +258,7 @@ static void list(int single)
 void rf_help(const struct rf_cmd *c)
 {
 	if (!c) {
-		out_plain("usage: romflash [-s DEVICE] [-v|-q] [--json] COMMAND [ARGS]\n"
+		out_plain("usage: romflash [-s DEVICE] [-v|-q] [--json] [--wait SECONDS] COMMAND [ARGS]\n"
 			  "\n"
 			  "Flash an official MIUI ROM onto a Xiaomi Mi 3 / Mi 4 (cancro):");
 		list(0);
@@ -271,7 +275,7 @@ void rf_usage_error(const struct rf_cmd *c)
 	if (c)
 		out_stderr("usage: romflash %s\nMore: romflash help %s", c->help->usage, c->name);
 	else
-		out_stderr("usage: romflash [-s DEVICE] [-v|-q] [--json] COMMAND [ARGS]\n"
+		out_stderr("usage: romflash [-s DEVICE] [-v|-q] [--json] [--wait SECONDS] COMMAND [ARGS]\n"
 			   "Commands: romflash help");
 }
 

@@ -1,6 +1,7 @@
 /* romflash: the command line.  Global options go anywhere on the line
  * (SPEC): they are taken out first, and the command gets its own words, in
  * order, to parse with its own options (cli_args.c). */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,24 @@ static int global_short(struct rf_cli *cli, struct line *l, int argc, char **arg
 	return 1;
 }
 
+/* --wait SECONDS, --wait=SECONDS */
+static int global_wait(struct rf_cli *cli, int argc, char **argv, int *i)
+{
+	const char *v = argv[*i][6] == '=' ? argv[*i] + 7 : *i + 1 < argc ? argv[++*i] : NULL;
+	char *end;
+	long n;
+	errno = 0;
+	n = v ? strtol(v, &end, 10) : -1;
+	if (!v || errno || end == v || *end || n < 0 || n > 24 * 3600) {
+		out_error("--wait wants a number of seconds (0: do not wait), not '%s'",
+			  v ? v : "");
+		return -1;
+	}
+	cli->wait_s = (int)n;
+	cli->wait_given = 1;
+	return 1;
+}
+
 static int global_option(struct rf_cli *cli, struct line *l, int argc, char **argv, int *i)
 {
 	static const struct {
@@ -158,6 +177,8 @@ static int global_option(struct rf_cli *cli, struct line *l, int argc, char **ar
 	const char *a = argv[*i];
 	if (a[1] != '-')
 		return global_short(cli, l, argc, argv, i);
+	if (!strncmp(a, "--wait", 6) && (!a[6] || a[6] == '='))
+		return global_wait(cli, argc, argv, i);
 	for (size_t k = 0; k < sizeof longs / sizeof longs[0]; k++) {
 		if (strcmp(a, longs[k].name))
 			continue;
@@ -173,7 +194,8 @@ static int global_option(struct rf_cli *cli, struct line *l, int argc, char **ar
 /* An option before the command that is not a global one. */
 static int misplaced(const char *a)
 {
-	static const char *const names[] = { "json", "verbose", "quiet", "help", "version" };
+	static const char *const names[] = { "json", "verbose", "quiet", "help", "version",
+					     "wait" };
 	const char *near = NULL;
 	if (!strncmp(a, "--", 2))
 		near = rf_suggest(a + 2, names, sizeof names / sizeof names[0]);
@@ -254,12 +276,15 @@ static void signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a closed terminal or SSH session: stop as cleanly as on SIGTERM */
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
 int main(int argc, char **argv)
 {
-	struct rf_cli cli = { 0 };
+	struct rf_cli cli = { .wait_s = RF_WAIT_DEFAULT_S };
+	const char *env_serial = getenv("ANDROID_SERIAL");
 	struct line l = { 0 };
 	const struct rf_cmd *cmd;
 	int rc;
@@ -295,6 +320,9 @@ int main(int argc, char **argv)
 		rc = RF_EXIT_OK;
 		goto out;
 	}
+	/* as fastboot and adb do */
+	if (!cli.device && env_serial && *env_serial)
+		cli.device = env_serial;
 	if (cli.verbose && cli.quiet) {
 		out_error("-v and -q exclude each other");
 		goto out;

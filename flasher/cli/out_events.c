@@ -33,12 +33,16 @@ struct view {
 	int nwin;
 	int decile, drawn;
 	double t_draw;
+	struct rf_event last; /* its last progress (a writing tick redraws it) */
 };
 
 static struct view views[MAX_VIEWS];
 static pthread_mutex_t views_mu = PTHREAD_MUTEX_INITIALIZER;
 /* The run's times, all phones: the summary's */
 static double tot_send, tot_write, tot_wait;
+/* The view of the step this thread (a phone's) is at: where a tick of
+ * the phone writing belongs (out_writing_tick). */
+static _Thread_local struct view *cur_view;
 
 static struct view *view_of(const char *phone)
 {
@@ -126,6 +130,7 @@ static void observe(const struct rf_event *ev, struct view *v)
 		break;
 	case RF_EV_PROGRESS:
 		phase_to(v, ev->phase, now);
+		v->last = *ev;
 		if (ev->phase == RF_PHASE_SENDING)
 			sample(v, now, ev->done);
 		else
@@ -134,6 +139,7 @@ static void observe(const struct rf_event *ev, struct view *v)
 	case RF_EV_STEP_DONE:
 	case RF_EV_STEP_FAILED:
 		phase_to(v, RF_PHASE_NONE, now);
+		cur_view = NULL;
 		tot_send += v->send_s;
 		tot_write += v->write_s;
 		if (ev->step && ev->step->op == RF_OP_REBOOT_BOOTLOADER)
@@ -236,6 +242,8 @@ static void json_event(const struct rf_event *ev, const struct view *v)
 		jw_u64(&j, "done", ev->done);
 		jw_u64(&j, "total", ev->total);
 		jw_double(&j, "elapsed", ev->elapsed);
+		if (ev->phase == RF_PHASE_WRITING)
+			jw_double(&j, "write_seconds", out_now() - v->t_phase);
 		if (ev->phase == RF_PHASE_SENDING) {
 			jw_double(&j, "rate", v->rate);
 			jw_double(&j, "eta", v->rate > 0 ? (double)(ev->total - ev->done) / v->rate
@@ -418,6 +426,8 @@ void out_flash_event(void *user, const struct rf_event *ev)
 	if (ev->phone)
 		v = view_of(ev->phone);
 	observe(ev, v);
+	if (ev->type == RF_EV_STEP_START || ev->type == RF_EV_PROGRESS)
+		cur_view = v;
 	if (out_is_json()) {
 		/* the report is on stderr too: it belongs to the error */
 		if (ev->type == RF_EV_FAILURE)
@@ -427,6 +437,29 @@ void out_flash_event(void *user, const struct rf_event *ev)
 		text_event(ev, v);
 	}
 	pthread_mutex_unlock(&views_mu);
+}
+
+int out_writing_tick(double elapsed_s, int done)
+{
+	struct view *v;
+	struct rf_event ev;
+	pthread_mutex_lock(&views_mu);
+	v = cur_view;
+	if (!v || v->phase != RF_PHASE_WRITING) {
+		pthread_mutex_unlock(&views_mu);
+		return 0; /* not a step's write: the caller shows it */
+	}
+	/* (the first, sent with the command, is the step's own writing event) */
+	if (!done && elapsed_s >= 0.5) { /* the step's own event, redrawn: its writing time has grown */
+		ev = v->last;
+		ev.elapsed += out_now() - v->t_phase;
+		if (out_is_json())
+			json_event(&ev, v);
+		else
+			text_event(&ev, v);
+	}
+	pthread_mutex_unlock(&views_mu);
+	return 1;
 }
 
 void out_single_event(enum rf_ev_type type, const char *device, const char *op,

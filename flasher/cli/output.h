@@ -101,6 +101,12 @@ void out_flash_event(void *user, const struct rf_event *ev);
 /* The run's times so far, all phones: sending, the phones writing,
  * restarts into the bootloader (the summary's). */
 void out_flash_times(double *send_s, double *write_s, double *wait_s);
+/* A tick of the phone writing after a flash: (fastboot's on_wait): when
+ * this thread is at a step's writing phase, that step's progress is
+ * shown again with the time the phone has been writing (a bar on a
+ * terminal, a "progress" event of phase "writing" in JSON) and 1 is
+ * returned; 0: not a step's write (an erase, an oem command). */
+int out_writing_tick(double elapsed_s, int done);
 /* A line the bootloader sent (INFO, TEXT) as a JSON "info" event;
  * `device` may be NULL. */
 void out_info_event(const char *device, const char *kind, const char *text);

@@ -13,33 +13,66 @@
 #include "transport.h"
 
 /* What the device layer needs from its caller, passed down as a value:
- * which phone (the -s selector, NULL = the only one attached), when to
- * stop waiting (a flag the caller owns, set by its signal handler), and
- * where the bootloader's INFO/TEXT lines and warnings go.  The device
- * layer itself never prints. */
+ * which phone (the -s selector, NULL = the only one attached), how long
+ * to wait for it, when to stop waiting (a flag the caller owns, set by
+ * its signal handler), and where the bootloader's INFO/TEXT lines, the
+ * waits and the warnings go.  The device layer itself never prints. */
 struct rf_device_env {
 	const char *selector;
 	const volatile sig_atomic_t *stop;          /* may be NULL */
+	/* Seconds to wait for the phone to appear when none is there (a
+	 * TCP address that refuses, too); 0: do not wait. */
+	int wait_s;
 	void (*on_info)(void *user, const char *kind, const char *text);
 	void (*on_warn)(void *user, const char *msg);
+	/* Waiting for the phone: once when the wait starts (elapsed 0), then
+	 * about once a second, and with elapsed -1 when it is over.  `what`:
+	 * "a phone in fastboot mode", "EMU0001 in fastboot mode",
+	 * "tcp:HOST:PORT".  May be NULL. */
+	void (*on_waiting)(void *user, const char *what, int elapsed_s);
+	/* The phone writing for a command: fastboot's on_wait (fastboot.h).
+	 * May be NULL. */
+	void (*on_writing)(void *user, const char *cmd, double elapsed_s,
+			   int done);
 	void *user;
 };
 
+/* One row of `romflash devices`.  Phones romflash cannot use right now
+ * are listed too, with what is wrong and the fix in `note`. */
 struct rf_device_row {
 	char serial[64];
-	char mode[16];     /* fastboot | sideload | recovery | device | adb */
+	char mode[16];     /* fastboot | sideload | recovery | device | adb |
+			      mtp (a Xiaomi phone in MTP or charging mode) */
 	char product[64];
 	char location[64];
+	char speed[16];    /* "480 Mbit/s"; "" unknown (TCP) */
+	/* ok | no-permission | busy (another program holds it) | wrong-mode
+	 * | not-answering | slow (below USB high speed, usable) */
+	char state[16];
+	char note[512];    /* "" when there is nothing to say */
 };
 
-/* Attached phones (USB; plus the -s tcp: one if given).  *rows malloc'ed. */
+/* Attached phones (USB; plus the -s tcp: one if given).  *rows malloc'ed.
+ * Nothing is opened but the fastboot phones no program holds (sysfs
+ * says which are held), to ask their product; a phone another process
+ * is flashing is never touched.  Never waits for a phone. */
 int rf_devices_list(const struct rf_device_env *env, struct rf_device_row **rows,
 		    size_t *n, char *err);
 
-/* Open a fastboot connection to the phone selected by env->selector.
- * On success *t is the transport (close with rf_transport_close) and `fb`
- * is initialised on it.  fb->cancel is left unset: a Ctrl-C must not cut a
- * download in the middle (the bootloader would take the next command as
+/* Why this process may not open a USB phone, and the fix: the udev rules
+ * (installed or not), uaccess needing a local seat, or the plugdev group
+ * on a headless or SSH-driven station. */
+void rf_device_access_hint(char *out, size_t cap);
+
+/* Open a fastboot connection to the phone selected by env->selector,
+ * waiting up to env->wait_s for it to appear.  On success *t is the
+ * transport (close with rf_transport_close) and `fb` is initialised on
+ * it, with env's callbacks.  Over USB the connection is first checked
+ * for what an earlier run may have left (rf_fb_sync: stale replies are
+ * dropped with a warning; a phone still writing or still inside a
+ * download is an error saying what to do), and a phone below USB high
+ * speed is warned about.  fb->cancel is left unset: a Ctrl-C must not cut
+ * a download in the middle (the bootloader would take the next command as
  * image data); callers stop between downloads instead. */
 int rf_device_open_fastboot(const struct rf_device_env *env,
 			    struct rf_transport **t, struct rf_fastboot *fb,
@@ -58,8 +91,14 @@ int rf_device_partition_size(struct rf_fastboot *fb, const char *part,
 			     uint64_t *size);
 
 /* Wait up to timeout_s for the phone `serial` (or the tcp: address) to come
- * back in fastboot mode after a reboot-bootloader, then open it.  Calls
- * `tick(user, elapsed_s)` about once a second so the caller can show it. */
+ * back in fastboot mode after a reboot-bootloader, then open it as
+ * rf_device_open_fastboot does.  (rf_fb_reboot_bootloader returns once
+ * the old device has left, so this never finds the phone on its way out.)
+ * Over USB the wait uses libusb's hotplug events where there are any and
+ * reads serials from sysfs: no other phone is opened.  A phone that is
+ * back but may not be opened is RF_EACCESS (a permission problem), not
+ * "did not come back".  Calls `tick(user, elapsed_s)` about once a second
+ * so the caller can show it (env->on_waiting when NULL). */
 int rf_device_wait_fastboot(const struct rf_device_env *env, const char *serial,
 			    int timeout_s, void (*tick)(void *, int),
 			    void *user, struct rf_transport **t,

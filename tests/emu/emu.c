@@ -55,12 +55,13 @@ struct emu_var {
 };
 
 struct emu {
-	char *state_dir, *serial, *product, *max_text, *fail_cmd;
+	char *state_dir, *serial, *product, *max_text, *fail_cmd, *slow_cmd;
+	int slow_ms;
 	uint32_t max_download;
 	long long cut_after;
 	double throttle_mbps;
 	double write_mbps;
-	int reboot_delay_ms, no_return, info_lines, unlocked;
+	int reboot_delay_ms, leave_delay_ms, no_return, info_lines, unlocked;
 	struct emu_var *vars;
 	size_t nvars;
 	unsigned long long other_size;  /* other_parts_mib in bytes */
@@ -82,6 +83,7 @@ struct emu {
 	unsigned long long total_dl; /* all download bytes ever, for cut_after */
 	double link_free; /* throttle: when the link is next idle (s) */
 	double link_idle; /* throttle: idle time lost in this download (s) */
+	double busy_until; /* eMMC pace: writing until then (monotonic s) */
 
 	/* reply queue */
 	char (*q)[EMU_MSG + 1];
@@ -513,15 +515,6 @@ static void start_download(struct emu *e, const char *arg)
 	e->link_idle = 0;
 }
 
-static void sleep_s(double s)
-{
-	if (s <= 0)
-		return;
-	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static void do_flash(struct emu *e, const char *arg)
 {
 	const struct part_def *t[MAX_TARGETS];
@@ -536,12 +529,19 @@ static void do_flash(struct emu *e, const char *arg)
 	}
 	double t0 = mono_now();
 	const char *why = flash_data(e, t, nt);
+	double took = mono_now() - t0;
 	/* A real eMMC takes its time and LK says nothing meanwhile: the
-	 * host sees a silent link until the final reply. */
-	if (e->write_mbps > 0)
-		sleep_s((double)e->dl_size / (e->write_mbps * 1e6) - (mono_now() - t0));
+	 * reply is held until then (emu_reply), without blocking the
+	 * transport's thread (one umockdev thread serves every USB phone). */
+	if (e->write_mbps > 0) {
+		double pace = (double)e->dl_size / (e->write_mbps * 1e6);
+		if (pace > took) {
+			e->busy_until = t0 + pace;
+			took = pace;
+		}
+	}
 	if (e->throttle_mbps > 0 || e->write_mbps > 0)
-		fprintf(stderr, "emu: flash:%s took %.3f s\n", arg, mono_now() - t0);
+		fprintf(stderr, "emu: flash:%s took %.3f s\n", arg, took);
 	if (why) {
 		push(e, "FAIL%s", why);
 		return;
@@ -622,6 +622,10 @@ static void command(struct emu *e, const char *cmd, size_t len)
 		return;
 	}
 
+	/* a command the phone takes its time over, silent (the reply is held
+	 * as a paced flash's: emu_reply) */
+	if (e->slow_cmd && *e->slow_cmd && !strncmp(c, e->slow_cmd, strlen(e->slow_cmd)))
+		e->busy_until = mono_now() + e->slow_ms / 1000.0;
 	if (!strcmp(c, "getvar:all")) {
 		getvar_all(e);
 	} else if (!strncmp(c, "getvar:", 7)) {
@@ -794,9 +798,11 @@ struct emu *emu_new(const struct emu_opts *o, char *err)
 	e->product = xstrdup(o->product ? o->product : "MSM8974");
 	e->max_text = xstrdup(o->max_download_text ? o->max_download_text : txt);
 	e->fail_cmd = xstrdup(o->fail_cmd);
+	e->slow_cmd = xstrdup(o->slow_cmd);
+	e->slow_ms = o->slow_ms;
 	e->buf = malloc(EMU_BUF);
 	if (!e->state_dir || !e->serial || !e->product || !e->max_text ||
-	    (o->fail_cmd && !e->fail_cmd) || !e->buf) {
+	    (o->fail_cmd && !e->fail_cmd) || (o->slow_cmd && !e->slow_cmd) || !e->buf) {
 		snprintf(err, 256, "out of memory");
 		goto fail;
 	}
@@ -804,6 +810,7 @@ struct emu *emu_new(const struct emu_opts *o, char *err)
 	e->throttle_mbps = o->throttle_mbps;
 	e->write_mbps = o->write_mbps;
 	e->reboot_delay_ms = o->reboot_delay_ms;
+	e->leave_delay_ms = o->leave_delay_ms;
 	e->no_return = o->no_return;
 	e->info_lines = o->info_lines;
 	e->unlocked = o->unlocked;
@@ -857,6 +864,7 @@ void emu_free(struct emu *e)
 	free(e->product);
 	free(e->max_text);
 	free(e->fail_cmd);
+	free(e->slow_cmd);
 	free(e->q);
 	free(e->buf);
 	free(e);
@@ -877,7 +885,7 @@ enum emu_link emu_receive(struct emu *e, const void *buf, size_t len)
 
 size_t emu_reply(struct emu *e, void *buf, size_t cap)
 {
-	if (e->q_len == 0)
+	if (e->q_len == 0 || emu_busy_s(e) > 0)
 		return 0;
 	const char *m = e->q[e->q_head];
 	size_t n = strlen(m);
@@ -904,6 +912,7 @@ void emu_reset_link(struct emu *e)
 	e->link = EMU_ONLINE;
 	e->in_download = 0;
 	e->have_data = 0;
+	e->busy_until = 0;
 	e->q_head = e->q_len = 0;
 	write_state(e, "online");
 }
@@ -913,21 +922,43 @@ int emu_reboot_delay_ms(const struct emu *e)
 	return e->reboot_delay_ms;
 }
 
+double emu_busy_s(const struct emu *e)
+{
+	double left = e->busy_until > 0 ? e->busy_until - mono_now() : 0;
+	return left > 0 ? left : 0;
+}
+
+int emu_leave_delay_ms(const struct emu *e)
+{
+	return e->leave_delay_ms;
+}
+
 uint64_t emu_download_remaining(const struct emu *e)
 {
 	return e->in_download ? e->dl_size - e->dl_got : 0;
 }
 
-void emu_host_closed(struct emu *e)
+/* The host's side of the link is gone: a download in progress is
+ * abandoned and replies not read are dropped. */
+static void forget_host(struct emu *e, const char *how)
 {
 	if (e->in_download) {
 		/* a real LK would now take the next command as data: tests
 		 * look for this line to prove a host never does it */
-		fprintf(stderr, "emu: host closed the connection mid-download "
-			"(%llu of %llu bytes)\n", (unsigned long long)e->dl_got,
-			(unsigned long long)e->dl_size);
+		fprintf(stderr, "emu: %s mid-download (%llu of %llu bytes)\n", how,
+			(unsigned long long)e->dl_got, (unsigned long long)e->dl_size);
 		e->in_download = 0;
 		e->have_data = 0;
 	}
 	e->q_head = e->q_len = 0;
+}
+
+void emu_host_closed(struct emu *e)
+{
+	forget_host(e, "host closed the connection");
+}
+
+void emu_bus_reset(struct emu *e)
+{
+	forget_host(e, "USB reset");
 }

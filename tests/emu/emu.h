@@ -22,12 +22,19 @@ struct emu_opts {
 	const char *max_download_text;
 	uint32_t max_download;   /* enforced limit; default 0x30000000 */
 	const char *fail_cmd;    /* FAIL the first command starting with this */
+	const char *slow_cmd;    /* commands starting with this answer after
+				    slow_ms, silently (an oem unlock wiping
+				    userdata, a long erase) */
+	int slow_ms;
 	long long cut_after;     /* drop the link after this many download
 				    bytes in total; <= 0: never */
 	double throttle_mbps;    /* cap download data rate; 0: unthrottled */
 	double write_mbps;       /* eMMC pace: flash: takes downloaded bytes /
 				    this rate, silently (as LK); 0: instant */
 	int reboot_delay_ms;     /* reboot-bootloader: offline this long */
+	int leave_delay_ms;      /* after the OKAY to a reboot: still on the
+				    bus, silent, this long before leaving it
+				    (a real phone takes a moment to reset) */
 	int no_return;           /* after reboot-bootloader: never come back */
 	int info_lines;          /* INFO lines sent before OKAY on flash */
 	const char *vars;        /* extra "name=value;name=value" getvars,
@@ -62,6 +69,21 @@ size_t emu_reply(struct emu *e, void *buf, size_t cap);
 enum emu_link emu_link_state(const struct emu *e);
 void emu_reset_link(struct emu *e);
 int emu_reboot_delay_ms(const struct emu *e);
+
+/* Seconds the phone is still busy writing (flash: at --write-rate); 0
+ * when idle.  While busy, emu_reply gives nothing (LK says nothing while
+ * it writes) and a transport should not hand it host data (LK does not
+ * read USB meanwhile: OUT transfers are NAKed, TCP bytes wait in the
+ * socket). */
+double emu_busy_s(const struct emu *e);
+
+/* How long a phone that is leaving (reboot) stays on the bus first. */
+int emu_leave_delay_ms(const struct emu *e);
+
+/* A USB bus reset (the cable pulled and plugged back): a download in
+ * progress is abandoned and replies not yet read are lost, as LK's USB
+ * stack restarts; a write in progress goes on inside the phone. */
+void emu_bus_reset(struct emu *e);
 
 /* Bytes still expected by the download in progress (0: none), so a
  * transport can stream a large frame into emu_receive in pieces. */

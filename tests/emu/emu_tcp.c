@@ -105,6 +105,21 @@ static int flush_replies(struct emu_tcp *t, int fd)
 	return IO_OK;
 }
 
+static int sleep_ms(struct emu_tcp *t, int ms);
+
+/* LK reads nothing while it writes: the host's next frames wait in the
+ * socket until the eMMC is done. */
+static int wait_busy(struct emu_tcp *t)
+{
+	double b;
+	while ((b = emu_busy_s(t->e)) > 0) {
+		int rc = sleep_ms(t, (int)(b * 1000) + 1);
+		if (rc != IO_OK)
+			return rc;
+	}
+	return IO_OK;
+}
+
 /* Skip `len` bytes of a frame we will not use. */
 static int discard(struct emu_tcp *t, int fd, uint64_t len)
 {
@@ -132,6 +147,8 @@ static int frame(struct emu_tcp *t, int fd, uint64_t len)
 		if ((rc = discard(t, fd, len - n)) != IO_OK)
 			return rc;
 		emu_receive(t->e, t->buf, n);
+		if ((rc = wait_busy(t)) != IO_OK)
+			return rc;
 		return flush_replies(t, fd);
 	}
 	while (len > 0) {
@@ -182,6 +199,8 @@ static void serve_client(struct emu_tcp *t, int fd)
 		if (frame(t, fd, len) != IO_OK)
 			return;
 	}
+	/* a rebooting phone takes a moment to leave the bus */
+	sleep_ms(t, emu_leave_delay_ms(t->e));
 }
 
 static int sleep_ms(struct emu_tcp *t, int ms)
@@ -196,19 +215,20 @@ int emu_tcp_serve(struct emu_tcp *t)
 		if (fd < 0)
 			return fd == -1 ? 0 : -1;
 		serve_client(t, fd);
-		close(fd);
-
 		enum emu_link l = emu_link_state(t->e);
-		if (l == EMU_GONE) {
+		/* a phone leaving the bus stops listening before the host
+		 * sees its connection end: a host that then connects again is
+		 * refused, never accepted by a phone already gone */
+		if (l != EMU_ONLINE)
 			emu_listen_off(&t->l);
+		close(fd);
+		if (l == EMU_GONE)
 			return 0;
-		}
 		if (l != EMU_DROPPED) {
 			emu_host_closed(t->e); /* the host hung up; the phone stays */
 			continue;
 		}
 		/* off the bus: nothing listens until the phone is back */
-		emu_listen_off(&t->l);
 		if (sleep_ms(t, emu_reboot_delay_ms(t->e)) == IO_STOP)
 			return 0;
 		int back = emu_listen_back(&t->l);
