@@ -21,6 +21,7 @@ const char *rf_strerror(int code)
 	case RF_ETOOBIG: return "too large";
 	case RF_ESYS: return "system error";
 	case RF_EMULTIPLE: return "several devices";
+	case RF_ECHANGED: return "changed on disk";
 	case RF_EWRONGDEV: return "wrong device";
 	}
 	return "unknown error";

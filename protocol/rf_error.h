@@ -29,6 +29,7 @@ enum rf_err {
 	RF_ETOOBIG = -13,      /* does not fit (download size, partition) */
 	RF_ESYS = -14,         /* local system call failed (open, read a file) */
 	RF_EMULTIPLE = -15,    /* several devices match, refusing to guess */
+	RF_ECHANGED = -16,     /* a file changed on disk since it was verified */
 	RF_EWRONGDEV = -20,    /* not the phone this package/progress is for */
 };
 

@@ -37,6 +37,7 @@ typedef int (*rf_seek_fn)(void *ctx, uint64_t off);
 /* Sink for emitted bytes (e.g. rf_fb_download_write). */
 typedef int (*rf_write_fn)(void *ctx, const void *buf, size_t len);
 
+/* (in this order: callers build extents with positional initializers) */
 struct rf_sparse_extent {
 	uint16_t type;     /* RF_SPARSE_CHUNK_RAW, _FILL or _DONT_CARE */
 	uint32_t out_blk;  /* first output block */
@@ -52,6 +53,7 @@ struct rf_sparse_layout {
 	uint64_t out_bytes;  /* exact output size: raw input size, or
 				total_blks * blk_sz for sparse input */
 	uint64_t in_bytes;   /* size of the input image */
+	uint32_t crc_chunks; /* CRC32 chunks met (verified) */
 	size_t n, cap;
 	struct rf_sparse_extent *ext;
 	char err[RF_ERRLEN];
@@ -68,12 +70,28 @@ int rf_sparse_layout_raw(struct rf_sparse_layout *l, uint64_t size,
  * CRC32 chunks.  RF_EFORMAT with a message naming the offending chunk. */
 int rf_sparse_layout_scan(struct rf_sparse_layout *l, rf_read_fn rd,
 			  void *ctx);
+/* The same with at most `max_extents` extents (RF_EFORMAT past that): the
+ * memory a caller holding many layouts lets one image take. */
+int rf_sparse_layout_scan_max(struct rf_sparse_layout *l, rf_read_fn rd,
+			      void *ctx, size_t max_extents);
 /* The same for a reader that can seek (a file): RAW data is skipped, not
  * read, unless the image has a CRC32 chunk to verify (then it is scanned
  * again, reading).  The reader's position afterwards is unspecified. */
 int rf_sparse_layout_scan_seekable(struct rf_sparse_layout *l, rf_read_fn rd,
 				   rf_seek_fn seek, void *ctx);
 void rf_sparse_layout_free(struct rf_sparse_layout *l);
+
+/* Would the bootloader of a cancro (Qualcomm's LK) take this image, sent
+ * as it is?  LK chooses a sparse write from the first 4 bytes alone and
+ * parses the image while it writes, so what it refuses would be found with
+ * the partition half written.  `head`: the image's first min(size, 4)
+ * bytes; `l`: its layout when it was scanned as sparse, else NULL.
+ * Refused (RF_EFORMAT, the reason in `why`): fewer than 28 bytes that
+ * begin like the sparse magic (LK reads a header past the data), a block
+ * size that is not a multiple of the eMMC's 512-byte sectors, a CRC32
+ * chunk carrying its checksum (LK wants it without). */
+int rf_sparse_lk_check(const void *head, uint64_t size,
+		       const struct rf_sparse_layout *l, char *why);
 
 struct rf_sparse_piece {
 	size_t first, count;   /* extents [first, first+count) */

@@ -1,12 +1,15 @@
 /* Packages: file-name identification, the gzip reader (members, padding,
- * truncation, corruption), and plans from synthetic packages made by
- * tests/fixtures/mkpkg in every tar order and as an extracted folder. */
+ * truncation, corruption), plans from synthetic packages made by
+ * tests/fixtures/mkpkg in every tar order and as an extracted folder, the
+ * bounds of what a package can hold (refused from the headers, at once),
+ * and images the bootloader would refuse halfway through a write. */
 #include <check.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "inflate.h"
@@ -158,6 +161,79 @@ START_TEST(test_gzip_reader)
 }
 END_TEST
 
+
+/* tests/fixtures/mkodd KIND tmp/KIND.tgz [args] */
+static void mkodd(const char *kind, const char *args)
+{
+	sh("tests/fixtures/mkodd %s '%s/%s.tgz' %s", kind, tmp, kind, args);
+}
+
+/* Open tmp/name; its error, which must be RF_EFORMAT mentioning `what`. */
+static void refused(const char *name, const char *what)
+{
+	struct rf_package p;
+	struct timespec t0, t1;
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", tmp, name);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(rf_pkg_open(&p, path, NULL), RF_EFORMAT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_msg(strstr(p.err, what), "%s: %s", name, p.err);
+	/* at once: from the headers, not after inflating what they claim */
+	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 5);
+}
+
+START_TEST(test_limits)
+{
+	mkodd("count", "");
+	refused("count.tgz", "more than 512 entries");
+	mkodd("deep", "");
+	refused("deep.tgz", "more than 6 levels");
+	mkodd("scripts", "");
+	refused("scripts.tgz", "MiB of scripts");
+	mkodd("trailing", "--mib 40");
+	refused("trailing.tgz", "inflates to more than");
+	/* 1 GiB claimed past the largest entry: its header is enough */
+	mkodd("bomb", "--gib 17");
+	refused("bomb.tgz", "absurd size");
+}
+END_TEST
+
+/* Images the bootloader would refuse while writing them: marked bad (the
+ * plan refuses a step that names one), not the package. */
+START_TEST(test_lk_refused_images)
+{
+	static const struct { const char *img, *why; } bad[] = {
+		{ "images/tiny.img", "begin like a sparse image" },
+		{ "images/short.img", "begin like a sparse image" },
+		{ "images/crc.img", "CRC32 chunk" },
+		{ "images/blk1020.img", "multiple of 512" },
+	};
+	struct rf_package p;
+	char path[512];
+	const struct rf_pkg_file *f;
+
+	mkodd("images", "");
+	snprintf(path, sizeof path, "%s/images.tgz", tmp);
+	ck_assert_msg(rf_pkg_open(&p, path, NULL) == RF_OK, "%s", p.err);
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		f = rf_pkg_find(&p, bad[i].img);
+		ck_assert_ptr_nonnull(f);
+		ck_assert_int_eq(f->sparse, 1);
+		ck_assert_ptr_null(f->layout);
+		ck_assert_ptr_nonnull(f->bad);
+		ck_assert_msg(strstr(f->bad, bad[i].why), "%s: %s", bad[i].img,
+			      f->bad);
+	}
+	f = rf_pkg_find(&p, "images/fine.img");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(f->layout);
+	f = rf_pkg_find(&p, "images/boot.img");
+	ck_assert_int_eq(f->sparse, 0);
+	rf_pkg_close(&p);
+}
+END_TEST
+
 static void plan_of(const char *path, enum rf_mode m, uint32_t max_dl,
 		    struct rf_package *pkg, struct rf_plan *pl)
 {
@@ -281,6 +357,8 @@ static Suite *package_suite(void)
 	tcase_add_test(tc, test_gzip_reader);
 	tcase_add_test(tc, test_orders_and_folder);
 	tcase_add_test(tc, test_variants);
+	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_lk_refused_images);
 	suite_add_tcase(s, tc);
 	return s;
 }

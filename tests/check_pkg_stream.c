@@ -1,7 +1,9 @@
 /* Streaming the images of a package in the plan's order (pkg_stream.c):
  * every byte handed out is compared with the file the package was made
  * from, in tar order, reversed (spool, then pass restarts), with repeated
- * images, from a folder, and with the failures a user can meet. */
+ * images, from a folder, and with the failures a user can meet: among them
+ * a package changed on disk after it was verified, which must never hand
+ * out a byte that differs from the verified one. */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -15,82 +17,35 @@
 #include <unistd.h>
 
 #include "package.h"
+#include "pkg_fixture.h"
 #include "pkg_stream.h"
 
-#define TOP "cancro_images_7.12.8_20171208.0000.00_6.0_cn"
 #define NIMG 5
 
 /* Tar order: the script first, then the images in this order. */
-static const char *img_rel[NIMG] = {
+static const char *const img_rel[NIMG] = {
 	"images/a.img", "images/b.img", "images/c.img", "images/d.img",
 	"images/e.img",
 };
 static const size_t img_size[NIMG] = {
 	(1u << 20) + 13, 300000, 7, 0, (2u << 20) + 4097,
 };
+static const enum pf_kind img_kind[NIMG] = {
+	PF_RANDOM, PF_TEXT, PF_RANDOM, PF_TEXT, PF_RANDOM,
+};
 
-static char root[64];      /* the fixture folder */
+static struct pf_tree tree;
 static char tgz[128];      /* the package, built once */
-
-static uint64_t rng = 0x2545f4914f6cdd1dULL;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static void write_file(const char *path, size_t size, int kind)
-{
-	FILE *f = fopen(path, "wb");
-	ck_assert_msg(f, "%s: %s", path, strerror(errno));
-	for (size_t i = 0; i < size; i++) {
-		/* half random, half text-like: both inflate paths */
-		int c = kind ? (int)(rnd() & 0xff) : "romflash\n"[i % 9];
-		fputc(c, f);
-	}
-	ck_assert_int_eq(fclose(f), 0);
-}
-
-static void run(const char *cmd)
-{
-	int rc = system(cmd);
-	ck_assert_msg(rc == 0, "%s: exit %d", cmd, rc);
-}
 
 static void suite_setup(void)
 {
-	char p[256], cmd[1024];
-	snprintf(root, sizeof root, "/tmp/ck_pkg_stream.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(root));
-	snprintf(p, sizeof p, "%s/src/%s/images", root, TOP);
-	snprintf(cmd, sizeof cmd, "mkdir -p '%s'", p);
-	run(cmd);
-	snprintf(p, sizeof p, "%s/src/%s/flash_all.sh", root, TOP);
-	FILE *f = fopen(p, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "fastboot $* flash boot `dirname $0`/images/a.img\n");
-	fclose(f);
-	for (int i = 0; i < NIMG; i++) {
-		snprintf(p, sizeof p, "%s/src/%s/%s", root, TOP, img_rel[i]);
-		write_file(p, img_size[i], i % 2 == 0);
-	}
-	snprintf(tgz, sizeof tgz, "%s/pkg.tgz", root);
-	int n = snprintf(cmd, sizeof cmd, "cd '%s/src' && tar czf '%s' "
-			 TOP "/flash_all.sh", root, tgz);
-	for (int i = 0; i < NIMG; i++)
-		n += snprintf(cmd + n, sizeof cmd - (size_t)n, " " TOP "/%s",
-			      img_rel[i]);
-	run(cmd);
+	pf_tree_make(&tree, "ck_pkg_stream", img_rel, img_size, img_kind, NIMG);
+	pf_tree_tgz(&tree, "pkg.tgz", "gnu", "", tgz, sizeof tgz);
 }
 
 static void suite_teardown(void)
 {
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-	if (root[0] && system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", root);
+	pf_tree_remove(&tree);
 }
 
 /* Per test: a spool folder of its own (to see it emptied). */
@@ -98,7 +53,7 @@ static char spool[128];
 
 static void test_setup(void)
 {
-	snprintf(spool, sizeof spool, "%s/spool.%d", root, (int)getpid());
+	snprintf(spool, sizeof spool, "%s/spool.%d", tree.root, (int)getpid());
 	ck_assert_int_eq(mkdir(spool, 0700), 0);
 }
 
@@ -117,60 +72,6 @@ static size_t spool_entries(void)
 		n += de->d_name[0] != '.';
 	closedir(d);
 	return n;
-}
-
-static int img_index(const char *rel)
-{
-	for (int i = 0; i < NIMG; i++)
-		if (!strcmp(img_rel[i], rel))
-			return i;
-	ck_abort_msg("unknown image %s", rel);
-	return -1;
-}
-
-/* Read `rel` from the stream, `limit` bytes at most (all: SIZE_MAX), in
- * uneven chunks, and compare with the source file.  Returns the first
- * error (its message in the stream's). */
-static int check_image(struct rf_pkg_stream *s, const char *rel, size_t limit)
-{
-	static unsigned char got[(1u << 20) + 64], want[(1u << 20) + 64];
-	static const size_t chunks[] = { 65537, 1, 4096, 1u << 20, 333, 700001 };
-	char path[256];
-	rf_read_fn rd;
-	void *ctx;
-	uint64_t size, pos = 0;
-	int i = img_index(rel), rc;
-
-	rc = rf_pkg_stream_image(s, rel, &rd, &ctx, &size);
-	if (rc)
-		return rc;
-	ck_assert_uint_eq(size, img_size[i]);
-	snprintf(path, sizeof path, "%s/src/%s/%s", root, TOP, rel);
-	FILE *f = fopen(path, "rb");
-	ck_assert_ptr_nonnull(f);
-	for (unsigned c = 0; pos < size && pos < limit; c++) {
-		size_t want_n = chunks[c % 6], n;
-		if (want_n > limit - pos)
-			want_n = (size_t)(limit - pos);
-		rc = rd(ctx, got, want_n, &n);
-		if (rc) {
-			fclose(f);
-			return rc;
-		}
-		ck_assert_msg(n > 0 && n <= want_n, "%s: short read %zu at %llu",
-			      rel, n, (unsigned long long)pos);
-		ck_assert_uint_eq(fread(want, 1, n, f), n);
-		ck_assert_msg(!memcmp(got, want, n), "%s differs near %llu",
-			      rel, (unsigned long long)pos);
-		pos += n;
-	}
-	if (pos == size) {
-		size_t n = 1;
-		ck_assert_int_eq(rd(ctx, got, 100, &n), RF_OK);
-		ck_assert_uint_eq(n, 0);
-	}
-	fclose(f);
-	return RF_OK;
 }
 
 static void open_pkg(struct rf_package *p, const char *path)
@@ -203,7 +104,7 @@ static void stream_all(const char *pkgpath, const char *const *order,
 	open_pkg(&p, pkgpath);
 	struct rf_pkg_stream *s = open_stream(&p, order, n, budget, NULL);
 	for (size_t i = 0; i < n; i++) {
-		int rc = check_image(s, order[i], SIZE_MAX);
+		int rc = pf_check_image(s, &tree, order[i], SIZE_MAX);
 		ck_assert_msg(rc == RF_OK, "%s: %s", order[i],
 			      rf_pkg_stream_err(s));
 	}
@@ -295,22 +196,22 @@ START_TEST(test_abandoned_reader)
 	open_pkg(&p, tgz);
 	/* a spooled while read: left half way, the copy is completed */
 	struct rf_pkg_stream *s = open_stream(&p, order, 5, 64u << 20, NULL);
-	ck_assert_int_eq(check_image(s, "images/a.img", 500000), RF_OK);
-	ck_assert_int_eq(check_image(s, "images/b.img", 10), RF_OK);
-	ck_assert_int_eq(check_image(s, "images/a.img", 70000), RF_OK);
-	ck_assert_int_eq(check_image(s, "images/e.img", 1), RF_OK);
-	ck_assert_int_eq(check_image(s, "images/c.img", SIZE_MAX), RF_OK);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/a.img", 500000), RF_OK);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/b.img", 10), RF_OK);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/a.img", 70000), RF_OK);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/e.img", 1), RF_OK);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/c.img", SIZE_MAX), RF_OK);
 	rf_pkg_stream_stats(s, &st);
 	ck_assert_uint_eq(st.passes, 1);
 	ck_assert_uint_eq(st.spooled_bytes, img_size[0] + img_size[2]);
 	rf_pkg_stream_close(s);
 	/* no spool: a is read again from the package */
 	s = open_stream(&p, order, 5, 1, NULL);
-	ck_assert_int_eq(check_image(s, "images/a.img", 3), RF_OK);
-	ck_assert_int_eq(check_image(s, "images/b.img", SIZE_MAX), RF_OK);
-	ck_assert_int_eq(check_image(s, "images/a.img", SIZE_MAX), RF_OK);
-	ck_assert_int_eq(check_image(s, "images/e.img", 100), RF_OK);
-	ck_assert_int_eq(check_image(s, "images/c.img", SIZE_MAX), RF_OK);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/a.img", 3), RF_OK);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/b.img", SIZE_MAX), RF_OK);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/a.img", SIZE_MAX), RF_OK);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/e.img", 100), RF_OK);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/c.img", SIZE_MAX), RF_OK);
 	rf_pkg_stream_stats(s, &st);
 	ck_assert_uint_eq(st.passes, 3); /* a again; c passed on the way to e */
 	rf_pkg_stream_close(s);
@@ -328,11 +229,9 @@ START_TEST(test_folder)
 		"images/e.img", "images/a.img", "images/c.img", "images/a.img",
 		"images/d.img", "images/b.img",
 	};
-	snprintf(dir, sizeof dir, "%s/x.%d", root, (int)getpid());
-	snprintf(cmd, sizeof cmd, "mkdir '%s' && tar xzf '%s' -C '%s'", dir,
-		 tgz, dir);
-	run(cmd);
-	snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/%s", TOP);
+	snprintf(dir, sizeof dir, "%s/x.%d", tree.root, (int)getpid());
+	pf_run("mkdir '%s' && tar xzf '%s' -C '%s'", dir, tgz, dir);
+	snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/%s", PF_TOP);
 	stream_all(dir, order, 6, 0, &st);
 	ck_assert_uint_eq(st.passes, 0);
 	ck_assert_uint_eq(st.spooled_bytes, 0);
@@ -340,25 +239,28 @@ START_TEST(test_folder)
 	/* an image swapped for a link after the check is refused */
 	open_pkg(&p, dir);
 	struct rf_pkg_stream *s = open_stream(&p, order, 6, 0, NULL);
-	snprintf(cmd, sizeof cmd, "cd '%s/images' && rm e.img && "
-		 "ln -s /etc/passwd e.img", dir);
-	run(cmd);
+	pf_run("cd '%s/images' && rm e.img && ln -s /etc/passwd e.img", dir);
 	rf_read_fn rd;
 	void *ctx;
 	uint64_t size;
 	ck_assert_int_eq(rf_pkg_stream_image(s, "images/e.img", &rd, &ctx,
-					     &size), RF_EFORMAT);
-	ck_assert_ptr_nonnull(strstr(rf_pkg_stream_err(s), "changed"));
+					     &size), RF_ECHANGED);
+	ck_assert_ptr_nonnull(strstr(rf_pkg_stream_err(s), "changed on disk"));
 	/* a file that shrank is refused too */
-	snprintf(cmd, sizeof cmd, "truncate -s 5 '%s/images/a.img'", dir);
-	run(cmd);
+	pf_run("truncate -s 5 '%s/images/a.img'", dir);
 	ck_assert_int_eq(rf_pkg_stream_image(s, "images/a.img", &rd, &ctx,
-					     &size), RF_EFORMAT);
-	ck_assert_int_eq(check_image(s, "images/c.img", SIZE_MAX), RF_OK);
+					     &size), RF_ECHANGED);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/c.img", SIZE_MAX), RF_OK);
+	/* a byte of b changed in place: refused when read, no byte of the
+	 * window it is in handed out */
+	snprintf(cmd, sizeof cmd, "%s/images/b.img", dir);
+	pf_flip(cmd, 299999);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/b.img", SIZE_MAX),
+			 RF_ECHANGED);
+	ck_assert_ptr_nonnull(strstr(rf_pkg_stream_err(s), "b.img changed on disk"));
 	rf_pkg_stream_close(s);
 	rf_pkg_close(&p);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s/x.%d'", root, (int)getpid());
-	run(cmd);
+	pf_run("rm -rf '%s/x.%d'", tree.root, (int)getpid());
 }
 END_TEST
 
@@ -387,7 +289,7 @@ START_TEST(test_absent)
 	unsigned char b[8];
 	ck_assert_int_ne(rd(ctx, b, sizeof b, &n), RF_OK);
 	/* the stream still works */
-	ck_assert_int_eq(check_image(s, "images/b.img", SIZE_MAX), RF_OK);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/b.img", SIZE_MAX), RF_OK);
 	rf_pkg_stream_close(s);
 	rf_pkg_close(&p);
 }
@@ -432,74 +334,42 @@ START_TEST(test_cancel)
 }
 END_TEST
 
-static void copy_pkg(char *out, size_t cap, const char *tag)
-{
-	char cmd[512];
-	snprintf(out, cap, "%s/%s.%d.tgz", root, tag, (int)getpid());
-	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", tgz, out);
-	run(cmd);
-}
 
-/* Byte 4 of a gzip file is its MTIME: changing it keeps a valid gzip of
- * the same content and size, but not the same file. */
-static void touch_gzip_mtime(const char *path)
+/* A package whose bytes change on disk after it was verified, before and
+ * while it is streamed.  `path` is a copy of a package of the tree. */
+static void changed_package(const char *path, const char *tag)
 {
-	int fd = open(path, O_RDWR);
-	unsigned char c;
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(pread(fd, &c, 1, 4), 1);
-	c ^= 0x5a;
-	ck_assert_int_eq(pwrite(fd, &c, 1, 4), 1);
-	close(fd);
-}
-
-START_TEST(test_replaced_between_passes)
-{
-	char path[256], other[300], cmd[1024];
 	struct rf_package p;
-	copy_pkg(path, sizeof path, "repl");
-	open_pkg(&p, path);
-	struct rf_pkg_stream *s = open_stream(&p, rev, NIMG, 1, NULL);
-	ck_assert_int_eq(check_image(s, "images/e.img", SIZE_MAX), RF_OK);
-	/* a new download of the same size renamed over it */
-	snprintf(other, sizeof other, "%s.new", path);
-	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, other);
-	run(cmd);
-	touch_gzip_mtime(other);
-	ck_assert_int_eq(rename(other, path), 0);
-	ck_assert_int_eq(check_image(s, "images/d.img", SIZE_MAX), RF_OK);
-	ck_assert_int_eq(check_image(s, "images/c.img", SIZE_MAX), RF_EFORMAT);
-	ck_assert_ptr_nonnull(strstr(rf_pkg_stream_err(s), "changed"));
-	rf_pkg_stream_close(s);
-	rf_pkg_close(&p);
-	unlink(path);
-}
-END_TEST
-
-START_TEST(test_modified_before_stream)
-{
-	char path[256];
-	struct rf_package p;
+	struct rf_pkg_stream *s;
+	struct stat sb;
+	char err[RF_ERRLEN];
 	struct rf_pkg_stream_opts o = { .order = fwd, .norder = NIMG,
 					.spool_dir = spool };
-	char err[RF_ERRLEN];
-	copy_pkg(path, sizeof path, "mod");
+
+	ck_assert_int_eq(stat(path, &sb), 0);
 	open_pkg(&p, path);
-	touch_gzip_mtime(path); /* same inode, same size */
-	/* the identity package.c recorded (mtime, ctime) refuses it at once */
-	struct rf_pkg_stream *s = NULL;
-	ck_assert_int_eq(rf_pkg_stream_open(&s, &p, &o, err), RF_EFORMAT);
-	ck_assert_ptr_nonnull(strstr(err, "changed"));
-	/* without that identity (a change the clock cannot show), the MD5
-	 * of the pass still catches it */
-	memset(&p.ident, 0, sizeof p.ident);
+	/* a byte inside e's data (the last 2 MiB, stored or nearly), after
+	 * the verification and before the pass that reads it: a..d come
+	 * out whole, e fails, and none of its bytes from that window on */
+	pf_flip(path, (uint64_t)sb.st_size - 100000);
 	s = open_stream(&p, fwd, NIMG, 0, NULL);
 	for (int i = 0; i < NIMG - 1; i++)
-		ck_assert_int_eq(check_image(s, fwd[i], SIZE_MAX), RF_OK);
-	/* the last bytes of the last image wait for the pass's MD5 */
-	ck_assert_int_eq(check_image(s, fwd[NIMG - 1], SIZE_MAX), RF_EFORMAT);
-	ck_assert_ptr_nonnull(strstr(rf_pkg_stream_err(s), "MD5"));
+		ck_assert_msg(pf_check_image(s, &tree, fwd[i], SIZE_MAX) == RF_OK,
+			      "%s %s: %s", tag, fwd[i], rf_pkg_stream_err(s));
+	ck_assert_int_eq(pf_check_image(s, &tree, fwd[NIMG - 1], SIZE_MAX),
+			 RF_ECHANGED);
+	ck_assert_ptr_nonnull(strstr(rf_pkg_stream_err(s), "changed on disk "
+				     "since it was verified"));
 	rf_pkg_stream_close(s);
+	pf_flip(path, (uint64_t)sb.st_size - 100000); /* back */
+
+	/* byte 4, the gzip header's MTIME: the same size, a valid gzip of
+	 * the same content, but not the bytes verified: the first window */
+	pf_flip(path, 4);
+	s = open_stream(&p, fwd, NIMG, 0, NULL);
+	ck_assert_int_eq(pf_check_image(s, &tree, fwd[0], SIZE_MAX), RF_ECHANGED);
+	rf_pkg_stream_close(s);
+	pf_flip(path, 4);
 
 	/* grown since the check: refused at once */
 	FILE *f = fopen(path, "ab");
@@ -507,8 +377,57 @@ START_TEST(test_modified_before_stream)
 	fputc(0, f);
 	fclose(f);
 	s = NULL;
-	ck_assert_int_eq(rf_pkg_stream_open(&s, &p, &o, err), RF_EFORMAT);
-	ck_assert_ptr_nonnull(strstr(err, "changed"));
+	ck_assert_int_eq(rf_pkg_stream_open(&s, &p, &o, err), RF_ECHANGED);
+	ck_assert_ptr_nonnull(strstr(err, "changed on disk"));
+	rf_pkg_close(&p);
+	unlink(path);
+}
+
+START_TEST(test_changed_on_disk)
+{
+	char path[256], src[256];
+	static const size_t cuts[] = { 700000, 2000000 };
+	pf_copy(&tree, tgz, "changed.tgz", path, sizeof path);
+	changed_package(path, "deflate");
+	/* stored blocks (no compression: every byte as it is in the tar) */
+	pf_tree_tgz_stored(&tree, "stored.src.tgz", src, sizeof src);
+	pf_copy(&tree, src, "stored.tgz", path, sizeof path);
+	changed_package(path, "stored");
+	/* three gzip members, cut in the middle of images */
+	pf_tree_tgz_members(&tree, "multi.src.tgz", cuts, 2, src, sizeof src);
+	pf_copy(&tree, src, "multi.tgz", path, sizeof path);
+	changed_package(path, "multi-member");
+}
+END_TEST
+
+/* Touched, rewritten with the same bytes, renamed over: what is read is
+ * still exactly the verified bytes, so the stream goes on. */
+START_TEST(test_same_bytes_accepted)
+{
+	char path[256], other[300];
+	struct rf_package p;
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, { 1000000000, 0 } };
+
+	pf_copy(&tree, tgz, "same.tgz", path, sizeof path);
+	open_pkg(&p, path);
+	struct rf_pkg_stream *s = open_stream(&p, rev, NIMG, 1, NULL);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/e.img", SIZE_MAX), RF_OK);
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+	pf_run("cat '%s' > '%s.x' && cat '%s.x' > '%s' && rm '%s.x'", path,
+	       path, path, path, path);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/d.img", SIZE_MAX), RF_OK);
+	/* another file renamed over it: the stream reads the one verified */
+	snprintf(other, sizeof other, "%s.new", path);
+	pf_run("cp '%s' '%s'", path, other);
+	pf_flip(other, 4);
+	ck_assert_int_eq(rename(other, path), 0);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/c.img", SIZE_MAX), RF_OK);
+	rf_pkg_stream_close(s);
+	/* a new stream opens the new file: its first window differs */
+	s = open_stream(&p, rev, NIMG, 1, NULL);
+	ck_assert_int_eq(pf_check_image(s, &tree, "images/e.img", SIZE_MAX),
+			 RF_ECHANGED);
+	rf_pkg_stream_close(s);
 	rf_pkg_close(&p);
 	unlink(path);
 }
@@ -530,8 +449,8 @@ static Suite *pkg_stream_suite(void)
 	tcase_add_test(tc, test_folder);
 	tcase_add_test(tc, test_absent);
 	tcase_add_test(tc, test_cancel);
-	tcase_add_test(tc, test_replaced_between_passes);
-	tcase_add_test(tc, test_modified_before_stream);
+	tcase_add_test(tc, test_changed_on_disk);
+	tcase_add_test(tc, test_same_bytes_accepted);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,9 +3,10 @@
 #   . "$ROOT/tests/lib.sh"; lib_init t_name
 #
 # lib_init makes a private temporary folder $T, points ROMFLASH_STATE_DIR
-# and ROMFLASH_LOCK_DIR into it (saved flash progress and phone locks never
-# touch the user's or another test's), and installs a trap that stops every
-# emulator this test started and removes $T.
+# and ROMFLASH_LOCK_DIR and XDG_CACHE_HOME into it (saved flash progress,
+# phone locks and verification records never touch the user's or another
+# test's), and installs a trap that stops every emulator this test started
+# and removes $T.
 #
 #   emu_start NAME STATEDIR [romflash-emu options]   NAME_PORT, NAME_PID, NAME_DEV
 #                     (a --port N among the options overrides the free port)
@@ -127,7 +128,8 @@ lib_init() {
 	# phone locks of this test only: every emulated phone is EMU0001 unless
 	# told otherwise, and other test runs may be flashing theirs right now
 	ROMFLASH_LOCK_DIR="$T/locks"
-	export ROMFLASH_STATE_DIR ROMFLASH_LOCK_DIR
+	XDG_CACHE_HOME="$T/cache"
+	export ROMFLASH_STATE_DIR ROMFLASH_LOCK_DIR XDG_CACHE_HOME
 	trap lib_cleanup EXIT
 	trap 'exit 143' INT TERM
 }

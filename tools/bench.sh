@@ -8,6 +8,7 @@
 #   BENCH_RUNS   unthrottled pairs per order, alternating (default 3; medians)
 #   BENCH_SKIP_THROTTLE=1  skip the 35 MB/s runs
 #   BENCH_SKIP_PHONE=1  skip tools/bench-phone.sh (a silent 80 s write, 16 USB phones)
+#   BENCH_SKIP_RECORD=1    skip the second-flash figure (tools/bench-record.sh)
 #   BENCH_STATE  where the emulated phone keeps its partitions (default
 #                $BENCH_DIR/state; tmpfs measured slower here: every new
 #                partition file's pages are zeroed in memory)
@@ -56,6 +57,9 @@ same_partitions() { # $1 $2 state dirs: every partition file identical
 mkdir -p "$DIR"
 command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 export ROMFLASH_STATE_DIR="$DIR/resume"
+# every run verifies the package from scratch: no verification record of a
+# previous run (records: the second-flash figure below)
+export XDG_CACHE_HOME="$DIR/cache"
 echo "romflash benchmark: $(nproc) cores, package with $MB MB of images"
 printf '%-14s %-26s %8s %9s %s\n' order run wall_s rss_MiB note
 
@@ -76,6 +80,7 @@ for order in $ORDERS; do
 	for run in $(seq "$RUNS"); do
 		# romflash, unthrottled
 		sync
+		rm -rf "$XDG_CACHE_HOME"
 		start_emu "$STATE/st-rf"
 		measure "$RF" -v -s "tcp:127.0.0.1:$PORT" flash "$PKG"
 		rf_wall=$WALL; rf_rss=$((RSS / 1024))
@@ -110,6 +115,7 @@ EOS
 		"AOSP $fb_med, ratio of medians $(awk "BEGIN {printf \"%.2f\", $rf_med / $fb_med}") (goal <= 0.5)"
 
 	if [ -z "${BENCH_SKIP_THROTTLE:-}" ]; then
+		rm -rf "$XDG_CACHE_HOME"
 		start_emu "$STATE/st-th" --throttle 35
 		sync
 		measure "$RF" --json -s "tcp:127.0.0.1:$PORT" flash "$PKG"
@@ -124,6 +130,9 @@ EOS
 	fi
 done
 rm -rf "$STATE"
+if [ -z "${BENCH_SKIP_RECORD:-}" ] && echo "$ORDERS" | grep -q scripts-first; then
+	B=$B BENCH_DIR=$DIR "$ROOT/tools/bench-record.sh"
+fi
 
 # real phones' timing: a long silent write, 16 USB phones in the usbfs budget
 if [ -z "${BENCH_SKIP_PHONE:-}" ]; then

@@ -1,8 +1,7 @@
 #!/bin/sh
 # Fuzz the parsers with libFuzzer (clang -fsanitize=fuzzer,address,undefined).
 # Each tests/fuzz/fuzz_NAME.c is one target, linked with protocol/NAME.c (or
-# flasher/*/NAME.c) and
-# protocol/rf_error.c.  Not part of `make check`.
+# flasher/*/NAME.c) and the NAME_*.c beside it, and protocol/rf_error.c.  Not part of `make check`.
 # Env: FUZZ_SECONDS (per target, default 60), FUZZ_TARGETS (names, default
 # all), B (build dir, default build; binaries go to $B/fuzz).
 set -eu
@@ -48,11 +47,14 @@ sys.stdout.buffer.write(b)' >"$OUT/seed.raw"
 		fi
 	fi
 	echo "fuzz: building $bin"
-	# the parser under test: protocol/NAME.c or flasher/*/NAME.c
+	# the parser under test: protocol/NAME.c or flasher/*/NAME.c, with
+	# the files it is split into (NAME_*.c: sparse_scan.c, ...)
 	src=$(ls protocol/"$t".c flasher/*/"$t".c 2>/dev/null | head -n 1)
+	srcs="$src $(ls "$(dirname "$src")/${t}"_*.c 2>/dev/null | tr '\n' ' ')"
+	# shellcheck disable=SC2086 # $srcs: a list
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iprotocol -I"$(dirname "$src")" \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		$defs -o "$bin" "tests/fuzz/fuzz_$t.c" "$src" \
+		$defs -o "$bin" "tests/fuzz/fuzz_$t.c" $srcs \
 		protocol/rf_error.c $libs
 	echo "fuzz: running $t for ${FUZZ_SECONDS}s (corpus $corpus)"
 	"$bin" -max_total_time="$FUZZ_SECONDS" -max_len=65536 \

@@ -15,6 +15,7 @@
 #include "flash_exec.h"
 #include "output.h"
 #include "package.h"
+#include "pkg_record.h"
 #include "phone_id.h"
 #include "plan.h"
 #include "resume.h"
@@ -309,6 +310,11 @@ static int open_package(const struct flash_args *a, const struct rf_resolved *sr
 	po.refuse_zip = 1;
 	po.gz_index = 1; /* images in script order without re-reading the file */
 	po.cancel = &rf_interrupted;
+	/* a file verified before (unchanged since) is not read whole again:
+	 * its window digests still check every byte sent */
+	char records[4096];
+	rf_pkg_record_dir(records, sizeof records);
+	po.record_dir = records;
 	po.progress = verify_progress;
 	po.progress_user = &bar;
 	out_bar_start(&bar, "checking the package", 0);
@@ -328,6 +334,9 @@ static int open_package(const struct flash_args *a, const struct rf_resolved *sr
 	}
 	if (pkg->kind == RF_PKG_DIR)
 		out_warn("a folder cannot be checked against the package's MD5; flashing it as it is");
+	if (pkg->from_record)
+		out_msg("  verified when this very file was first read (its bytes are checked "
+			"again as they are sent)");
 	if (rf_plan_build(pl, pkg, a->mode, RF_DEFAULT_MAX_DL)) {
 		out_error("%s", pl->err);
 		return RF_EXIT_PACKAGE;

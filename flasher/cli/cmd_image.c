@@ -51,6 +51,12 @@ static int image_open(const char *cmd, const char *part, const char *path,
 	} else {
 		rf_sparse_layout_raw(&f->layout, f->fr.size, RF_SPARSE_DEFAULT_BLOCK);
 	}
+	/* what the bootloader would refuse halfway through the write */
+	char why[RF_ERRLEN];
+	if (rf_sparse_lk_check(head, f->fr.size, f->layout.is_sparse ? &f->layout : NULL, why)) {
+		out_error("%s: %s: %s", cmd, path, why);
+		return RF_EXIT_PACKAGE;
+	}
 	f->img.read = rf_file_read;
 	f->img.ctx = &f->fr;
 	f->img.read_err = f->fr.err;

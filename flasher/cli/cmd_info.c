@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "output.h"
 #include "package.h"
+#include "pkg_record.h"
 #include "pkg_target.h"
 
 static const char *or_unknown(int known, const char *s)
@@ -91,6 +92,7 @@ static void print_json(const struct rf_package *p, const struct rf_pkg_target *t
 	jw_str(&j, "md5", p->md5[0] ? p->md5 : NULL);
 	jw_str(&j, "md5_verified", rf_md5_state_name(p->md5_state));
 	jw_str(&j, "md5_expected", p->md5_expected[0] ? p->md5_expected : NULL);
+	jw_bool(&j, "from_record", p->from_record);
 	jw_end(&j);
 }
 
@@ -138,7 +140,9 @@ static void print_human(const struct rf_package *p, const struct rf_pkg_target *
 			known ? n->build : "", known ? ")" : "");
 	out_msg("Android   %s", or_unknown(known, n->android));
 	if (p->md5[0])
-		out_msg("MD5       %s %s", p->md5, md5_words(p));
+		out_msg("MD5       %s %s%s", p->md5, md5_words(p),
+			p->from_record ? " (when this very file was first read: "
+					 "verification record)" : "");
 	else
 		out_msg("MD5       %s", md5_words(p));
 	if (!zip) {
@@ -181,8 +185,11 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = rf_cli_name_check(src.path)))
 		return rc;
+	char records[4096];
+	rf_pkg_record_dir(records, sizeof records);
 	struct rf_pkg_opts po = { .md5 = md5 ? md5 : src.md5[0] ? src.md5 : NULL,
-				  .cancel = &rf_interrupted };
+				  .cancel = &rf_interrupted,
+				  .record_dir = records };
 	rc = rf_pkg_open(&p, src.path, &po);
 	if (rc) {
 		out_error("info: %s", p.err);

@@ -15,6 +15,7 @@
 #include "format.h"
 #include "output.h"
 #include "package.h"
+#include "pkg_record.h"
 #include "plan.h"
 #include "rf_str.h"
 #include "step_kinds.h"
@@ -535,8 +536,11 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 		return ex;
 	if ((ex = rf_cli_name_check(src.path)))
 		return ex;
+	char records[4096];
+	rf_pkg_record_dir(records, sizeof records);
 	struct rf_pkg_opts po = { .md5 = md5 ? md5 : src.md5[0] ? src.md5 : NULL,
-				  .refuse_zip = 1, .cancel = &rf_interrupted };
+				  .refuse_zip = 1, .cancel = &rf_interrupted,
+				  .record_dir = records };
 	rc = rf_pkg_open(&pkg, src.path, &po);
 	if (rc) {
 		out_error("plan: %s", pkg.err);

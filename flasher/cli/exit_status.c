@@ -12,7 +12,8 @@ int rf_exit_for(int e)
 	case RF_EWRONGDEV:
 	case RF_EBUSY: return RF_EXIT_NODEV;
 	case RF_EINVAL: return RF_EXIT_USAGE;
-	case RF_EFORMAT: return RF_EXIT_PACKAGE;
+	case RF_EFORMAT:
+	case RF_ECHANGED: return RF_EXIT_PACKAGE;
 	case RF_EINTR: return RF_EXIT_INTERRUPTED;
 	default: return RF_EXIT_DEVICE;
 	}

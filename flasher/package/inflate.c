@@ -4,6 +4,8 @@
  * the one that bounds the pass -- ISA-L's inflate -- does nothing else:
  *
  *   reader:   read() the file into a ring of input slots, MD5 each slot;
+ *   hasher:   the SHA-256 of each slot (window digests), when recorded, so
+ *             that both digests run beside each other;
  *   inflater: gunzip input slots into a ring of output slots, recording
  *             resume points when asked (rf_gzr_index_every);
  *   caller:   rf_gzr_next hands out output slots (libarchive's tar parsing
@@ -15,9 +17,12 @@
  * input slots directly.  A slot is reused only after its consumer asked
  * for the next one.
  *
- * A reader resumed mid-file (rf_gzr_open_at) is synchronous: the caller
- * reads and inflates itself (pkg_stream runs it on its read-ahead thread),
- * nothing is hashed. */
+ * A pass through a package's verified windows (rf_gzr_open_verified)
+ * reads window by window, each checked before it is handed to the
+ * inflater.  A reader resumed mid-file (rf_gzr_open_at) is synchronous:
+ * the caller reads and inflates itself (pkg_stream runs it on its
+ * read-ahead thread); it too reads whole verified windows, starting with
+ * the one that holds the resume point. */
 #include "inflate.h"
 
 #include <errno.h>
@@ -27,25 +32,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "thread_stop.h"
 #include <sys/stat.h>
 #include <unistd.h>
+
 #include "md5.h"
+#include "thread_stop.h"
 
 #define NIN 8
-#define IN_SZ (1u << 20)
+#define IN_SZ RF_VWIN /* an input slot holds one window */
 #define NOUT 8
 #define OUT_SZ (1u << 20)
-/* The caller lags the inflater by at most NOUT output slots (and what
- * libarchive holds): NRECENT points a RECENT_STEP apart reach back
- * further than that. */
-#define NRECENT 16
-#define RECENT_STEP (1u << 20)
 
 struct slot {
 	unsigned char *buf;
-	size_t len;
-	uint64_t off; /* input: file offset of buf[0] */
+	unsigned char *data; /* input: the bytes to use (buf, or past the
+				part of a window before a resume point) */
+	size_t len;          /* of data */
+	uint64_t off;        /* input: file offset of data[0] */
 };
 
 struct rf_gzr {
@@ -55,6 +58,10 @@ struct rf_gzr {
 	uint64_t file_size;
 	struct stat sb;
 	const volatile sig_atomic_t *cancel;
+	const struct rf_vfile *vf;  /* read through verified windows */
+	struct rf_winsums *rec;     /* record the windows' digests */
+	struct rf_growing grow;     /* the file may still be growing */
+	_Atomic uint64_t limit;     /* most bytes inflated (0: no limit) */
 
 	/* caller's side */
 	uint64_t out_total;  /* bytes handed out */
@@ -69,6 +76,7 @@ struct rf_gzr {
 	pthread_cond_t cv;
 	struct slot in[NIN];
 	uint64_t in_prod, in_cons;
+	uint64_t in_hashed;  /* input slots the hasher is done with */
 	int in_eof;          /* the reader saw the end of the file */
 	struct slot out[NOUT];
 	uint64_t out_prod, out_cons;
@@ -78,8 +86,8 @@ struct rf_gzr {
 	int stop;            /* rf_gzr_close: threads, give up */
 	_Atomic uint64_t bytes_read;
 
-	pthread_t reader, inflater;
-	int reader_on, inflater_on;
+	pthread_t reader, inflater, hasher;
+	int reader_on, inflater_on, hasher_on;
 	struct rf_md5 md5;
 	int hashing;
 
@@ -93,17 +101,8 @@ struct rf_gzr {
 	int padding;         /* saw zero bytes after a member */
 	int members;
 	uint64_t inf_total;  /* bytes inflated */
-	uint64_t index_step, next_point;
-	struct rf_gz_point *pts;
-	size_t npts, cap_pts;
-	int index_lost;      /* out of memory for points: no index */
-	/* the last NRECENT points, one per RECENT_STEP of output, for
-	 * rf_gzr_index_mark (under mu: the caller picks from them) */
-	struct rf_gz_point *recent;
-	uint64_t nrecent, next_recent;
-	/* the caller's picks (caller only) */
-	struct rf_gz_point *marks;
-	size_t nmarks, cap_marks;
+	int indexing;
+	struct rf_gz_index idx;
 };
 
 /* ------------------------------------------------------------ input */
@@ -120,21 +119,30 @@ static int set_th_err(struct rf_gzr *g, int rc, const char *msg)
 	return rc;
 }
 
-/* read() until len bytes or the end of the file */
-static int read_full(struct rf_gzr *g, unsigned char *p, size_t len,
-		     size_t *got, char *err)
+/* Read the input window at file offset `off` (a multiple of IN_SZ) into
+ * s->buf: checked against its digest when reading verified windows,
+ * hashed when verifying.  *got < IN_SZ at the end of the file. */
+static int read_window(struct rf_gzr *g, struct slot *s, uint64_t off,
+		       size_t *got, char *err)
 {
-	*got = 0;
-	while (*got < len) {
-		ssize_t r = read(g->fd, p + *got, len - *got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return rf_errf(err, RF_ESYS, "read: %s", strerror(errno));
-		if (r == 0)
-			break;
-		*got += (size_t)r;
+	int rc;
+	if (g->vf) {
+		if (off / IN_SZ >= g->vf->ws->n) {
+			*got = 0;
+			return RF_OK;
+		}
+		return rf_vfile_window(g->vf, (size_t)(off / IN_SZ), s->buf, got,
+				       err);
 	}
+	rc = rf_read_at(g->fd, s->buf, IN_SZ, off,
+			g->grow.expect ? &g->grow : NULL, got, err);
+	if (rc)
+		return rc;
+	if (g->rec && !g->hasher_on && *got &&
+	    rf_winsums_add(g->rec, s->buf, *got))
+		return rf_errf(err, RF_ENOMEM, "out of memory");
+	if (g->hashing)
+		rf_md5_update(&g->md5, s->buf, *got);
 	return RF_OK;
 }
 
@@ -153,12 +161,61 @@ static struct slot *free_slot(struct rf_gzr *g, struct slot *ring, int n,
 	return s;
 }
 
+/* The next input slot the reader may fill: given back by the inflater
+ * (or the caller) and by the hasher; NULL when told to stop. */
+static struct slot *free_input(struct rf_gzr *g)
+{
+	struct slot *s = NULL;
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		uint64_t done = g->hasher_on && g->in_hashed < g->in_cons ?
+				g->in_hashed : g->in_cons;
+		if (g->stop || g->in_prod - done < NIN)
+			break;
+		pthread_cond_wait(&g->cv, &g->mu);
+	}
+	if (!g->stop)
+		s = &g->in[g->in_prod % NIN];
+	pthread_mutex_unlock(&g->mu);
+	return s;
+}
+
+/* The window digests of the input slots, in order, beside the reader's
+ * MD5 (two digests of 1.3 GB/s together on one thread would bound the
+ * pass on a busy machine). */
+static void *hasher_main(void *arg)
+{
+	struct rf_gzr *g = arg;
+	for (;;) {
+		struct slot *s;
+		pthread_mutex_lock(&g->mu);
+		while (g->in_hashed == g->in_prod && !g->in_eof && !g->th_rc &&
+		       !g->stop)
+			pthread_cond_wait(&g->cv, &g->mu);
+		if (g->in_hashed == g->in_prod || g->th_rc) {
+			pthread_mutex_unlock(&g->mu);
+			break;
+		}
+		s = &g->in[g->in_hashed % NIN];
+		pthread_mutex_unlock(&g->mu);
+		if (rf_winsums_add(g->rec, s->buf, s->len)) {
+			set_th_err(g, RF_ENOMEM, "out of memory");
+			break;
+		}
+		pthread_mutex_lock(&g->mu);
+		g->in_hashed++;
+		pthread_cond_broadcast(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+	}
+	return NULL;
+}
+
 static void *reader_main(void *arg)
 {
 	struct rf_gzr *g = arg;
 	char err[RF_ERRLEN];
 	for (;;) {
-		struct slot *s = free_slot(g, g->in, NIN, &g->in_prod, &g->in_cons);
+		struct slot *s = free_input(g);
 		if (!s)
 			break;
 		if (g->cancel && *g->cancel) {
@@ -166,14 +223,15 @@ static void *reader_main(void *arg)
 			break;
 		}
 		size_t got;
-		int rc = read_full(g, s->buf, IN_SZ, &got, err);
+		int rc = read_window(g, s, atomic_load(&g->bytes_read), &got,
+				     err);
 		if (rc) {
 			set_th_err(g, rc, err);
 			break;
 		}
-		rf_md5_update(&g->md5, s->buf, got);
 		pthread_mutex_lock(&g->mu);
 		if (got) {
+			s->data = s->buf;
 			s->len = got;
 			s->off = atomic_load(&g->bytes_read);
 			atomic_fetch_add(&g->bytes_read, got);
@@ -194,14 +252,18 @@ static void *reader_main(void *arg)
 static int next_input(struct rf_gzr *g, char *err)
 {
 	if (!g->threaded) {
-		size_t got;
+		/* the whole window that holds the next byte */
+		uint64_t next = atomic_load(&g->bytes_read);
+		size_t got, skip = (size_t)(next % IN_SZ);
 		int rc;
 		if (g->cancel && *g->cancel)
 			return rf_errf(err, RF_EINTR, "interrupted");
-		g->cur.off = atomic_load(&g->bytes_read);
-		rc = read_full(g, g->cur.buf, IN_SZ, &got, err);
+		rc = read_window(g, &g->cur, next - skip, &got, err);
 		if (rc)
 			return rc;
+		got = got > skip ? got - skip : 0;
+		g->cur.data = g->cur.buf + skip;
+		g->cur.off = next;
 		g->cur.len = got;
 		atomic_fetch_add(&g->bytes_read, got);
 		g->eof = got == 0;
@@ -234,49 +296,15 @@ static int next_input(struct rf_gzr *g, char *err)
 
 /* ------------------------------------------------------------ gunzip */
 
-/* Record a resume point if one is due.  Between two isal_inflate calls
- * ISA-L's state is self-contained (it keeps the last 32 KiB of history
- * itself), so a copy of it and the file offset of its next input byte
- * are enough.  Never at a member boundary: the next call takes it. */
-static void save_point(const struct rf_gzr *g, struct rf_gz_point *pt)
-{
-	uint64_t used = g->have_cur ? g->cur.len - g->st.avail_in : 0;
-	pt->in_off = g->cur.off + used;
-	pt->out_off = g->inf_total;
-	pt->members = g->members;
-	memcpy(&pt->st, &g->st, sizeof pt->st);
-	pt->st.next_in = NULL;
-	pt->st.next_out = NULL;
-	pt->st.avail_in = 0;
-	pt->st.avail_out = 0;
-}
-
+/* Offer the index a resume point here, between two isal_inflate calls
+ * (never at a member boundary: the next call is the place then). */
 static void maybe_point(struct rf_gzr *g)
 {
-	if (!g->index_step || g->index_lost || g->between || g->padding)
+	uint64_t used = g->have_cur ? g->cur.len - g->st.avail_in : 0;
+	if (!g->indexing || g->between || g->padding)
 		return;
-	if (g->recent && g->inf_total >= g->next_recent) {
-		pthread_mutex_lock(&g->mu);
-		save_point(g, &g->recent[g->nrecent++ % NRECENT]);
-		pthread_mutex_unlock(&g->mu);
-		g->next_recent = g->inf_total + RECENT_STEP;
-	}
-	if (g->inf_total < g->next_point)
-		return;
-	if (g->npts == g->cap_pts) {
-		size_t cap = g->cap_pts ? 2 * g->cap_pts : 64;
-		struct rf_gz_point *v = realloc(g->pts, cap * sizeof *v);
-		if (!v) {
-			/* a missing point costs speed later, not
-			 * correctness: drop the index */
-			g->index_lost = 1;
-			return;
-		}
-		g->pts = v;
-		g->cap_pts = cap;
-	}
-	save_point(g, &g->pts[g->npts++]);
-	g->next_point = g->inf_total + g->index_step;
+	rf_gzi_offer(&g->idx, &g->st, g->cur.off + used, g->inf_total,
+		     g->members);
 }
 
 /* Inflate into out[0..cap); *made == 0 only at the clean end. */
@@ -289,7 +317,7 @@ static int gunzip_some(struct rf_gzr *g, unsigned char *out, size_t cap,
 			int rc = next_input(g, err);
 			if (rc)
 				return rc;
-			g->st.next_in = g->cur.buf;
+			g->st.next_in = g->cur.data;
 			g->st.avail_in = (uint32_t)g->cur.len;
 		}
 		if (g->between) {
@@ -341,6 +369,11 @@ static int gunzip_some(struct rf_gzr *g, unsigned char *out, size_t cap,
 		}
 		*made = cap - g->st.avail_out;
 		g->inf_total += *made;
+		uint64_t limit = atomic_load(&g->limit);
+		if (limit && g->inf_total > limit)
+			return rf_errf(err, RF_EFORMAT, "inflates to more than "
+				       "%llu bytes: not a ROM package (a gzip "
+				       "bomb?)", (unsigned long long)limit);
 		if (!*made && !g->between && g->st.avail_in == 0 && g->eof)
 			return rf_errf(err, RF_EFORMAT,
 				       "truncated: the gzip stream ends early "
@@ -396,7 +429,9 @@ static void stop_threads(struct rf_gzr *g)
 		pthread_join(g->inflater, NULL);
 	if (g->reader_on)
 		pthread_join(g->reader, NULL);
-	g->inflater_on = g->reader_on = 0;
+	if (g->hasher_on)
+		pthread_join(g->hasher, NULL);
+	g->inflater_on = g->reader_on = g->hasher_on = 0;
 }
 
 static int start(struct rf_gzr *g)
@@ -404,6 +439,11 @@ static int start(struct rf_gzr *g)
 	g->started = 1;
 	if (!g->threaded)
 		return RF_OK;
+	if (g->rec && g->gunzip) {
+		if (pthread_create(&g->hasher, NULL, hasher_main, g) != 0)
+			return rf_errf(g->err, RF_ESYS, "cannot start a thread");
+		g->hasher_on = 1;
+	}
 	if (pthread_create(&g->reader, NULL, reader_main, g) != 0)
 		return rf_errf(g->err, RF_ESYS, "cannot start a thread");
 	g->reader_on = 1;
@@ -415,8 +455,29 @@ static int start(struct rf_gzr *g)
 	return RF_OK;
 }
 
-static int open_common(struct rf_gzr **out, const char *path, int gunzip,
-		       int threaded, char *err)
+/* The buffers, for a threaded pass or a synchronous reader. */
+static int alloc_buffers(struct rf_gzr *g, char *err)
+{
+	if (!g->threaded) {
+		if (!(g->cur.buf = malloc(IN_SZ)) ||
+		    !(g->out[0].buf = malloc(OUT_SZ)))
+			return rf_errf(err, RF_ENOMEM, "out of memory");
+		return RF_OK;
+	}
+	for (int i = 0; i < NIN; i++)
+		if (!(g->in[i].buf = malloc(IN_SZ)))
+			return rf_errf(err, RF_ENOMEM, "out of memory");
+	for (int i = 0; g->gunzip && i < NOUT; i++)
+		if (!(g->out[i].buf = malloc(OUT_SZ)))
+			return rf_errf(err, RF_ENOMEM, "out of memory");
+	return RF_OK;
+}
+
+/* A reader over `path` (opened here) or over the verified windows of
+ * `vf` (path NULL). */
+static int open_common(struct rf_gzr **out, const char *path,
+		       const struct rf_vfile *vf, int gunzip, int threaded,
+		       char *err)
 {
 	int rc = RF_OK;
 	struct rf_gzr *g = calloc(1, sizeof *g);
@@ -428,43 +489,34 @@ static int open_common(struct rf_gzr **out, const char *path, int gunzip,
 	pthread_cond_init(&g->cv, NULL);
 	g->gunzip = gunzip;
 	g->threaded = threaded;
-	g->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (g->fd < 0) {
+	g->vf = vf;
+	if (vf) {
+		g->file_size = vf->ws->size;
+	} else if ((g->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		rc = rf_errf(err, RF_ESYS, "%s: %s", path, strerror(errno));
 		goto out;
-	}
-	if (fstat(g->fd, &g->sb) < 0 || !S_ISREG(g->sb.st_mode)) {
+	} else if (fstat(g->fd, &g->sb) < 0 || !S_ISREG(g->sb.st_mode)) {
 		rc = rf_errf(err, RF_ESYS, "%s: not a regular file", path);
 		goto out;
+	} else {
+		g->file_size = (uint64_t)g->sb.st_size;
+		posix_fadvise(g->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	}
-	g->file_size = (uint64_t)g->sb.st_size;
-	posix_fadvise(g->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (!threaded) {
-		if (!(g->cur.buf = malloc(IN_SZ)) ||
-		    !(g->out[0].buf = malloc(OUT_SZ)))
-			rc = rf_errf(err, RF_ENOMEM, "out of memory");
+	if ((rc = alloc_buffers(g, err)))
 		goto out;
-	}
-	for (int i = 0; i < NIN; i++)
-		if (!(g->in[i].buf = malloc(IN_SZ))) {
-			rc = rf_errf(err, RF_ENOMEM, "out of memory");
+	/* the verification pass hashes what it reads */
+	if (!vf && threaded) {
+		if (rf_md5_init(&g->md5) != RF_OK) {
+			rc = rf_errf(err, RF_ENOMEM, "cannot initialise MD5");
 			goto out;
 		}
-	for (int i = 0; gunzip && i < NOUT; i++)
-		if (!(g->out[i].buf = malloc(OUT_SZ))) {
-			rc = rf_errf(err, RF_ENOMEM, "out of memory");
-			goto out;
-		}
-	if (rf_md5_init(&g->md5) != RF_OK) {
-		rc = rf_errf(err, RF_ENOMEM, "cannot initialise MD5");
-		goto out;
+		g->hashing = 1;
 	}
-	g->hashing = 1;
-out:
-	if (rc == RF_OK && gunzip) {
+	if (gunzip) {
 		isal_inflate_init(&g->st);
 		g->st.crc_flag = ISAL_GZIP;
 	}
+out:
 	if (rc == RF_OK) {
 		*out = g;
 		g = NULL;
@@ -475,25 +527,27 @@ out:
 
 int rf_gzr_open(struct rf_gzr **out, const char *path, int gunzip, char *err)
 {
-	return open_common(out, path, gunzip, 1, err);
+	return open_common(out, path, NULL, gunzip, 1, err);
 }
 
-int rf_gzr_open_at(struct rf_gzr **out, const char *path,
+int rf_gzr_open_verified(struct rf_gzr **out, const struct rf_vfile *vf,
+			 char *err)
+{
+	return open_common(out, NULL, vf, 1, 1, err);
+}
+
+int rf_gzr_open_at(struct rf_gzr **out, const struct rf_vfile *vf,
 		   const struct rf_gz_point *pt, char *err)
 {
 	struct rf_gzr *g;
-	int rc = open_common(&g, path, 1, 0, err);
+	int rc = open_common(&g, NULL, vf, 1, 0, err);
 	*out = NULL;
 	if (rc)
 		return rc;
 	if (pt->in_off > g->file_size) {
-		rc = rf_errf(err, RF_EFORMAT, "%s: shorter than when it was "
-			     "read", path);
-		goto out;
-	}
-	if (lseek(g->fd, (off_t)pt->in_off, SEEK_SET) < 0) {
-		rc = rf_errf(err, RF_ESYS, "%s: %s", path, strerror(errno));
-		goto out;
+		rf_gzr_close(g);
+		return rf_errf(err, RF_EFORMAT, "%s: shorter than when it was "
+			       "read", vf->name);
 	}
 	memcpy(&g->st, &pt->st, sizeof g->st);
 	/* the saved pointers pointed into the verification pass's buffers;
@@ -506,79 +560,51 @@ int rf_gzr_open_at(struct rf_gzr **out, const char *path,
 	g->out_total = g->inf_total = pt->out_off;
 	g->members = pt->members;
 	*out = g;
-	g = NULL;
-out:
-	rf_gzr_close(g);
-	return rc;
+	return RF_OK;
+}
+
+void rf_gzr_record_windows(struct rf_gzr *g, struct rf_winsums *ws)
+{
+	if (!g->vf && g->threaded && !g->started) {
+		memset(ws, 0, sizeof *ws);
+		g->rec = ws;
+	}
+}
+
+void rf_gzr_set_growing(struct rf_gzr *g, const struct rf_growing *gr)
+{
+	if (!g->vf && g->threaded && !g->started && gr) {
+		g->grow = *gr;
+		if (gr->expect > g->file_size)
+			g->file_size = gr->expect;
+	}
+}
+
+void rf_gzr_set_limit(struct rf_gzr *g, uint64_t max_out)
+{
+	atomic_store(&g->limit, max_out);
 }
 
 void rf_gzr_index_every(struct rf_gzr *g, uint64_t step)
 {
-	if (g->gunzip && g->threaded && !g->started) {
-		g->index_step = step ? step : 1;
-		g->next_point = 0;
-		/* without the recent points, marks fall back on the
-		 * regular ones: slower seeks, same bytes */
-		g->recent = malloc(NRECENT * sizeof *g->recent);
+	if (g->gunzip && g->threaded && !g->started && !g->indexing) {
+		rf_gzi_init(&g->idx, step ? step : 1, &g->mu);
+		g->indexing = 1;
 	}
 }
 
 void rf_gzr_index_mark(struct rf_gzr *g, uint64_t out_off)
 {
-	const struct rf_gz_point *best = NULL;
-	if (!g->recent)
-		return;
-	pthread_mutex_lock(&g->mu);
-	uint64_t first = g->nrecent > NRECENT ? g->nrecent - NRECENT : 0;
-	for (uint64_t i = first; i < g->nrecent; i++) {
-		const struct rf_gz_point *pt = &g->recent[i % NRECENT];
-		if (pt->out_off <= out_off && (!best || pt->out_off > best->out_off))
-			best = pt;
-	}
-	if (best && (!g->nmarks || g->marks[g->nmarks - 1].out_off < best->out_off)) {
-		if (g->nmarks == g->cap_marks) {
-			size_t cap = g->cap_marks ? 2 * g->cap_marks : 32;
-			struct rf_gz_point *v = realloc(g->marks, cap * sizeof *v);
-			if (!v) {
-				best = NULL;
-			} else {
-				g->marks = v;
-				g->cap_marks = cap;
-			}
-		}
-		if (best)
-			g->marks[g->nmarks++] = *best;
-	}
-	pthread_mutex_unlock(&g->mu);
+	if (g->indexing)
+		rf_gzi_mark(&g->idx, out_off);
 }
 
 struct rf_gz_point *rf_gzr_take_points(struct rf_gzr *g, size_t *n)
 {
-	struct rf_gz_point *v = NULL;
-	size_t i = 0, j = 0, k = 0;
 	*n = 0;
-	if (!g->finished || g->index_lost || !g->npts)
+	if (!g->finished || !g->indexing)
 		return NULL;
-	if (!g->nmarks) {
-		v = g->pts;
-		*n = g->npts;
-		g->pts = NULL;
-		g->npts = g->cap_pts = 0;
-		return v;
-	}
-	/* both lists ascend: merge, one point per offset */
-	v = malloc((g->npts + g->nmarks) * sizeof *v);
-	if (!v)
-		return NULL;
-	while (i < g->npts || j < g->nmarks) {
-		const struct rf_gz_point *pt =
-			j == g->nmarks || (i < g->npts && g->pts[i].out_off <= g->marks[j].out_off)
-				? &g->pts[i++] : &g->marks[j++];
-		if (!k || v[k - 1].out_off < pt->out_off)
-			v[k++] = *pt;
-	}
-	*n = k;
-	return v;
+	return rf_gzi_take(&g->idx, n);
 }
 
 /* ------------------------------------------------------------ reading */
@@ -599,8 +625,10 @@ static int next_slot(struct rf_gzr *g, const void **buf, size_t *len)
 		g->holding = 0;
 		pthread_cond_broadcast(&g->cv);
 	}
-	while (*cons == *prod && !g->th_rc &&
-	       !(g->gunzip ? g->inf_done : g->in_eof))
+	/* gunzipping, a reader's error reaches the caller through the
+	 * inflater, once it has inflated every byte read before it */
+	while (*cons == *prod &&
+	       !(g->gunzip ? g->inf_done : g->in_eof || g->th_rc))
 		pthread_cond_wait(&g->cv, &g->mu);
 	if (*cons < *prod) {
 		struct slot *s = &ring[*cons % (uint64_t)n];
@@ -651,6 +679,10 @@ int rf_gzr_finish(struct rf_gzr *g, char md5hex[33])
 	if (g->gunzip && g->members == 0)
 		return g->rc = rf_errf(g->err, RF_EFORMAT, "empty gzip stream");
 	g->finished = 1;
+	/* a file that was growing is complete now: its final identity */
+	if (g->fd >= 0 && fstat(g->fd, &g->sb) < 0)
+		return g->rc = rf_errf(g->err, RF_ESYS, "fstat: %s",
+				       strerror(errno));
 	if (g->hashing) {
 		rf_md5_final(&g->md5, md5hex);
 		g->hashing = 0;
@@ -674,9 +706,8 @@ void rf_gzr_close(struct rf_gzr *g)
 		free(g->cur.buf);
 	for (int i = 0; i < NOUT; i++)
 		free(g->out[i].buf);
-	free(g->pts);
-	free(g->recent);
-	free(g->marks);
+	if (g->indexing)
+		rf_gzi_free(&g->idx);
 	pthread_mutex_destroy(&g->mu);
 	pthread_cond_destroy(&g->cv);
 	free(g);

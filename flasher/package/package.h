@@ -4,8 +4,16 @@
  * Opening a .tgz is one streaming pass over the file: its MD5 is computed
  * (and checked) while it is gunzipped and its tar entries listed; scripts
  * are kept in memory, sparse images have their chunk layout recorded,
- * every other entry is skipped.  Unsafe entries (absolute paths, "..",
- * links, devices, fifos, absurd sizes) make the package invalid. */
+ * every other entry is skipped, and the SHA-256 of every 1 MiB window of
+ * the file is recorded so that a later read can prove its bytes are the
+ * verified ones (vfile.h).  A folder's files are read whole for the same
+ * digests.  Unsafe entries (absolute paths, "..", links, devices, fifos)
+ * and packages larger than a cancro package can be (RF_PKG_MAX_*, checked
+ * from the tar headers before their data is inflated) are invalid.
+ *
+ * With opts.record_dir, what the pass learned is kept in a verification
+ * record (pkg_record.h) keyed by the file's identity: opening the same,
+ * unchanged file again reads the record instead of the whole package. */
 #ifndef RF_PACKAGE_H
 #define RF_PACKAGE_H
 
@@ -17,6 +25,7 @@
 #include "pkgname.h"
 #include "rf_error.h"
 #include "sparse.h"
+#include "vfile.h"
 
 enum rf_pkg_kind {
 	RF_PKG_NONE = 0,
@@ -46,10 +55,14 @@ struct rf_pkg_file {
 	uint64_t tar_off;
 	/* TGZ: offset of its data in the uncompressed tar stream */
 	uint64_t data_off;
+	/* DIR: digests of the file's windows, read whole when opened */
+	struct rf_winsums win;
 };
 
-/* The file that was verified, as fstat saw the descriptor that was hashed:
- * a later read must find the same one. */
+/* The file that was verified, as fstat saw the descriptor that was hashed
+ * (at the end of the pass: a file that was growing is complete then): the
+ * key of its verification record.  Reads of its bytes are checked by the
+ * window digests, not by this. */
 struct rf_pkg_ident {
 	dev_t dev;
 	ino_t ino;
@@ -57,7 +70,7 @@ struct rf_pkg_ident {
 	struct timespec mtim, ctim;
 };
 
-struct rf_gz_point; /* inflate.h */
+struct rf_gz_point; /* gz_index.h */
 
 struct rf_package {
 	enum rf_pkg_kind kind;
@@ -74,10 +87,16 @@ struct rf_package {
 	size_t nfiles;
 	char device[64];        /* ZIP: target device from updater-script */
 	struct rf_pkg_ident ident;  /* TGZ/ZIP */
+	/* TGZ/ZIP: digests of the file's windows (vfile.h) */
+	struct rf_winsums win;
 	/* TGZ opened with gz_index: resume points of the gunzip, ascending
 	 * out_off, the first at 0 */
 	struct rf_gz_point *gz_points;
 	size_t ngz_points;
+	int from_record;            /* read from a verification record */
+	/* what the open took so far, against RF_PKG_MAX_* */
+	uint64_t used_total;
+	size_t used_text, used_extents, used_entries;
 	char err[RF_ERRLEN];
 };
 
@@ -93,6 +112,13 @@ struct rf_pkg_opts {
 	 * reading near any entry.  For `flash` only. */
 	int gz_index;
 	uint64_t gz_index_step; /* 0: RF_PKG_GZ_INDEX_STEP (tests use less) */
+	/* TGZ: the folder of verification records (rf_pkg_record_dir), or
+	 * NULL for none.  A record is read when it matches the file, written
+	 * after a full pass (which then also builds the index). */
+	const char *record_dir;
+	/* TGZ: the file may still be growing (a download under way): the
+	 * pass waits for its bytes up to growing->expect. */
+	const struct rf_growing *growing;
 };
 
 #define RF_PKG_GZ_INDEX_STEP (16ull << 20)
@@ -107,17 +133,27 @@ void rf_pkg_close(struct rf_package *p);
 /* A file by its path relative to the top folder, or NULL. */
 const struct rf_pkg_file *rf_pkg_find(const struct rf_package *p,
 				      const char *rel);
+/* An archive entry's name as the listing has it: "." components and
+ * repeated '/' dropped.  1 done, 0 when it does not fit `cap`, -1 when a
+ * component is ".." (never a package file). */
+int rf_pkg_norm_path(const char *name, char *out, size_t cap);
+
 /* Scripts present ("flash_all.sh flash_all_lock.sh ..."), for messages. */
 void rf_pkg_scripts(const struct rf_package *p, char *out, size_t cap);
 
 const char *rf_pkg_kind_name(enum rf_pkg_kind k); /* "fastboot-tgz", ... */
 const char *rf_md5_state_name(enum rf_md5_state s); /* "full", "prefix", ... */
 
-/* Largest entry accepted (bigger is "absurd": the largest cancro partition,
- * userdata on a 64 GB phone, is smaller). */
-#define RF_PKG_MAX_ENTRY (64ull << 30)
-#define RF_PKG_MAX_ENTRIES 4096
-#define RF_PKG_MAX_SCRIPT (1u << 20)
+/* What a cancro package can hold (docs/design.md argues the numbers; a
+ * real one: ~30 entries, 3 levels, ~1.2 GB of tar, a few scripts of a few
+ * KiB).  Larger is refused from the headers, before any data is read. */
+#define RF_PKG_MAX_TOTAL (16ull << 30)   /* sum of the entries' sizes */
+#define RF_PKG_MAX_ENTRY RF_PKG_MAX_TOTAL
+#define RF_PKG_MAX_ENTRIES 512           /* tar headers, folders included */
+#define RF_PKG_MAX_DEPTH 6               /* path components */
+#define RF_PKG_MAX_SCRIPT (1u << 20)     /* one script */
+#define RF_PKG_MAX_TEXT (1u << 20)       /* all scripts kept in memory */
+#define RF_PKG_MAX_EXTENTS (128u << 10)  /* sparse extents of all images: 4 MiB */
 /* Text files in images/ (.txt) up to this size are kept as text: the
  * values scripts read (anti_version.txt, platform_security_patch.txt) */
 #define RF_PKG_MAX_NOTE 256

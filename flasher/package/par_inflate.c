@@ -8,7 +8,7 @@
 #include "thread_stop.h"
 
 #define NWORK 2
-#define NSLOT 6
+#define NSLOT 4
 #define SLOT_SZ (1u << 20)
 
 struct chunk {
@@ -28,7 +28,7 @@ struct worker {
 };
 
 struct rf_pinf {
-	char path[4096];
+	const struct rf_vfile *vf;
 	struct chunk *ch;
 	size_t nch;
 	struct worker wk[NWORK];
@@ -65,7 +65,7 @@ static int one_chunk(struct worker *w, size_t j)
 	uint64_t pos = c->pt->out_off;
 	const unsigned char *piece = NULL;
 	size_t left = 0;
-	int rc = rf_gzr_open_at(&g, p->path, c->pt, err);
+	int rc = rf_gzr_open_at(&g, p->vf, c->pt, err);
 
 	/* resumed before the chunk (at most one index step): drop that */
 	while (!rc && pos < c->start) {
@@ -142,7 +142,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int rf_pinf_open(struct rf_pinf **out, const char *path,
+int rf_pinf_open(struct rf_pinf **out, const struct rf_vfile *vf,
 		 const struct rf_gz_point *pts, size_t npts,
 		 uint64_t off, uint64_t len, char *err)
 {
@@ -155,7 +155,7 @@ int rf_pinf_open(struct rf_pinf **out, const char *path,
 		return rf_errf(err, RF_ENOMEM, "out of memory");
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
-	snprintf(p->path, sizeof p->path, "%s", path);
+	p->vf = vf;
 	if (!npts || pts[0].out_off > off) {
 		rc = rf_errf(err, RF_EINVAL, "internal: no resume point before the range");
 		goto out;

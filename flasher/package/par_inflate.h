@@ -6,12 +6,13 @@
  * data faster than one core inflates it (~470 MB/s here; USB 2.0 phones
  * take ~35 MB/s).
  *
- *   rf_pinf_open(&p, path, points, npoints, off, len, err);
+ *   rf_pinf_open(&p, vf, points, npoints, off, len, err);
  *   ... rf_pinf_read(p, buf, n, &got) as an rf_read_fn: exactly len bytes ...
  *   rf_pinf_close(p);
  *
- * Like rf_gzr_open_at, nothing is hashed: the caller checked the file's
- * identity against the verified one. */
+ * Like rf_gzr_open_at, the workers read the file only in whole verified
+ * windows (vfile.h): every byte inflated comes from a window whose digest
+ * matched the verification pass's. */
 #ifndef RF_PAR_INFLATE_H
 #define RF_PAR_INFLATE_H
 
@@ -21,8 +22,9 @@
 
 struct rf_pinf;
 
-/* points: ascending out_off, the first at or before off. */
-int rf_pinf_open(struct rf_pinf **p, const char *path,
+/* points: ascending out_off, the first at or before off; vf and points
+ * must outlive the reader. */
+int rf_pinf_open(struct rf_pinf **p, const struct rf_vfile *vf,
 		 const struct rf_gz_point *points, size_t npoints,
 		 uint64_t off, uint64_t len, char *err);
 int rf_pinf_read(void *p, void *buf, size_t len, size_t *got);

@@ -15,11 +15,11 @@
  * restarting from byte 0, and nothing is spooled.  docs/design.md argues
  * the choice.
  *
- * The file must not change between rf_pkg_open's verification pass and
- * this one: at every (re)open the descriptor's identity (device, inode,
- * size, mtime, ctime) is compared with the one the verification recorded,
- * and the MD5 of every full pass from byte 0 is compared with the verified
- * one. */
+ * Every byte handed out is a verified one: the .tgz is read only in the
+ * 1 MiB windows whose digests rf_pkg_open recorded (vfile.h), folder files
+ * and spool copies likewise, and a window that differs fails the read
+ * with RF_ECHANGED ("changed on disk since it was verified") before any
+ * of its bytes is used. */
 #ifndef RF_PKG_STREAM_H
 #define RF_PKG_STREAM_H
 

@@ -1,0 +1,216 @@
+/* Window digests and verified reads.  See vfile.h. */
+#include "vfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rf_str.h"
+
+void rf_winsums_free(struct rf_winsums *ws)
+{
+	free(ws->sha);
+	memset(ws, 0, sizeof *ws);
+}
+
+/* Room for one more window digest. */
+static unsigned char *next_slot(struct rf_winsums *ws)
+{
+	if (ws->n == ws->cap) {
+		size_t cap = ws->cap ? 2 * ws->cap : 64;
+		void *v = realloc(ws->sha, cap * sizeof *ws->sha);
+		if (!v)
+			return NULL;
+		ws->sha = v;
+		ws->cap = cap;
+	}
+	return ws->sha[ws->n];
+}
+
+int rf_winsums_add(struct rf_winsums *ws, const void *p, size_t n)
+{
+	unsigned char *d = next_slot(ws);
+	if (!d)
+		return RF_ENOMEM;
+	if (!EVP_Digest(p, n, d, NULL, EVP_sha256(), NULL))
+		return RF_ENOMEM;
+	ws->n++;
+	ws->size += n;
+	return RF_OK;
+}
+
+int rf_winrec_init(struct rf_winrec *r, struct rf_winsums *ws)
+{
+	memset(r, 0, sizeof *r);
+	memset(ws, 0, sizeof *ws);
+	r->ws = ws;
+	r->md = EVP_MD_CTX_new();
+	if (!r->md || !EVP_DigestInit_ex(r->md, EVP_sha256(), NULL)) {
+		rf_winrec_free(r);
+		return RF_ENOMEM;
+	}
+	return RF_OK;
+}
+
+/* The window being fed is complete (or the last one): its digest. */
+static int close_window(struct rf_winrec *r)
+{
+	unsigned char *d = next_slot(r->ws);
+	if (!d || !EVP_DigestFinal_ex(r->md, d, NULL) ||
+	    !EVP_DigestInit_ex(r->md, EVP_sha256(), NULL))
+		return RF_ENOMEM;
+	r->ws->n++;
+	r->ws->size += r->fill;
+	r->fill = 0;
+	return RF_OK;
+}
+
+int rf_winrec_feed(struct rf_winrec *r, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	while (n) {
+		size_t k = RF_VWIN - r->fill < n ? RF_VWIN - r->fill : n;
+		if (!EVP_DigestUpdate(r->md, c, k))
+			return RF_ENOMEM;
+		r->fill += k;
+		c += k;
+		n -= k;
+		if (r->fill == RF_VWIN && close_window(r))
+			return RF_ENOMEM;
+	}
+	return RF_OK;
+}
+
+int rf_winrec_finish(struct rf_winrec *r)
+{
+	return r->fill ? close_window(r) : RF_OK;
+}
+
+void rf_winrec_free(struct rf_winrec *r)
+{
+	if (r->md)
+		EVP_MD_CTX_free(r->md);
+	r->md = NULL;
+}
+
+int rf_vfile_open(struct rf_vfile *vf, const char *path,
+		  const struct rf_winsums *ws, char *err)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return rf_errf(err, RF_ESYS, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return rf_errf(err, RF_ECHANGED, "%s changed on disk since it "
+			       "was verified (not a regular file now)", path);
+	}
+	if ((uint64_t)sb.st_size != ws->size) {
+		close(fd);
+		return rf_errf(err, RF_ECHANGED, "%s changed on disk since it "
+			       "was verified (%llu bytes, were %llu)", path,
+			       (unsigned long long)sb.st_size,
+			       (unsigned long long)ws->size);
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	rf_vfile_wrap(vf, fd, ws, path);
+	vf->own_fd = 1;
+	return RF_OK;
+}
+
+void rf_vfile_wrap(struct rf_vfile *vf, int fd, const struct rf_winsums *ws,
+		   const char *name)
+{
+	memset(vf, 0, sizeof *vf);
+	vf->fd = fd;
+	vf->ws = ws;
+	rf_strlcpy(vf->name, name, sizeof vf->name);
+}
+
+void rf_vfile_close(struct rf_vfile *vf)
+{
+	if (vf->own_fd && vf->fd >= 0)
+		close(vf->fd);
+	vf->fd = -1;
+	vf->own_fd = 0;
+}
+
+int rf_vfile_window(const struct rf_vfile *vf, size_t k, unsigned char *buf,
+		    size_t *len, char *err)
+{
+	const struct rf_winsums *ws = vf->ws;
+	uint64_t off = (uint64_t)k * RF_VWIN;
+	unsigned char d[RF_SHA256_LEN];
+	char e[RF_ERRLEN];
+	size_t want, got;
+	int rc;
+
+	*len = 0;
+	if (k >= ws->n)
+		return rf_errf(err, RF_EINVAL, "%s: no verified bytes at offset "
+			       "%llu", vf->name, (unsigned long long)off);
+	want = ws->size - off < RF_VWIN ? (size_t)(ws->size - off) : RF_VWIN;
+	if ((rc = rf_read_at(vf->fd, buf, want, off, NULL, &got, e)))
+		return rf_errf(err, rc, "%s: %s", vf->name, e);
+	if (got != want)
+		return rf_errf(err, RF_ECHANGED, "%s changed on disk since it "
+			       "was verified (it ends at %llu now)", vf->name,
+			       (unsigned long long)(off + got));
+	if (!EVP_Digest(buf, want, d, NULL, EVP_sha256(), NULL))
+		return rf_errf(err, RF_ENOMEM, "out of memory");
+	if (memcmp(d, ws->sha[k], sizeof d))
+		return rf_errf(err, RF_ECHANGED, "%s changed on disk since it "
+			       "was verified (bytes %llu-%llu differ)", vf->name,
+			       (unsigned long long)off,
+			       (unsigned long long)(off + want - 1));
+	*len = want;
+	return RF_OK;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int rf_read_at(int fd, void *buf, size_t len, uint64_t off,
+	       const struct rf_growing *gr, size_t *got, char *err)
+{
+	double last = 0;
+	*got = 0;
+	while (*got < len) {
+		ssize_t r = pread(fd, (char *)buf + *got, len - *got,
+				  (off_t)(off + *got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return rf_errf(err, RF_ESYS, "read: %s", strerror(errno));
+		if (r > 0) {
+			*got += (size_t)r;
+			last = 0;
+			continue;
+		}
+		/* at the end of the file: done, unless more is coming */
+		if (!gr || !gr->expect || off + *got >= gr->expect)
+			break;
+		if (gr->stop && *gr->stop)
+			return rf_errf(err, RF_EINTR, "interrupted");
+		if (!last)
+			last = now_ms();
+		else if (now_ms() - last > (gr->stall_ms ? gr->stall_ms
+							 : RF_GROW_STALL_MS))
+			return rf_errf(err, RF_ETIMEDOUT, "the file stopped "
+				       "growing at %llu of %llu bytes",
+				       (unsigned long long)(off + *got),
+				       (unsigned long long)gr->expect);
+		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+	}
+	return RF_OK;
+}

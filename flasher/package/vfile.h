@@ -1,0 +1,91 @@
+/* Proving that bytes read again are the bytes that were verified.
+ *
+ * The verification pass over a package records a SHA-256 of every
+ * RF_VWIN-byte window of the file (struct rf_winsums, through a recorder
+ * fed the bytes in order).  Every later read of that file goes through
+ * rf_vfile_window: whole windows only, each checked against its digest
+ * before a byte of it is used, RF_ECHANGED when it differs.  Whatever is
+ * derived from those bytes (inflated, parsed, sent to a phone) is then
+ * derived from verified bytes only, however the file was damaged or
+ * rewritten in between.
+ *
+ * The same recorder and reader serve image files of a package folder and
+ * the spool copies pkg_stream makes.  rf_read_at reads a file that may
+ * still be growing (a download under way): it waits for the bytes up to an
+ * expected size, with a stop flag and a stall timeout. */
+#ifndef RF_VFILE_H
+#define RF_VFILE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "rf_error.h"
+
+#define RF_VWIN (1u << 20)
+#define RF_SHA256_LEN 32
+
+struct rf_winsums {
+	uint64_t size;      /* bytes recorded */
+	size_t n;           /* windows: ceil(size / RF_VWIN) */
+	size_t cap;
+	unsigned char (*sha)[RF_SHA256_LEN];
+};
+
+void rf_winsums_free(struct rf_winsums *ws);
+
+/* Records the digests of bytes fed in order, in pieces of any size. */
+struct rf_winrec {
+	struct rf_winsums *ws;
+	void *md;           /* EVP_MD_CTX of the window being fed */
+	size_t fill;        /* its bytes so far */
+};
+
+int rf_winrec_init(struct rf_winrec *r, struct rf_winsums *ws);
+int rf_winrec_feed(struct rf_winrec *r, const void *p, size_t n);
+/* Digest of the last (short) window; `ws` complete. */
+int rf_winrec_finish(struct rf_winrec *r);
+void rf_winrec_free(struct rf_winrec *r);
+
+/* Record window k from its complete bytes at once (a reader that reads
+ * whole windows: the verification pass).  Windows come in order. */
+int rf_winsums_add(struct rf_winsums *ws, const void *p, size_t n);
+
+/* A file read only in verified windows.  Thread-safe (pread). */
+struct rf_vfile {
+	int fd;
+	int own_fd;         /* close it with rf_vfile_close */
+	const struct rf_winsums *ws;
+	char name[256];     /* for messages */
+};
+
+/* Open `path` for verified reads: its size must still be the recorded one
+ * (RF_ECHANGED otherwise). */
+int rf_vfile_open(struct rf_vfile *vf, const char *path,
+		  const struct rf_winsums *ws, char *err);
+/* The same over a descriptor the caller keeps (not closed here). */
+void rf_vfile_wrap(struct rf_vfile *vf, int fd, const struct rf_winsums *ws,
+		   const char *name);
+void rf_vfile_close(struct rf_vfile *vf);
+/* Read window k whole into buf (RF_VWIN bytes), check it: *len its size.
+ * RF_ECHANGED when its bytes are not the recorded ones, RF_ESYS when it
+ * cannot be read, RF_EINVAL past the recorded end. */
+int rf_vfile_window(const struct rf_vfile *vf, size_t k, unsigned char *buf,
+		    size_t *len, char *err);
+
+/* How to read a file that may still be growing. */
+struct rf_growing {
+	uint64_t expect;    /* its final size (0: the file is complete) */
+	const volatile sig_atomic_t *stop;
+	unsigned stall_ms;  /* give up when it does not grow for this long
+			       (0: RF_GROW_STALL_MS) */
+};
+
+#define RF_GROW_STALL_MS 60000
+
+/* pread len bytes at off, or up to the end of the file.  With gr and
+ * gr->expect: bytes below expect that are not there yet are waited for
+ * (RF_EINTR when *gr->stop is set, RF_ETIMEDOUT after a stall). */
+int rf_read_at(int fd, void *buf, size_t len, uint64_t off,
+	       const struct rf_growing *gr, size_t *got, char *err);
+
+#endif
