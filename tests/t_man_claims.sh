@@ -63,7 +63,7 @@ for i, l in enumerate(lines):
         for v in re.findall(r'\b[A-Z][A-Z_]+\b', l.split(None, 1)[1]):
             out.append(("env", v, ""))
     elif sec == "FILES" and head:
-        for f in re.findall(r'[/~][^ ",]+', plain(l)):
+        for f in re.findall(r'(?:\$[A-Z_]+|~)?/[^ ",()]+', plain(l)):
             out.append(("file", f, ""))
 seen = set()
 for c in out:
@@ -324,6 +324,13 @@ make -C "$ROOT" --no-print-directory B="$B" install DESTDIR="$T/inst" PREFIX=/us
 	>"$T/install.log" 2>&1 || fail "make install: $(tail -n 3 "$T/install.log")"
 check_file() {
 	case $1 in
+	"\$XDG_CACHE_HOME/romflash/verified/")
+		run 0 "info, a record" info "$PKG" && ls "$XDG_CACHE_HOME/romflash/verified/"* >/dev/null 2>&1 &&
+			ok || fail "man: $1: no record made there" ;;
+	"~/.cache/romflash/verified/")
+		(unset XDG_CACHE_HOME; rf info "$PKG" >/dev/null 2>&1 </dev/null) &&
+			ls "$HOME/.cache/romflash/verified/"* >/dev/null 2>&1 && ok ||
+			fail "man: $1: no record made there" ;;
 	"~/.android/"*)
 		# made by the ANDROID_USER_HOME check's run without it: HOME's
 		: >"$T/trusted2"
