@@ -389,6 +389,29 @@ int rf_fb_getvar(struct rf_fastboot *fb, const char *name, char *val,
 	return RF_OK;
 }
 
+int rf_fb_parse_hex(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	if (!*s)
+		return -1;
+	for (; *s && *s != ' ' && *s != '\t'; s++) {
+		int d = *s >= '0' && *s <= '9' ? *s - '0'
+		      : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
+		      : *s >= 'A' && *s <= 'F' ? *s - 'A' + 10 : -1;
+		if (d < 0 || v > (UINT64_MAX >> 4))
+			return -1;
+		v = v << 4 | (uint64_t)d;
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	*out = v;
+	return *s ? -1 : 0;
+}
+
 int rf_fb_max_download_size(struct rf_fastboot *fb, uint32_t *out)
 {
 	char v[RF_FB_RESP_MAX + 1];

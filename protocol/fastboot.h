@@ -94,6 +94,10 @@ int rf_fb_sync(struct rf_fastboot *fb, char *stale, size_t cap);
 /* getvar NAME; value trimmed of leading/trailing white space. */
 int rf_fb_getvar(struct rf_fastboot *fb, const char *name, char *val,
 		 size_t cap);
+/* A size variable as AOSP fastboot reads one (partition-size:*,
+ * erase-block-size, ...): hexadecimal, with or without "0x" (some
+ * bootloaders leave it out), white space around it ignored.  0 or -1. */
+int rf_fb_parse_hex(const char *s, uint64_t *out);
 /* getvar max-download-size parsed (hex "0x..." or decimal). */
 int rf_fb_max_download_size(struct rf_fastboot *fb, uint32_t *out);
 

@@ -434,11 +434,88 @@ out:
 	return rc;
 }
 
+/* Fastboot TCP v1: both sides send "FB01" before the first frame. */
+static int fb01_handshake(int fd, long long deadline, int timeout_ms,
+			  const char *host, int port, char *err)
+{
+	char hs[5] = "FB01";
+	struct iovec iov = { .iov_base = hs, .iov_len = 4 };
+	int left = (int)(deadline - now_ms());
+	int rc = send_all(fd, &iov, 1, left > 0 ? left : 1, err,
+			  "while sending the FB01 handshake");
+	if (rc)
+		return rc;
+	left = (int)(deadline - now_ms());
+	rc = recv_all(fd, hs, 4, left > 0 ? left : 1, err,
+		      "during the FB01 handshake", NULL);
+	if (rc) {
+		if (rc == RF_ETIMEDOUT)
+			rf_errf(err, rc, "tcp: %s port %d accepted the "
+				"connection but sent no fastboot "
+				"handshake within %d ms", host, port,
+				timeout_ms);
+		return rc;
+	}
+	hs[4] = '\0';
+	/* Like AOSP: a newer protocol version answers "FBnn" with
+	 * nn >= 1 and stays compatible with v1 framing. */
+	if (hs[0] == 'F' && hs[1] == 'B' && hs[2] >= '0' && hs[2] <= '9' &&
+	    hs[3] >= '0' && hs[3] <= '9' && (hs[2] != '0' || hs[3] != '0'))
+		return RF_OK;
+	char shown[20];
+	size_t k = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned char ch = (unsigned char)hs[i];
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+			shown[k++] = (char)ch;
+		else
+			k += (size_t)snprintf(shown + k, sizeof shown - k,
+					      "\\x%02x", ch);
+	}
+	shown[k] = '\0';
+	return rf_errf(err, RF_EPROTO,
+		       "tcp: %s port %d answered \"%s\" instead "
+		       "of the fastboot handshake \"FB01\" "
+		       "(not a fastboot TCP device?)", host, port, shown);
+}
+
+/* The transport over a connected socket `fd` (taken only on success). */
+static int tcp_transport_new(int fd, enum rf_tcp_mode mode, const char *host,
+			     int port, struct rf_transport **out, char *err)
+{
+	struct tcp_transport *c = calloc(1, sizeof *c);
+	int w;
+	if (!c)
+		return rf_errf(err, RF_ENOMEM, "tcp: out of memory");
+	c->t.read = tcp_read;
+	c->t.write = tcp_write;
+	c->t.unacked = tcp_unacked;
+	c->t.flush = tcp_flush;
+	c->t.close = tcp_close;
+	c->fd = fd;
+	c->mode = mode;
+	if (strchr(host, ':'))
+		w = snprintf(c->t.location, sizeof c->t.location,
+			     "tcp:[%s]:%d", host, port);
+	else
+		w = snprintf(c->t.location, sizeof c->t.location, "tcp:%s:%d",
+			     host, port);
+	if (w < 0 || (size_t)w >= sizeof c->t.location) {
+		free(c);
+		return rf_errf(err, RF_EINVAL, "tcp: host name '%.60s' too long",
+			       host);
+	}
+	_Static_assert(sizeof c->t.serial == sizeof c->t.location,
+		       "serial mirrors location");
+	memcpy(c->t.serial, c->t.location, sizeof c->t.serial);
+	*out = &c->t;
+	return RF_OK;
+}
+
 int rf_tcp_open(const char *host, int port, enum rf_tcp_mode mode,
 		int timeout_ms, struct rf_transport **out, char *err)
 {
 	struct addrinfo *res = NULL;
-	struct tcp_transport *c = NULL;
 	int fd = -1, rc = RF_OK;
 	if (out)
 		*out = NULL;
@@ -478,84 +555,15 @@ int rf_tcp_open(const char *host, int port, enum rf_tcp_mode mode,
 	}
 
 	if (mode == RF_TCP_FASTBOOT) {
-		char hs[5] = "FB01";
-		struct iovec iov = { .iov_base = hs, .iov_len = 4 };
-		int left = (int)(deadline - now_ms());
-		rc = send_all(fd, &iov, 1, left > 0 ? left : 1, err,
-			      "while sending the FB01 handshake");
+		rc = fb01_handshake(fd, deadline, timeout_ms, host, port, err);
 		if (rc)
 			goto out;
-		left = (int)(deadline - now_ms());
-		rc = recv_all(fd, hs, 4, left > 0 ? left : 1, err,
-			      "during the FB01 handshake", NULL);
-		if (rc) {
-			if (rc == RF_ETIMEDOUT)
-				rf_errf(err, rc, "tcp: %s port %d accepted the "
-					"connection but sent no fastboot "
-					"handshake within %d ms", host, port,
-					timeout_ms);
-			goto out;
-		}
-		hs[4] = '\0';
-		/* Like AOSP: a newer protocol version answers "FBnn" with
-		 * nn >= 1 and stays compatible with v1 framing. */
-		int ok = hs[0] == 'F' && hs[1] == 'B' && hs[2] >= '0' &&
-			 hs[2] <= '9' && hs[3] >= '0' && hs[3] <= '9' &&
-			 (hs[2] != '0' || hs[3] != '0');
-		if (!ok) {
-			char shown[20];
-			size_t k = 0;
-			for (int i = 0; i < 4; i++) {
-				unsigned char ch = (unsigned char)hs[i];
-				if (ch >= 0x20 && ch < 0x7f && ch != '\\')
-					shown[k++] = (char)ch;
-				else
-					k += (size_t)snprintf(shown + k,
-							      sizeof shown - k,
-							      "\\x%02x", ch);
-			}
-			shown[k] = '\0';
-			rc = rf_errf(err, RF_EPROTO,
-				     "tcp: %s port %d answered \"%s\" instead "
-				     "of the fastboot handshake \"FB01\" "
-				     "(not a fastboot TCP device?)", host, port,
-				     shown);
-			goto out;
-		}
 	}
 
-	c = calloc(1, sizeof *c);
-	if (!c) {
-		rc = rf_errf(err, RF_ENOMEM, "tcp: out of memory");
-		goto out;
-	}
-	c->t.read = tcp_read;
-	c->t.write = tcp_write;
-	c->t.unacked = tcp_unacked;
-	c->t.flush = tcp_flush;
-	c->t.close = tcp_close;
-	c->fd = fd;
-	c->mode = mode;
-	int w;
-	if (strchr(host, ':'))
-		w = snprintf(c->t.location, sizeof c->t.location,
-			     "tcp:[%s]:%d", host, port);
-	else
-		w = snprintf(c->t.location, sizeof c->t.location, "tcp:%s:%d",
-			     host, port);
-	if (w < 0 || (size_t)w >= sizeof c->t.location) {
-		rc = rf_errf(err, RF_EINVAL, "tcp: host name '%.60s' too long",
-			     host);
-		goto out;
-	}
-	_Static_assert(sizeof c->t.serial == sizeof c->t.location,
-		       "serial mirrors location");
-	memcpy(c->t.serial, c->t.location, sizeof c->t.serial);
-	fd = -1;
-	*out = &c->t;
-	c = NULL;
+	rc = tcp_transport_new(fd, mode, host, port, out, err);
+	if (!rc)
+		fd = -1; /* the transport owns it now */
 out:
-	free(c);
 	if (fd >= 0)
 		close(fd);
 	if (res)

@@ -301,7 +301,7 @@ int rf_device_wait_fastboot(const struct rf_device_env *env, const char *serial,
 int rf_device_partition_size(struct rf_fastboot *fb, const char *part,
 			     uint64_t *size)
 {
-	char parts[RF_FB_CMD_MAX], name[RF_FB_CMD_MAX], val[64], *save = NULL, *end;
+	char parts[RF_FB_CMD_MAX], name[RF_FB_CMD_MAX], val[64], *save = NULL;
 	*size = 0;
 	snprintf(parts, sizeof parts, "%s", part);
 	for (char *p = strtok_r(parts, "+", &save); p; p = strtok_r(NULL, "+", &save)) {
@@ -313,8 +313,8 @@ int rf_device_partition_size(struct rf_fastboot *fb, const char *part,
 			continue; /* a bootloader that does not know the variable */
 		if (rc)
 			return rc;
-		n = strtoull(val, &end, 0);
-		if (val[0] && !*end && n && (!*size || n < *size))
+		/* hexadecimal, "0x" or not, as AOSP fastboot and format read it */
+		if (!rf_fb_parse_hex(val, &n) && n && (!*size || n < *size))
 			*size = n;
 	}
 	return RF_OK;

@@ -43,31 +43,6 @@ struct rf_format_image {
 
 /* ------------------------------------------------------------ the phone */
 
-/* A number as AOSP fastboot reads one (fb_fix_numeric_var): hexadecimal,
- * with or without "0x" (some bootloaders leave it out). */
-static int parse_hex(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	if (!*s)
-		return -1;
-	for (; *s && *s != ' ' && *s != '\t'; s++) {
-		int d = *s >= '0' && *s <= '9' ? *s - '0'
-		      : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
-		      : *s >= 'A' && *s <= 'F' ? *s - 'A' + 10 : -1;
-		if (d < 0 || v > (UINT64_MAX >> 4))
-			return -1;
-		v = v << 4 | (uint64_t)d;
-	}
-	while (*s == ' ' || *s == '\t')
-		s++;
-	*out = v;
-	return *s ? -1 : 0;
-}
-
 /* getvar NAME: 1 with a value, 0 when the phone has none (FAIL or empty),
  * else the link's error. */
 static int ask(struct rf_fastboot *fb, const char *name, char *val, size_t cap)
@@ -88,7 +63,7 @@ static int block_size(struct rf_fastboot *fb, const char *name, uint32_t *out)
 	*out = 0;
 	if (rc < 0)
 		return rc;
-	if (rc && !parse_hex(val, &v) && v && v <= UINT32_MAX && !(v & (v - 1)))
+	if (rc && !rf_fb_parse_hex(val, &v) && v && v <= UINT32_MAX && !(v & (v - 1)))
 		*out = (uint32_t)v;
 	return RF_OK;
 }
@@ -120,7 +95,7 @@ int rf_format_query(struct rf_fastboot *fb, const char *partition, const char *w
 	snprintf(var, sizeof var, "partition-size:%s", partition);
 	if ((rc = ask(fb, var, val, sizeof val)) < 0)
 		return rf_errf(err, rc, "getvar %s: %s", var, fb->err);
-	if (!rc || parse_hex(val, &sp->size))
+	if (!rc || rf_fb_parse_hex(val, &sp->size))
 		return rf_errf(err, RF_EFORMAT, "format %s: the phone %s the partition's "
 			       "size (getvar %s%s%s), so no filesystem can be made for it",
 			       partition, rc ? "gives no number for" : "does not report", var,
@@ -424,15 +399,18 @@ static int make_layout(struct rf_format_image *im, uint64_t size, char *err)
 		uint32_t a = (uint32_t)(im->runs[i].off / RF_FORMAT_BLOCK);
 		uint32_t n = (uint32_t)(im->runs[i].len / RF_FORMAT_BLOCK);
 		if (a > blk)
-			l->ext[l->n++] = (struct rf_sparse_extent){ RF_SPARSE_CHUNK_DONT_CARE,
-								    blk, a - blk, 0, 0 };
-		l->ext[l->n++] = (struct rf_sparse_extent){ RF_SPARSE_CHUNK_RAW, a, n,
-							    im->runs[i].at, 0 };
+			l->ext[l->n++] = (struct rf_sparse_extent){
+				.type = RF_SPARSE_CHUNK_DONT_CARE, .out_blk = blk,
+				.nblk = a - blk };
+		l->ext[l->n++] = (struct rf_sparse_extent){
+			.type = RF_SPARSE_CHUNK_RAW, .out_blk = a, .nblk = n,
+			.src_off = im->runs[i].at };
 		blk = a + n;
 	}
 	if (blk < l->total_blks)
-		l->ext[l->n++] = (struct rf_sparse_extent){ RF_SPARSE_CHUNK_DONT_CARE, blk,
-							    l->total_blks - blk, 0, 0 };
+		l->ext[l->n++] = (struct rf_sparse_extent){
+			.type = RF_SPARSE_CHUNK_DONT_CARE, .out_blk = blk,
+			.nblk = l->total_blks - blk };
 	l->cap = 2 * im->nruns + 1;
 	return RF_OK;
 }
