@@ -185,7 +185,7 @@ emu_start W "$T/w"
 t0=$(date +%s%N)
 r 2 "flash --mode clean, no terminal, no --yes" -s "$W_DEV" flash "$FIFO" --mode clean
 t1=$(date +%s%N)
-said "confirm with --yes.*nothing was read or written" "flash --mode clean without --yes"
+said "--mode clean ERASES all user data: confirm with --yes.*nothing was read or written" "flash --mode clean without --yes"
 [ $(((t1 - t0) / 1000000)) -lt 5000 ] || fail "the refusal took $(((t1 - t0) / 1000000)) ms"
 r 2 "the same with MiFlash's name, --json" --json -s "$W_DEV" flash "$FIFO" --mode "clean all and lock"
 head -n 1 "$T/out" | grep -q '"event":"effects".*"erases_user_data":true,"relocks_bootloader":true' ||

@@ -322,8 +322,70 @@ EOF
 
 make -C "$ROOT" --no-print-directory B="$B" install DESTDIR="$T/inst" PREFIX=/usr \
 	>"$T/install.log" 2>&1 || fail "make install: $(tail -n 3 "$T/install.log")"
+# in_env "VAR=VALUE..." ARGS...: romflash run with only the given ones of
+# the state, lock and XDG variables set (the rest unset: their defaults)
+in_env() {
+	_e=$1
+	shift
+	(unset ROMFLASH_STATE_DIR ROMFLASH_LOCK_DIR XDG_STATE_HOME XDG_RUNTIME_DIR \
+		XDG_CACHE_HOME XDG_CONFIG_HOME
+	# shellcheck disable=SC2086
+	[ -n "$_e" ] && export $_e
+	rf "$@" >"$T/out" 2>"$T/err" </dev/null)
+}
+# a flash that fails at system: its progress is saved
+failing_flash() {
+	emu_start F "$T/f2" --fail flash:system
+	in_env "$1 ROMFLASH_LOCK_DIR=$T/locks3" -s "$F_DEV" flash "$PKG" --no-reboot
+	emu_stop F
+}
+# a flash-image of a phone with a serial no other test uses: its lock
+image_write() {
+	emu_start G "$T/g" --serial "MANLOCK$$"
+	head -c 4096 /dev/urandom >"$T/small.img"
+	in_env "$1" -s "$G_DEV" flash-image boot "$T/small.img"
+	emu_stop G
+}
+user_catalog() { # the user's catalog file $1, listed by catalog run in env $2
+	mkdir -p "$(dirname "$1")"
+	printf 'name: %s\nurl: https://example.invalid/z.tgz\ncodename: cancro\nversion: 6.6.6\ntype: fastboot\nregion: global\n' \
+		"cancro_global_images_6.6.6_20990101.0000.00_6.0_global_0123456789.tgz" >"$1"
+	in_env "$2" catalog
+	_rc=$?
+	rm -f "$1"
+	[ $_rc -eq 0 ] && grep -q "6.6.6" "$T/out"
+}
 check_file() {
 	case $1 in
+	"\$XDG_CACHE_HOME/romflash/")
+		in_env "XDG_CACHE_HOME=$T/xc" fetch "$HTTP/$A" && [ -f "$T/xc/romflash/$A" ] &&
+			[ -f "$T/xc/romflash/$A.verified" ] && ok ||
+			fail "man: $1: not downloaded there: $(head -n 2 "$T/err")" ;;
+	"~/.cache/romflash/")
+		in_env "" fetch "$HTTP/$A" && [ -f "$HOME/.cache/romflash/$A" ] && ok ||
+			fail "man: $1: not downloaded there: $(head -n 2 "$T/err")" ;;
+	"\$XDG_CONFIG_HOME/romflash/catalog.txt")
+		user_catalog "$T/xcf/romflash/catalog.txt" "XDG_CONFIG_HOME=$T/xcf" && ok ||
+			fail "man: $1: its entry is not listed" ;;
+	"~/.config/romflash/catalog.txt")
+		user_catalog "$HOME/.config/romflash/catalog.txt" "" && ok ||
+			fail "man: $1: its entry is not listed" ;;
+	"\$XDG_STATE_HOME/romflash/")
+		failing_flash "XDG_STATE_HOME=$T/xs"
+		ls "$T/xs/romflash/"*.resume >/dev/null 2>&1 && ok || fail "man: $1: no saved progress there" ;;
+	"~/.local/state/romflash/")
+		failing_flash ""
+		ls "$HOME/.local/state/romflash/"*.resume >/dev/null 2>&1 && ok ||
+			fail "man: $1: no saved progress there" ;;
+	"\$XDG_RUNTIME_DIR/romflash/")
+		mkdir -p "$T/xr" # (made by the system at login: romflash makes only its folder)
+		image_write "XDG_RUNTIME_DIR=$T/xr"
+		[ -f "$T/xr/romflash/MANLOCK$$.lock" ] && ok || fail "man: $1: no lock file there" ;;
+	"/tmp/romflash-UID/")
+		image_write ""
+		_lk="/tmp/romflash-$(id -u)/MANLOCK$$.lock"
+		[ -f "$_lk" ] && ok || fail "man: $1: no lock file $_lk"
+		rm -f "$_lk" ;;
 	"\$XDG_CACHE_HOME/romflash/verified/")
 		run 0 "info, a record" info "$PKG" && ls "$XDG_CACHE_HOME/romflash/verified/"* >/dev/null 2>&1 &&
 			ok || fail "man: $1: no record made there" ;;

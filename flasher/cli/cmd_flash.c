@@ -613,8 +613,10 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	}
 	/* a wipe or a relock is said before anything else, and without
 	 * --yes and a terminal to ask on it stops here */
+	char doing[64];
+	snprintf(doing, sizeof doing, "--mode %s", a.mode_name);
 	rf_fx_announce(rf_fx_of_mode(a.mode), a.yes, a.mode_name, NULL, NULL);
-	ex = rf_fx_refuse_early(rf_fx_of_mode(a.mode), a.yes, "--mode") ? RF_EXIT_USAGE : 0;
+	ex = rf_fx_refuse_early(rf_fx_of_mode(a.mode), a.yes, doing) ? RF_EXIT_USAGE : 0;
 	/* a URL or a catalog version: downloaded and verified first (before
 	 * the phones are locked: a download may take long) */
 	struct rf_cli_fetch fo = { .region = a.region, .md5 = a.md5, .retries = -1 };
