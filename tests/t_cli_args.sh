@@ -123,6 +123,12 @@ same() { # NAME ARGS1 -- ARGS2: same exit status and stdout
 		diff "$T/same.a" "$T/same.b" | head -n 5
 	fi
 }
+# with a phone, keep-data (the longest script name): its answers within 80
+# columns too
+r 0 "plan with a phone" -s "$S" plan "$PKG"
+grep -q 'says "MSM8974"' "$T/out" || fail "plan with a phone: no answer shown"
+grep -v "^Package" "$T/out" >"$T/plan.txt"
+wide "$T/plan.txt" "plan table with a phone"
 same "-s" -s "$S" getvar product -- getvar product -s "$S"
 same "-s in the middle" -s "$S" getvar product -- getvar -s "$S" product
 same "-s attached" -s "$S" getvar product -- getvar product "-s$S"
@@ -164,6 +170,9 @@ r 1 "reboot recovery on LK" -s "$S" reboot recovery &&
 	said "cannot restart into recovery.*Volume-Up" "reboot recovery"
 grep -q "^reboot-recovery" "$T/e/commands.log" && grep -q "^oem reboot-recovery" "$T/e/commands.log" ||
 	fail "reboot recovery did not try both: $(tail -n 3 "$T/e/commands.log" | tr '\n' ' ')"
+r 1 "reboot sideload in fastboot mode" -s "$S" reboot sideload &&
+	said "fastboot mode, whose bootloader cannot start sideload.*Volume-Up.*Apply update from ADB" \
+		"reboot sideload"
 r 0 "reboot-bootloader (fastboot's name)" -s "$S" reboot-bootloader
 [ "$(tail -n 1 "$T/e/commands.log")" = reboot-bootloader ] || fail "reboot-bootloader not sent"
 emu_wait_online "$T/e" 10 || fail "the phone did not come back"

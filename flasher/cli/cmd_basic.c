@@ -148,6 +148,15 @@ int cmd_reboot(struct rf_cli *cli, int argc, char **argv)
 				    near ? " (did you mean '" : "", near ? near : "",
 				    near ? "'?)" : "");
 	}
+	/* sideload is recovery's: no bootloader starts it (AOSP fastboot has
+	 * no such target either) */
+	if (!strcmp(to, "sideload") && adb_ui_phone_is_fastboot(cli)) {
+		out_error("reboot sideload: the phone is in fastboot mode, whose bootloader "
+			  "cannot start sideload; instead: `romflash reboot` and hold Volume-Up "
+			  "+ Power while the phone restarts, then choose \"Apply update from "
+			  "ADB\" in recovery");
+		return RF_EXIT_DEVICE;
+	}
 	/* a phone in Android, recovery or sideload: adb (adb_ui.c) */
 	if (!strcmp(to, "sideload") || adb_ui_phone_is_adb(cli))
 		return adb_ui_reboot(cli, !strcmp(to, "system") ? "" : to);

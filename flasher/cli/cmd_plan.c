@@ -393,7 +393,7 @@ static void print_effects(const struct rf_plan *pl)
 	}
 	if (n < sizeof line)
 		snprintf(line + n, sizeof line - n, ".");
-	out_msg("%s%s%s", out_c("red"), out_wrap(line, 0, wrapped, sizeof wrapped),
+	out_msg("%s%s%s", out_c("red"), out_wrap(line, 0, 0, wrapped, sizeof wrapped),
 		out_c("reset"));
 	out_msg("%s", "");
 }
@@ -450,7 +450,7 @@ static void print_checks(const struct rf_package *pkg, const struct rf_plan *pl,
 			snprintf(line, sizeof line, "- %s (%s)%s%s%s%s", d, s->src,
 				 val ? ": the phone says \"" : "", val ? val : "",
 				 val ? "\", " : "", val ? ph->res[i].mark : "");
-			out_msg("  %s", out_wrap(line, 4, wrapped, sizeof wrapped));
+			out_msg("  %s", out_wrap(line, 2, 4, wrapped, sizeof wrapped));
 		} else if (s->op == RF_OP_FORMAT) {
 			format_line(s, ph->on ? &ph->res[i] : NULL);
 		} else if (s->cond && (i == 0 || !same_cond(&pl->steps.v[i - 1], s))) {
@@ -491,7 +491,7 @@ static void print_human(const struct rf_package *pkg, const struct rf_plan *pl,
 		out_size(pl->bytes, a, sizeof a), pl->downloads);
 	if (pl->notes[0]) {
 		snprintf(line, sizeof line, "Notes: %s", pl->notes);
-		out_msg("%s", out_wrap(line, 7, wrapped, sizeof wrapped));
+		out_msg("%s", out_wrap(line, 0, 7, wrapped, sizeof wrapped));
 	}
 }
 

@@ -147,7 +147,7 @@ int rf_fx_confirm(unsigned what, int yes, const char *doing, const char *who)
 	snprintf(line, sizeof line, "%s %s%s%s.", doing, rf_fx_sentence(what, msg, sizeof msg),
 		 who[0] ? " on " : "", who);
 	if (!out_ask(answer, sizeof answer, "%s%s%s\nType yes to go on: ", out_c("red"),
-		     out_wrap(line, 0, wrapped, sizeof wrapped), out_c("reset")) ||
+		     out_wrap(line, 0, 0, wrapped, sizeof wrapped), out_c("reset")) ||
 	    strcmp(answer, "yes")) {
 		out_error("not confirmed; nothing was written");
 		return 0;

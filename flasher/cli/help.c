@@ -218,7 +218,8 @@ const struct rf_cmd_help rf_help_reboot = {
 	"Restart the phone, into the system (default), the bootloader (fastboot\n"
 	"mode), recovery or recovery's sideload mode; from fastboot mode or from\n"
 	"any adb mode (Android with USB debugging, recovery).  A bootloader that\n"
-	"cannot restart into recovery says so with what to do instead.\n"
+	"cannot restart into recovery says so with what to do instead; sideload\n"
+	"is recovery's: from fastboot mode romflash says how to get there.\n"
 	"reboot-bootloader (fastboot's name) is `reboot bootloader`.\n",
 	1,
 };

@@ -189,18 +189,18 @@ int out_ask(char *answer, size_t cap, const char *fmt, ...)
 	return 1;
 }
 
-const char *out_wrap(const char *text, size_t indent, char *buf, size_t cap)
+const char *out_wrap(const char *text, size_t first, size_t indent, char *buf, size_t cap)
 {
-	size_t n = 0, col = 0;
+	size_t n = 0, col = first;
 	if (!cap)
 		return "";
 	while (*text && n + indent + 2 < cap) {
 		size_t w = strcspn(text, " ");
-		if (col && col + 1 + w > 79) {
+		if (n && col + 1 + w > 79) {
 			buf[n++] = '\n';
 			for (col = 0; col < indent && n + 1 < cap; col++)
 				buf[n++] = ' ';
-		} else if (col) {
+		} else if (n) {
 			buf[n++] = ' ';
 			col++;
 		}

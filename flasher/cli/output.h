@@ -55,8 +55,9 @@ int out_can_ask(void);
 const char *out_c(const char *what); /* "bold" "red" "green" "yellow" "dim" "reset" */
 
 /* `text` broken into lines of at most 79 columns at spaces, every line
- * after the first indented by `indent` spaces: into buf. */
-const char *out_wrap(const char *text, size_t indent, char *buf, size_t cap);
+ * after the first indented by `indent` spaces: into buf.  `first`: the
+ * columns the caller prints before it on the first line. */
+const char *out_wrap(const char *text, size_t first, size_t indent, char *buf, size_t cap);
 /* Human-readable size: "1.2 GiB", "512 KiB", "17 B". */
 const char *out_size(uint64_t bytes, char *buf, size_t cap);
 double out_now(void); /* monotonic seconds */
