@@ -100,6 +100,8 @@ grep -q "ERASES user data, RELOCKS the bootloader" "$T/out" || fail "plan: the o
 grep -v "^Package" "$T/out" >"$T/plan.txt"
 wide "$T/plan.txt" "plan table"
 r 0 "plan keep-data" plan "$PKG"
+r 0 "catalog" catalog && wide "$T/out" "catalog table"
+grep -q "^          cancro_global_images_7.3.23_" "$T/out" || fail "catalog: no package name under its row"
 grep -q "WARNING" "$T/out" && fail "plan keep-data warns of a wipe"
 
 # ---- options before and after the command: the same result ----------------
