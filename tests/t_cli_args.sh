@@ -141,6 +141,10 @@ same "plan --json" --json plan "$PKG" --mode clean -- plan "$PKG" --mode clean -
 same "plan -s" -s "$S" --json plan "$PKG" -- plan "$PKG" --json -s "$S"
 same "-v" -v catalog -- catalog -v
 same "info" --json info "$PKG" -- info "$PKG" --json
+# read before (plan, info above): from its record, said on a line of its own
+r 0 "info from a record" info "$PKG"
+grep -qx "          when this very file was first read whole (its verification record)" "$T/out" ||
+	fail "info: the record is not said: $(grep -A1 '^MD5' "$T/out")"
 r 0 "-q getvar product" getvar product -q -s "$S"
 [ "$(cat "$T/out")" = "product: MSM8974" ] || fail "-q getvar product: '$(cat "$T/out")'"
 

@@ -139,11 +139,12 @@ static void print_human(const struct rf_package *p, const struct rf_pkg_target *
 		out_msg("Build     %s%s%s%s", or_unknown(known, n->build_date), known ? " (" : "",
 			known ? n->build : "", known ? ")" : "");
 	out_msg("Android   %s", or_unknown(known, n->android));
-	if (p->md5[0])
-		out_msg("MD5       %s %s%s", p->md5, md5_words(p),
-			p->from_record ? " (when this very file was first read: "
-					 "verification record)" : "");
-	else
+	if (p->md5[0]) {
+		out_msg("MD5       %s %s", p->md5, md5_words(p));
+		if (p->from_record) /* (a line of its own: within 80 columns) */
+			out_msg("          when this very file was first read whole "
+				"(its verification record)");
+	} else
 		out_msg("MD5       %s", md5_words(p));
 	if (!zip) {
 		out_msg("Top       %s", p->kind == RF_PKG_DIR ? p->dir : p->top[0] ? p->top : "(none)");
