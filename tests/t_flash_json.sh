@@ -7,7 +7,9 @@
 # Every line must be one JSON object; its event must be in the document's
 # table and every field it carries listed there for it; every event the
 # table lists must have been seen, and every field it lists seen at least
-# once.  Also: the progress of an image step carries its structured fields
+# once.  Also: the whole run's ETA unknown (-1) before 5% of the bytes and
+# not jumping after a restart's wait; the progress of an image step
+# carries its structured fields
 # (step, partition, phase, done/total) and both phases; a single
 # operation's step events carry the fields of a flash's.
 # Env (tests/run-all): ROMFLASH, ROMFLASH_EMU, ROOT, B.
@@ -70,6 +72,49 @@ emu_stop W
 emu_start S "$T/s" --write-rate 0.2
 j -s "$S_DEV" flash-image boot "$T/small.img" || fail "slow flash-image"
 emu_stop S
+# the whole run's ETA: not known before 5% of the bytes (a small first
+# image), and not jumping after a 3 s restart into the bootloader
+ETA="$T/eta/cancro_global_images_7.12.8_20171208.0000.00_6.0_global"
+mkdir -p "$ETA/images"
+head -c 7000 /dev/urandom >"$ETA/images/tz.mbn"
+head -c $((8 << 20)) /dev/urandom >"$ETA/images/system.img"
+head -c $((8 << 20)) /dev/urandom >"$ETA/images/cache.img"
+printf '%s\n' 'fastboot $* getvar product 2>&1 | grep "^product: *MSM8974$"' \
+	'if [ $? -ne 0 ] ; then echo "Missmatching image and device"; exit 1; fi' \
+	'fastboot $* flash tz `dirname $0`/images/tz.mbn' \
+	'fastboot $* flash system `dirname $0`/images/system.img' \
+	'fastboot $* reboot-bootloader' 'sleep 3' \
+	'fastboot $* flash cache `dirname $0`/images/cache.img' \
+	'fastboot $* reboot' >"$ETA/flash_all_except_storage.sh"
+emu_start R "$T/r" --reboot-delay 3000 --throttle 10 --write-rate 20
+rf --json -s "$R_DEV" flash "$ETA" --no-reboot >"$T/eta.events" 2>>"$T/stderr" ||
+	fail "the ETA's flash: $(tail -n 3 "$T/stderr")"
+emu_stop R
+cat "$T/eta.events" >>"$T/events"
+python3 - "$T/eta.events" <<'EOF' || fail "the overall ETA"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+prog = [e for e in ev if e["event"] == "progress" and "overall" in e]
+early = [e for e in prog if e["overall"] < 0.05]
+if not early or any(e["overall_eta"] != -1 for e in early):
+    sys.exit("FAIL: the ETA before 5%% of the bytes: %s" %
+             [(e["overall"], e["overall_eta"]) for e in early])
+after = [e for e in prog if e["partition"] == "cache"]
+wait = [e for e in ev if e["event"] == "step_done" and e["op"] == "reboot-bootloader"]
+if not after or not wait or wait[0]["seconds"] < 2.5:
+    sys.exit("FAIL: no ETA after a restart: %s %s" % (after, wait))
+# the pace kept: the image steps' time before the restart for their bytes
+busy = sum(e["seconds"] for e in ev if e["event"] == "step_done" and e["op"] == "flash"
+           and e["step"] < wait[0]["step"])
+o = after[0]["overall"]
+pace = busy * (1 - o) / o
+# the wait (3 s) counted would add about 3 s to it
+if not 0 <= after[0]["overall_eta"] <= pace * 1.25 + 0.3:
+    sys.exit("FAIL: the ETA after the restart: %.2f s, at the pace kept %.2f s (wait %.1f s)"
+             % (after[0]["overall_eta"], pace, wait[0]["seconds"]))
+print("ETA after a %.1f s restart: %.2f s, at the pace kept %.2f s"
+      % (wait[0]["seconds"], after[0]["overall_eta"], pace))
+EOF
 CLOSED=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 j --wait 1 -s "tcp:127.0.0.1:$CLOSED" getvar product && fail "getvar of a closed port worked"
 j catalog || fail catalog
