@@ -59,8 +59,9 @@ j -s "$B_DEV" flash "$MOD" --no-reboot && fail "a failing flash worked"
 n=$(grep '"event":"failure"' "$T/events" | tail -n 1 | sed 's/.*"step":\([0-9]*\).*/\1/')
 j -s "$B_DEV" flash "$MOD" --no-reboot --resume --skip "$n" || fail "--resume --skip $n"
 emu_stop B
-emu_start C "$T/c" --reboot-delay 100 --vars board_version=3.0 --serial EMUC
-emu_start D "$T/d" --reboot-delay 100 --vars board_version=3.0 --serial EMUD
+# (their bootloaders' INFO lines: each says which phone sent it)
+emu_start C "$T/c" --reboot-delay 100 --vars board_version=3.0 --serial EMUC --info-lines 1
+emu_start D "$T/d" --reboot-delay 100 --vars board_version=3.0 --serial EMUD --info-lines 1
 j -s "$C_DEV,$D_DEV" flash "$REP" --all || fail "--all: $(tail -n 3 "$T/stderr")"
 emu_stop C
 emu_stop D
@@ -172,6 +173,9 @@ else:
     phases = {e["phase"] for e in prog}
     if phases != {"sending", "writing"}:
         bad.append("progress phases %s" % sorted(phases))
+writes = [e for e in seen.get("info", []) if e["text"].startswith("writing '")]
+if len({e.get("device") for e in writes}) != 2 or not all(e.get("device") for e in writes):
+    bad.append("a flash of two phones: INFO lines not each with its phone: %s" % writes[:4])
 skips = seen.get("step_skipped", [])
 if not any(e.get("reason") == "the phone does not check CRC lists" for e in skips):
     bad.append("no skipped crc-flash with its reason: %s" % skips)

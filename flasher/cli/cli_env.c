@@ -21,13 +21,15 @@ volatile sig_atomic_t rf_interrupted;
  * answer: single_op.c). */
 static void phone_line(void *user, const char *kind, const char *text)
 {
+	int several = 0;
+	const char *phone = out_step_phone(&several); /* (this thread's) */
 	(void)user;
 	if (out_is_json())
-		out_info_event(NULL, kind, text);
+		out_info_event(phone, kind, text);
 	else if (!strcmp(kind, "INFO"))
-		out_verbose("phone: %s", text);
+		out_verbose("phone%s%s: %s", several ? " " : "", several ? phone : "", text);
 	else
-		out_msg("phone: %s", text);
+		out_msg("phone%s%s: %s", several ? " " : "", several ? phone : "", text);
 }
 
 static void warn_line(void *user, const char *msg)

@@ -34,6 +34,7 @@ struct view {
 	int decile, drawn;
 	double t_draw;
 	struct rf_event last; /* its last progress (a writing tick redraws it) */
+	int last_several;     /* its last event was of a run of several phones */
 };
 
 static struct view views[MAX_VIEWS];
@@ -426,8 +427,10 @@ void out_flash_event(void *user, const struct rf_event *ev)
 	if (ev->phone)
 		v = view_of(ev->phone);
 	observe(ev, v);
-	if (ev->type == RF_EV_STEP_START || ev->type == RF_EV_PROGRESS)
+	if (ev->type == RF_EV_STEP_START || ev->type == RF_EV_PROGRESS) {
 		cur_view = v;
+		v->last_several = ev->several;
+	}
 	if (out_is_json()) {
 		/* the report is on stderr too: it belongs to the error */
 		if (ev->type == RF_EV_FAILURE)
@@ -437,6 +440,17 @@ void out_flash_event(void *user, const struct rf_event *ev)
 		text_event(ev, v);
 	}
 	pthread_mutex_unlock(&views_mu);
+}
+
+const char *out_step_phone(int *several)
+{
+	const char *phone;
+	pthread_mutex_lock(&views_mu);
+	phone = cur_view ? cur_view->phone : NULL;
+	if (several)
+		*several = cur_view && cur_view->last_several;
+	pthread_mutex_unlock(&views_mu);
+	return phone;
 }
 
 int out_writing_tick(double elapsed_s, int done)

@@ -108,6 +108,10 @@ void out_flash_times(double *send_s, double *write_s, double *wait_s);
  * terminal, a "progress" event of phase "writing" in JSON) and 1 is
  * returned; 0: not a step's write (an erase, an oem command). */
 int out_writing_tick(double elapsed_s, int done);
+/* The phone whose step this thread is at (NULL: none, as before a flash's
+ * first step); *several: that run flashes several phones.  The lines its
+ * bootloader sends are that phone's. */
+const char *out_step_phone(int *several);
 /* A line the bootloader sent (INFO, TEXT) as a JSON "info" event;
  * `device` may be NULL. */
 void out_info_event(const char *device, const char *kind, const char *text);
