@@ -170,6 +170,8 @@ grep -qx "set_active:b" "$T/e/commands.log" || fail "set_active _b sent as: $(ta
 r 2 "set_active c" -s "$S" set_active c
 head -c 100000 /dev/urandom >"$T/boot.img"
 r 0 "boot IMAGE" -s "$S" boot "$T/boot.img"
+grep -q "boot  OK  sent 98 KiB in .* s, started in .* s$" "$T/out" && ! grep -q "written in" "$T/out" ||
+	fail "boot: as if written: $(cat "$T/out")"
 tail -n 2 "$T/e/commands.log" | tr '\n' ' ' | grep -q "download:000186a0 boot" ||
 	fail "boot: $(tail -n 2 "$T/e/commands.log" | tr '\n' ' ')"
 r 1 "reboot recovery on LK" -s "$S" reboot recovery &&

@@ -314,7 +314,8 @@ static void text_progress(const struct rf_event *ev, struct view *v)
 		out_eta(v->rate > 0 ? (double)(ev->total - ev->done) / v->rate : -1, eta,
 			sizeof eta);
 		if (ev->phase == RF_PHASE_WRITING)
-			out_redraw("%s: sent %s; the phone is writing %.0f s%s", lb, d,
+			out_redraw("%s: sent %s; the phone is %s %.0f s%s", lb, d,
+				   ev->step->op == RF_OP_BOOT ? "starting it" : "writing",
 				   now - v->t_phase, all);
 		else
 			out_redraw("%s: %5.1f%% %s/%s%s ETA %s%s", lb,
@@ -341,9 +342,11 @@ static void text_done(const struct rf_event *ev, struct view *v)
 	} else if (ev->text) {
 		out_msg("%s%s  passed (%s)%s", out_c("dim"), lb, ev->text, out_c("reset"));
 	} else if (has_image(ev->step)) {
-		/* fastboot's "Sending ... OKAY [t] / Writing ... OKAY [t]" */
-		out_msg("%s  %sOK%s  sent %s in %.1f s, written in %.1f s", lb, out_c("green"),
-			out_c("reset"), out_size(v->sent, sz, sizeof sz), v->send_s, v->write_s);
+		/* fastboot's "Sending ... OKAY [t] / Writing ... OKAY [t]"
+		 * ("Booting ... OKAY [t]": boot writes nothing) */
+		out_msg("%s  %sOK%s  sent %s in %.1f s, %s in %.1f s", lb, out_c("green"),
+			out_c("reset"), out_size(v->sent, sz, sizeof sz), v->send_s,
+			ev->step->op == RF_OP_BOOT ? "started" : "written", v->write_s);
 	} else {
 		out_msg("%s  %sOK%s  %.1f s", lb, out_c("green"), out_c("reset"), ev->elapsed);
 	}
