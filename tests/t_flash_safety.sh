@@ -16,6 +16,9 @@
 #            with every byte right
 #   anti     a one-off FAIL to getvar anti on a phone above the package's
 #            version: retried, refused (exit 4)
+#   nomd5    a .tgz whose name carries no MD5 (renamed): refused (exit 3,
+#            nothing written) unless --md5 gives the right one; a wrong
+#            --md5 is refused too
 #   messages a refused tz download (nothing of tz was written, no "do NOT
 #            unplug"), a refused reboot-bootloader, an erased partition
 #            listed as erased, progress that cannot be saved (refused
@@ -193,6 +196,22 @@ expect "anti after a FAIL" $? 4 "anti-rollback: the phone's anti is 5" "$T/x.err
 	ok "a one-off FAIL to getvar anti retried, then refused"
 emu_stop X
 no_writes "$T/anti"
+
+# --- nomd5: a package that cannot be verified is not flashed ----------------
+cp "$MOD" "$T/renamed-rom.tgz"
+MODMD5=$(md5sum "$MOD" | cut -d' ' -f1)
+emu_start M "$T/nomd5.st"
+rf -s "$M_DEV" flash "$T/renamed-rom.tgz" --no-reboot >"$T/n.out" 2>"$T/n.err"
+expect "no MD5 in the name" $? 3 "cannot be verified" "$T/n.err" &&
+	ok "a package whose name carries no MD5: refused"
+rf -s "$M_DEV" flash "$T/renamed-rom.tgz" --md5 00000000000000000000000000000000 \
+	--no-reboot >"$T/n.out" 2>"$T/n.err"
+expect "a wrong --md5" $? 3 "md5" "$T/n.err" && ok "a wrong --md5: refused"
+no_writes "$T/nomd5.st"
+rf -s "$M_DEV" flash "$T/renamed-rom.tgz" --md5 "$MODMD5" --no-reboot \
+	>"$T/n.out" 2>"$T/n.err" || fail "the right --md5: $(cat "$T/n.err")"
+emu_stop M
+check_partitions "$T/nomd5.st" "$MODDIR" "$T/mod.plan"
 
 # --- messages that tell what was sent -----------------------------------------
 emu_start M "$T/msg.dl" --fail download
