@@ -309,6 +309,65 @@ START_TEST(names)
 }
 END_TEST
 
+/* Names the cache keeps for its own files: never a download's. */
+START_TEST(reserved_names)
+{
+	static const char *const names[] = { "verified", "a.tgz.part", "a.tgz.part.meta",
+					     "a.tgz.lock", "a.tgz.verified", "a.tmp" };
+	struct rf_dl_opts o;
+	struct rf_dl_result r;
+	char u[300], dir[200], sub[300];
+	snprintf(dir, sizeof dir, "%s/cache", root);
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		snprintf(u, sizeof u, "http://127.0.0.1:1/%s", names[i]);
+		dl_opts(&o, u, dir);
+		ck_assert_int_eq(rf_download(&o, &r), RF_EINVAL);
+		ck_assert_ptr_nonnull(strstr(r.err, "keeps for its own files"));
+	}
+	/* a catalog's name likewise */
+	dl_opts(&o, "http://127.0.0.1:1/x.tgz", dir);
+	o.name = "verified";
+	ck_assert_int_eq(rf_download(&o, &r), RF_EINVAL);
+	snprintf(sub, sizeof sub, "%s/verified", dir);
+	ck_assert_int_eq(access(sub, F_OK), -1);
+	/* "verified" inside a longer name is a name like any other */
+	rf_dl_name_from_url("http://h/verified.tgz", u, sizeof u);
+	ck_assert_str_eq(u, "verified.tgz");
+}
+END_TEST
+
+/* The download record holds while the file is the one it was written for;
+ * a file changed in place with its mtime set back is hashed again. */
+START_TEST(record_identity)
+{
+	struct rf_dl_opts o;
+	struct rf_dl_result r;
+	char u[300], dir[200];
+	struct timespec ts[2];
+	struct stat st;
+	snprintf(dir, sizeof dir, "%s/rec", root);
+	snprintf(u, sizeof u, "%s/rom.bin", url);
+	dl_opts(&o, u, dir);
+	o.md5 = data_md5;
+	ck_assert_int_eq(rf_download(&o, &r), RF_OK);
+	ck_assert_int_eq(r.cached, 0);
+	ck_assert_int_eq(rf_download(&o, &r), RF_OK);
+	ck_assert_int_eq(r.cached, 1);
+	/* one byte changed, the mtime put back: the ctime tells */
+	ck_assert_int_eq(stat(r.path, &st), 0);
+	int fd = open(r.path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, "\x5a", 1, 100), 1);
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	ck_assert_int_eq(futimens(fd, ts), 0);
+	close(fd);
+	ck_assert_int_eq(rf_download(&o, &r), RF_OK);
+	ck_assert_int_eq(r.cached, 0); /* hashed: wrong MD5, downloaded again */
+	ck_assert_str_eq(r.md5, data_md5);
+}
+END_TEST
+
 START_TEST(md5_refusals)
 {
 	struct rf_dl_opts o;
@@ -346,6 +405,8 @@ int main(void)
 	tcase_add_test(tc, lock_waits);
 	tcase_add_test(tc, names);
 	tcase_add_test(tc, md5_refusals);
+	tcase_add_test(tc, reserved_names);
+	tcase_add_test(tc, record_identity);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);

@@ -2,7 +2,8 @@
  * pieces, whole windows read and checked (boundaries, the last short
  * window, a changed byte in every position class, a file that grew or
  * shrank), and the reader of a file still being written (a download under
- * way) that waits for its bytes, with a stop flag and a stall timeout. */
+ * way) that waits for its bytes, with a stop flag and a stall timeout, or
+ * that its writer feeds (rf_growing.wait). */
 #include <check.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -336,6 +337,57 @@ START_TEST(test_read_at)
 }
 END_TEST
 
+/* A writer that says how far it is (rf_growing.wait): `avail` bytes, then
+ * complete; or the error it returns. */
+struct fake_writer {
+	uint64_t avail;
+	int rc;
+	unsigned calls;
+};
+
+static int fake_wait(void *user, uint64_t want, uint64_t *avail, char *err)
+{
+	struct fake_writer *fw = user;
+	fw->calls++;
+	if (fw->rc)
+		return rf_errf(err, fw->rc, "the writer says no");
+	(void)want;
+	*avail = fw->avail;
+	return RF_OK;
+}
+
+START_TEST(test_read_fed)
+{
+	char path[256], err[RF_ERRLEN];
+	unsigned char buf[100];
+	size_t got;
+	int fd;
+	struct fake_writer fw = { .avail = 25 };
+	struct rf_growing gr = { .wait = fake_wait, .user = &fw };
+
+	random_file("fed.bin", 40, path, sizeof path);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	/* only what the writer says is there, though the file holds more */
+	ck_assert_int_eq(rf_read_at(fd, buf, 100, 0, &gr, &got, err), RF_OK);
+	ck_assert_uint_eq(got, 25);
+	ck_assert_int_eq(rf_read_at(fd, buf, 100, 30, &gr, &got, err), RF_OK);
+	ck_assert_uint_eq(got, 0);
+	/* the writer's verdict ends the read: started over, failed */
+	fw.rc = RF_ECHANGED;
+	ck_assert_int_eq(rf_read_at(fd, buf, 10, 0, &gr, &got, err), RF_ECHANGED);
+	fw.rc = RF_EIO;
+	ck_assert_int_eq(rf_read_at(fd, buf, 10, 0, &gr, &got, err), RF_EIO);
+	/* the file shorter than its writer says, and staying so: not a
+	 * short read passed on as the end */
+	fw.rc = RF_OK;
+	fw.avail = 60;
+	ck_assert_int_eq(rf_read_at(fd, buf, 100, 0, &gr, &got, err), RF_ECHANGED);
+	ck_assert_ptr_nonnull(strstr(err, "its writer says 60"));
+	close(fd);
+}
+END_TEST
+
 static Suite *vfile_suite(void)
 {
 	Suite *s = suite_create("vfile");
@@ -347,6 +399,7 @@ static Suite *vfile_suite(void)
 	tcase_add_test(tc, test_gzr_verified);
 	tcase_add_test(tc, test_growing);
 	tcase_add_test(tc, test_read_at);
+	tcase_add_test(tc, test_read_fed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,9 +9,14 @@
 #                                   $HTTP/moved/NAME    302 to $HTTP/NAME
 #                                   $HTTPS/NAME         TLS, cert from the test CA ($CA)
 #                                   $BADTLS/NAME        TLS, a self-signed cert
+#                                 $T/nginx/logs/timed.log: "MSEC STATUS BYTES URI"
+#                                 per response, MSEC when its last byte went
 #   faults_start                  tests/http_faults.py on $WWW: $FAULTS
 #                                 (/cut/AT/NAME, /stall/AT/NAME); its
 #                                 requests in $T/requests.log
+#   fetch_env [STALL_S]           the cache and config in $T, quick retries
+#                                 (100 ms), a stall timeout (2 s), neither
+#                                 the user's catalog nor CA bundle
 #   md5_of FILE                   its MD5
 #   free_port                     a free TCP port of 127.0.0.1
 #
@@ -49,6 +54,12 @@ free_port() {
 }
 
 md5_of() { md5sum "$1" | cut -c1-32; }
+
+fetch_env() {
+	export XDG_CACHE_HOME="$T/cache" XDG_CONFIG_HOME="$T/config"
+	export ROMFLASH_RETRY_DELAY_MS=100 ROMFLASH_STALL_TIMEOUT=${1:-2}
+	unset ROMFLASH_CATALOG ROMFLASH_CACERT
+}
 
 # The test CA, a server certificate it signed for 127.0.0.1, and a
 # self-signed one it did not.
@@ -88,6 +99,9 @@ error_log $_n/logs/error.log;
 events { worker_connections 64; }
 http {
 	access_log $_n/logs/access.log;
+	# when each response ended (its last byte sent), for the timing tests
+	log_format timed '\$msec \$status \$body_bytes_sent \$request_uri';
+	access_log $_n/logs/timed.log timed;
 	client_body_temp_path $_n/tmp/body;
 	proxy_temp_path $_n/tmp/proxy;
 	fastcgi_temp_path $_n/tmp/fastcgi;

@@ -13,9 +13,7 @@ lib_init t_fetch
 need_tool nginx openssl curl md5sum
 web_start 4m
 faults_start
-export XDG_CACHE_HOME="$T/cache" XDG_CONFIG_HOME="$T/config"
-export ROMFLASH_RETRY_DELAY_MS=100 ROMFLASH_STALL_TIMEOUT=2
-unset ROMFLASH_CATALOG ROMFLASH_CACERT
+fetch_env
 
 # payload SIZE_BYTES SEED [NAME]: a random file in $WWW; without NAME it is
 # named like a recovery package, with its real MD5 prefix.  Prints the name.

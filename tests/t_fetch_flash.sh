@@ -11,9 +11,7 @@ lib_init t_fetch_flash
 . "$ROOT/tests/fetch_lib.sh"
 need_tool nginx openssl curl md5sum
 web_start 8m
-export XDG_CACHE_HOME="$T/cache" XDG_CONFIG_HOME="$T/config"
-export ROMFLASH_RETRY_DELAY_MS=100 ROMFLASH_STALL_TIMEOUT=2
-unset ROMFLASH_CATALOG ROMFLASH_CACERT
+fetch_env
 
 "$MKPKG" --variant modern --order shuffled --size-mb 8 --seed 11 --out "$T/pkg" --keep-folder >/dev/null ||
 	{ echo "FAIL: mkpkg"; exit 1; }

@@ -4,9 +4,10 @@
 #      then `md5sum`, alternating, BENCH_RUNS (3) times each: medians;
 #   2. nginx throttled to 50 MB/s: `flash URL` of a package of BENCH_PKG_MB
 #      (1600) MiB of images (mkpkg --compressible: a ~1 GB .tgz)
-#      into the emulated phone, the time from the last
-#      downloaded byte (the `fetched` event) to the first write (the first
-#      `step_start` of a flash step);
+#      into the emulated phone, the time from the last downloaded byte
+#      (nginx's log of when the response ended, $msec) to the first write
+#      (the first `step_start` of a flash step, wall clock); the `fetched`
+#      event's package_ready_after (download end -> package checked) too;
 #   3. time to the first write of a second `flash URL` (the file cached)
 #      against a first flash of the plain local file, from the start of the
 #      process.
@@ -66,7 +67,8 @@ PNAME=$(basename "$PKG")
 cp "$PKG" "$WWW/"
 
 # first_write LABEL DEV ARGS...: runs romflash --json, stamps each event,
-# stops it at the first write; prints "to_first_write fetched_to_first_write"
+# stops it at the first write; prints "to_first_write first_write_wall_clock
+# package_ready_after"
 first_write() {
 	_l=$1
 	shift
@@ -75,7 +77,7 @@ import json, os, signal, subprocess, sys, time
 t0 = time.monotonic()
 p = subprocess.Popen([sys.argv[1], "--json"] + sys.argv[2:], stdout=subprocess.PIPE,
                      stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
-fetched = None
+ready = -1
 out = None
 for line in p.stdout:
     now = time.monotonic()
@@ -84,19 +86,20 @@ for line in p.stdout:
     except ValueError:
         continue
     if e.get("event") == "fetched":
-        fetched = now
+        ready = e.get("package_ready_after", -1)
     if e.get("event") == "step_start" and e.get("op") in ("flash", "crc-flash"):
-        out = (now - t0, now - fetched if fetched else -1)
+        out = (now - t0, time.time(), ready)
         break
 p.send_signal(signal.SIGKILL)
 p.wait()
 if not out:
     sys.exit("no write")
-print("%.3f %.3f" % out)
+print("%.3f %.6f %.3f" % out)
 PY
 }
 
 : >"$T/last.times"
+: >"$T/ready.times"
 : >"$T/second.times"
 : >"$T/local.times"
 for i in $(seq "$RUNS"); do
@@ -104,7 +107,11 @@ for i in $(seq "$RUNS"); do
 	emu_start E "$T/st.a$i"
 	r=$(first_write url -s "$E_DEV" flash "$HTTP/slow/$PNAME" --no-reboot) || echo "flash URL failed" >&2
 	emu_stop E
-	echo "$r" | cut -d' ' -f2 >>"$T/last.times"
+	# nginx logs a response when its last byte went
+	last=$(awk -v u="/slow/$PNAME" '$4 == u && $2 == 200 { t = $1 } END { print t }' \
+		"$T/nginx/logs/timed.log")
+	echo "$r $last" | awk '{ printf "%.3f\n", $2 - $4 }' >>"$T/last.times"
+	echo "$r" | cut -d' ' -f3 >>"$T/ready.times"
 	sync
 	emu_start E "$T/st.b$i"
 	r=$(first_write cached -s "$E_DEV" flash "$HTTP/slow/$PNAME" --no-reboot) || echo "flash cached failed" >&2
@@ -121,6 +128,7 @@ l=$(median <"$T/last.times")
 s=$(median <"$T/second.times")
 p=$(median <"$T/local.times")
 echo "2. $(stat -c %s "$PKG" | awk '{printf "%.0f", $1 / 1048576}') MiB package at 50 MB/s:" \
-	"last downloaded byte -> first write $(tr '\n' ' ' <"$T/last.times")-> median $l s"
+	"last downloaded byte -> first write $(tr '\n' ' ' <"$T/last.times")-> median $l s" \
+	"(download end -> package checked: $(tr '\n' ' ' <"$T/ready.times")s)"
 echo "3. start -> first write: second flash of the cached file $(tr '\n' ' ' <"$T/second.times")-> median $s s;" \
 	"first flash of the local file $(tr '\n' ' ' <"$T/local.times")-> median $p s; ratio $(echo "$s $p" | awk '{printf "%.2f", $1 / $2}')"

@@ -122,14 +122,29 @@ struct rf_cli_fetch {
 	unsigned stall_s;          /* 0: default */
 	int retries;               /* < 0: default */
 	struct rf_dl_watch *watch; /* a reader beside the download, or NULL */
+	/* Open the package while it downloads (rf_resolve_open): its options
+	 * and where it goes; the result in res->pkg_opened, res->pkg_rc. */
+	const struct rf_pkg_opts *pkg_opts;
+	struct rf_package *pkg;
 };
 
 /* A PACKAGE argument (file, folder, URL, catalog version) to a local,
  * verified file: downloads URLs and versions into the cache with progress.
  * Returns an exit status (5 for a failed download); res->path is the file
  * and res->md5 the full MD5 known for it ("" none), for the package check.
- * `type`: the kind of package the command takes. */
+ * `type`: the kind of package the command takes.  With f->pkg_opts, a
+ * downloaded package is opened (checked) while it arrives: res->pkg_opened
+ * and res->pkg_rc say so (a local one is left to the caller). */
 int rf_cli_resolve(struct rf_cli *cli, const struct rf_cli_fetch *f,
 		   const char *arg, enum rf_rom_type type, struct rf_resolved *res);
+
+/* plan and info: a fastboot PACKAGE resolved (rf_cli_resolve, its name
+ * checked) and opened with *po -- while it downloaded, or now; po->md5 NULL
+ * takes the MD5 resolved.  Returns the exit status of the argument or the
+ * download (non-zero: nothing to close); the package's own result is
+ * *pkg_rc (its message in pkg->err). */
+int rf_cli_open_package(struct rf_cli *cli, const struct rf_cli_fetch *f,
+			const char *arg, struct rf_pkg_opts *po,
+			struct rf_package *pkg, struct rf_resolved *src, int *pkg_rc);
 
 #endif

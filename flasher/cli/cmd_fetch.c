@@ -158,7 +158,10 @@ int rf_cli_resolve(struct rf_cli *cli, const struct rf_cli_fetch *f,
 	ui.t0 = out_now();
 	if (rf_pkg_source_of(arg) != RF_SRC_LOCAL)
 		out_msg("Fetching %s", arg);
-	rc = rf_resolve_package(arg, &ro, res);
+	if (f && f->pkg_opts && f->pkg)
+		rc = rf_resolve_open(arg, &ro, f->pkg_opts, f->pkg, res);
+	else
+		rc = rf_resolve_package(arg, &ro, res);
 	if (ui.started)
 		out_bar_done(&ui.p, rc == RF_OK);
 	if (rc) {
@@ -179,6 +182,12 @@ int rf_cli_resolve(struct rf_cli *cli, const struct rf_cli_fetch *f,
 		jw_str(&j, "md5_checked", rf_dl_md5_source_name(res->dl.md5_source));
 		jw_bool(&j, "cached", res->dl.cached);
 		jw_double(&j, "seconds", out_now() - ui.t0);
+		if (res->pkg_opened && !res->pkg_rc) {
+			jw_str(&j, "package_check", res->pkg_beside ? "while-downloading"
+			       : f->pkg->from_record ? "record" : "after-download");
+			jw_double(&j, "package_ready_after", res->pkg_after_s);
+			jw_u64(&j, "package_restarts", res->pkg_restarts);
+		}
 		jw_end(&j);
 	} else {
 		char a[32];
@@ -188,9 +197,35 @@ int rf_cli_resolve(struct rf_cli *cli, const struct rf_cli_fetch *f,
 			: res->dl.md5_source == RF_DL_MD5_PREFIX ? "verified (prefix in the name)"
 			: "NOT verified (no MD5 known)");
 	}
+	if (res->pkg_opened && !res->pkg_rc && res->pkg_beside)
+		out_msg("  package checked while it downloaded%s", res->pkg_restarts
+			? " (started over with the server's new file)" : "");
 	if (res->dl.md5_source == RF_DL_MD5_NONE)
 		out_warn("%s: no MD5 known (not in the catalog, none in its name, no --md5): "
 			 "it is not verified", res->path);
+	return RF_EXIT_OK;
+}
+
+int rf_cli_open_package(struct rf_cli *cli, const struct rf_cli_fetch *f,
+			const char *arg, struct rf_pkg_opts *po,
+			struct rf_package *pkg, struct rf_resolved *src, int *pkg_rc)
+{
+	struct rf_cli_fetch fo = *f;
+	int ex;
+	fo.pkg_opts = po;
+	fo.pkg = pkg;
+	memset(pkg, 0, sizeof *pkg);
+	*pkg_rc = RF_OK;
+	ex = rf_cli_resolve(cli, &fo, arg, RF_ROM_FASTBOOT, src);
+	if (!ex)
+		ex = rf_cli_name_check(src->path);
+	if (ex) {
+		rf_pkg_close(pkg);
+		return ex;
+	}
+	if (!po->md5 && src->md5[0])
+		po->md5 = src->md5;
+	*pkg_rc = src->pkg_opened ? src->pkg_rc : rf_pkg_open(pkg, src->path, po);
 	return RF_EXIT_OK;
 }
 

@@ -293,33 +293,49 @@ static int confirm_plan(const struct flash_args *a, const struct rf_plan *pl,
 static void verify_progress(void *user, uint64_t done, uint64_t total)
 {
 	struct out_bar *b = user;
+	if (!b->label) /* a downloaded file read after its download */
+		out_bar_start(b, "checking the package", total);
 	b->total = total;
 	out_bar_update(b, done);
 }
 
+/* How flash opens a package (records: room for the folder's name). */
+static void package_opts(const struct flash_args *a, struct rf_pkg_opts *po,
+			 char *records, size_t cap, struct out_bar *bar)
+{
+	memset(po, 0, sizeof *po);
+	po->md5 = a->md5;
+	po->refuse_zip = 1;
+	po->gz_index = 1; /* images in script order without re-reading the file */
+	po->cancel = &rf_interrupted;
+	/* a file verified before (unchanged since) is not read whole again:
+	 * its window digests still check every byte sent */
+	rf_pkg_record_dir(records, cap);
+	po->record_dir = records;
+	po->progress = verify_progress;
+	po->progress_user = bar;
+}
+
+/* The package: opened while it downloaded (src->pkg_opened), or now. */
 static int open_package(const struct flash_args *a, const struct rf_resolved *src,
 			struct rf_package *pkg, struct rf_plan *pl)
 {
 	struct rf_pkg_opts po;
 	struct out_bar bar;
-	char size[32];
+	char size[32], records[4096];
 	int rc;
 
-	memset(&po, 0, sizeof po);
-	po.md5 = a->md5 ? a->md5 : src->md5[0] ? src->md5 : NULL;
-	po.refuse_zip = 1;
-	po.gz_index = 1; /* images in script order without re-reading the file */
-	po.cancel = &rf_interrupted;
-	/* a file verified before (unchanged since) is not read whole again:
-	 * its window digests still check every byte sent */
-	char records[4096];
-	rf_pkg_record_dir(records, sizeof records);
-	po.record_dir = records;
-	po.progress = verify_progress;
-	po.progress_user = &bar;
-	out_bar_start(&bar, "checking the package", 0);
-	out_msg("Checking %s", src->path);
-	rc = rf_pkg_open(pkg, src->path, &po);
+	package_opts(a, &po, records, sizeof records, &bar);
+	if (!po.md5 && src->md5[0])
+		po.md5 = src->md5;
+	memset(&bar, 0, sizeof bar);
+	if (src->pkg_opened) {
+		rc = src->pkg_rc;
+	} else {
+		out_bar_start(&bar, "checking the package", 0);
+		out_msg("Checking %s", src->path);
+		rc = rf_pkg_open(pkg, src->path, &po);
+	}
 	if (bar.total)
 		out_bar_done(&bar, rc == RF_OK);
 	if (rc) {
@@ -618,12 +634,25 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	rf_fx_announce(rf_fx_of_mode(a.mode), a.yes, a.mode_name, NULL, NULL);
 	ex = rf_fx_refuse_early(rf_fx_of_mode(a.mode), a.yes, doing) ? RF_EXIT_USAGE : 0;
 	/* a URL or a catalog version: downloaded and verified first (before
-	 * the phones are locked: a download may take long) */
-	struct rf_cli_fetch fo = { .region = a.region, .md5 = a.md5, .retries = -1 };
+	 * the phones are locked: a download may take long, and --wait counts
+	 * from its end), the package checked while it arrives */
+	struct rf_pkg_opts po;
+	struct out_bar bar;
+	char records[4096];
+	package_opts(&a, &po, records, sizeof records, &bar);
+	memset(&bar, 0, sizeof bar);
+	struct rf_cli_fetch fo = { .region = a.region, .md5 = a.md5, .retries = -1,
+				   .pkg_opts = &po, .pkg = &pkg };
 	if (!ex)
 		ex = rf_cli_resolve(cli, &fo, a.package, RF_ROM_FASTBOOT, &src);
+	if (bar.total)
+		out_bar_done(&bar, !ex && !src.pkg_rc);
 	if (!ex)
 		ex = rf_cli_name_check(src.path);
+	if (!ex && src.pkg_opened) /* checked already: its verdict at once */
+		ex = open_package(&a, &src, &pkg, &pl);
+	if (ex)
+		goto out;
 	/* the phones first, so a missing one is said at once, not after
 	 * reading a gigabyte; the wipe confirmed before the package is read */
 	if (!ex)
@@ -632,7 +661,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 		ex = identify_and_lock(&a, tg, n, locks);
 	if (!ex && !confirm_wipe(&a, tg, n))
 		ex = RF_EXIT_USAGE;
-	if (!ex)
+	if (!ex && !src.pkg_opened)
 		ex = open_package(&a, &src, &pkg, &pl);
 	if (!ex && !confirm_plan(&a, &pl, tg, n))
 		ex = RF_EXIT_USAGE;

@@ -529,19 +529,15 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 				    : "one package at a time");
 	if (rf_cli_md5_arg(argv[0], md5))
 		return RF_EXIT_USAGE;
-	/* a URL or a catalog version: downloaded and verified first */
-	struct rf_cli_fetch fo = { .region = region, .md5 = md5, .retries = -1 };
-	ex = rf_cli_resolve(cli, &fo, argv[optind], RF_ROM_FASTBOOT, &src);
-	if (ex)
-		return ex;
-	if ((ex = rf_cli_name_check(src.path)))
-		return ex;
 	char records[4096];
 	rf_pkg_record_dir(records, sizeof records);
-	struct rf_pkg_opts po = { .md5 = md5 ? md5 : src.md5[0] ? src.md5 : NULL,
-				  .refuse_zip = 1, .cancel = &rf_interrupted,
-				  .record_dir = records };
-	rc = rf_pkg_open(&pkg, src.path, &po);
+	struct rf_pkg_opts po = { .md5 = md5, .refuse_zip = 1,
+				  .cancel = &rf_interrupted, .record_dir = records };
+	/* a URL or a catalog version: checked while it downloads */
+	struct rf_cli_fetch fo = { .region = region, .md5 = md5, .retries = -1 };
+	ex = rf_cli_open_package(cli, &fo, argv[optind], &po, &pkg, &src, &rc);
+	if (ex)
+		return ex;
 	if (rc) {
 		out_error("plan: %s", pkg.err);
 		return pkg_exit(rc);

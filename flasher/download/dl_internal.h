@@ -36,7 +36,11 @@ int dl_hasher_start(struct dl_hasher *h, struct rf_dl_watch *w, const char *part
 int dl_hasher_finish(struct dl_hasher *h, char hex[33]);
 void dl_hasher_abort(struct dl_hasher *h);
 
-/* Updates of the watch by the writer. */
+/* Updates of the watch by the writer: the .part is open and holds
+ * `written` valid bytes (begin), more of them (set), it starts over from
+ * byte 0 (restart), the end (path and md5 at DONE). */
+void dl_watch_begin(struct rf_dl_watch *w, const char *part, const char *path,
+		    uint64_t written, uint64_t total);
 void dl_watch_set(struct rf_dl_watch *w, uint64_t written, uint64_t total);
 void dl_watch_restart(struct rf_dl_watch *w, uint64_t total);
 void dl_watch_end(struct rf_dl_watch *w, enum rf_dl_state st, const char *path,

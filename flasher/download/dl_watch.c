@@ -50,10 +50,10 @@ static void snap(const struct rf_dl_watch *w, struct rf_dl_snap *s)
 	s->total = w->total;
 	s->generation = w->generation;
 	s->state = w->state;
+	s->begun = w->begun;
 }
 
-void rf_dl_watch_wait(struct rf_dl_watch *w, uint64_t have, unsigned gen,
-		      int timeout_ms, struct rf_dl_snap *s)
+static struct timespec deadline(int timeout_ms)
 {
 	struct timespec until;
 	clock_gettime(CLOCK_MONOTONIC, &until);
@@ -65,15 +65,52 @@ void rf_dl_watch_wait(struct rf_dl_watch *w, uint64_t have, unsigned gen,
 			until.tv_nsec -= 1000000000L;
 		}
 	}
+	return until;
+}
+
+/* Under w->lock: 0 when the wait timed out. */
+static int cond_wait(struct rf_dl_watch *w, int timeout_ms, const struct timespec *until)
+{
+	if (timeout_ms < 0)
+		return !pthread_cond_wait(&w->cond, &w->lock);
+	return pthread_cond_timedwait(&w->cond, &w->lock, until) != ETIMEDOUT;
+}
+
+void rf_dl_watch_wait(struct rf_dl_watch *w, uint64_t have, unsigned gen,
+		      int timeout_ms, struct rf_dl_snap *s)
+{
+	struct timespec until = deadline(timeout_ms);
 	pthread_mutex_lock(&w->lock);
 	while (w->written <= have && w->generation == gen && w->state == RF_DL_RUNNING) {
 		want_bytes(w, have + 1);
-		if (timeout_ms < 0)
-			pthread_cond_wait(&w->cond, &w->lock);
-		else if (pthread_cond_timedwait(&w->cond, &w->lock, &until) == ETIMEDOUT)
+		if (!cond_wait(w, timeout_ms, &until))
 			break;
 	}
 	snap(w, s);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void rf_dl_watch_wait_begun(struct rf_dl_watch *w, int timeout_ms, struct rf_dl_snap *s)
+{
+	struct timespec until = deadline(timeout_ms);
+	pthread_mutex_lock(&w->lock);
+	while (!w->begun && w->state == RF_DL_RUNNING)
+		if (!cond_wait(w, timeout_ms, &until))
+			break;
+	snap(w, s);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void dl_watch_begin(struct rf_dl_watch *w, const char *part, const char *path,
+		    uint64_t written, uint64_t total)
+{
+	pthread_mutex_lock(&w->lock);
+	rf_strlcpy(w->part, part, sizeof w->part);
+	rf_strlcpy(w->path, path, sizeof w->path);
+	w->written = written;
+	w->total = total;
+	w->begun = 1;
+	pthread_cond_broadcast(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 }
 

@@ -47,6 +47,25 @@ static int safe_name(const char *s)
 	return 1;
 }
 
+/* A name the cache folder already uses for something that is not a
+ * download: the package room's records (verified/), or a file kept beside
+ * another download (download.h).  Downloading it would overwrite that, or
+ * be mistaken for it. */
+static int reserved_name(const char *s)
+{
+	static const char *const ends[] = { ".part", ".meta", ".lock", ".verified",
+					    ".tmp" };
+	size_t n = strlen(s);
+	if (!strcmp(s, "verified"))
+		return 1;
+	for (size_t i = 0; i < sizeof ends / sizeof *ends; i++) {
+		size_t k = strlen(ends[i]);
+		if (n >= k && !strcmp(s + n - k, ends[i]))
+			return 1;
+	}
+	return 0;
+}
+
 void rf_dl_name_from_url(const char *url, char *name, size_t cap)
 {
 	const char *p = strstr(url, "://");
@@ -181,9 +200,10 @@ static int record_write(const char *path, const char *file, const char *md5,
 	if (!f)
 		return RF_ESYS;
 	fprintf(f, "romflash-download 1\nmd5 %s\nchecked %s\nsize %jd\ndev %ju\nino %ju\n"
-		"mtime %jd.%09ld\nurl %s\n", md5, rf_dl_md5_source_name(src),
-		(intmax_t)st.st_size, (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
-		(intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, url);
+		"mtime %jd.%09ld\nctime %jd.%09ld\nurl %s\n", md5,
+		rf_dl_md5_source_name(src), (intmax_t)st.st_size, (uintmax_t)st.st_dev,
+		(uintmax_t)st.st_ino, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		(intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec, url);
 	if (fclose(f) || rename(tmp, path)) {
 		unlink(tmp);
 		return RF_ESYS;
@@ -192,10 +212,17 @@ static int record_write(const char *path, const char *file, const char *md5,
 }
 
 /* The MD5 a record holds for `file` when the file is still the one it was
- * written for (same device, inode, size, mtime); else "". */
+ * written for: same device, inode, size, mtime and ctime -- the identity
+ * the package's verification record (pkg_record.c) keys on too, so both
+ * records stand or fall together.  The ctime cannot be set back (touch -d
+ * restores an mtime, not a ctime): a file written in place since is never
+ * taken as verified.  Else "". */
 static void record_read(const char *path, const char *file, char md5[33])
 {
-	char line[4200], want[4][64], got[4][64] = { "", "", "", "" };
+	enum { NKEYS = 5 };
+	static const char *const keys[NKEYS] = { "size ", "dev ", "ino ", "mtime ",
+						 "ctime " };
+	char line[4200], want[NKEYS][64], got[NKEYS][64] = { "", "", "", "", "" };
 	struct stat st;
 	FILE *f;
 	md5[0] = 0;
@@ -205,18 +232,18 @@ static void record_read(const char *path, const char *file, char md5[33])
 	snprintf(want[1], 64, "%ju", (uintmax_t)st.st_dev);
 	snprintf(want[2], 64, "%ju", (uintmax_t)st.st_ino);
 	snprintf(want[3], 64, "%jd.%09ld", (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	snprintf(want[4], 64, "%jd.%09ld", (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
 	char m[33] = "";
 	while (fgets(line, sizeof line, f)) {
-		static const char *keys[4] = { "size ", "dev ", "ino ", "mtime " };
 		line[strcspn(line, "\n")] = 0;
 		if (!strncmp(line, "md5 ", 4) && rf_md5_is_hex(line + 4, 32))
 			rf_strlcpy(m, line + 4, sizeof m);
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < NKEYS; i++)
 			if (!strncmp(line, keys[i], strlen(keys[i])))
 				rf_strlcpy(got[i], line + strlen(keys[i]), 64);
 	}
 	fclose(f);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NKEYS; i++)
 		if (strcmp(want[i], got[i]))
 			return;
 	rf_strlcpy(md5, m, 33);
@@ -414,7 +441,6 @@ static int fetch(const struct rf_dl_opts *o, const struct paths *p,
 	rf_strlcpy(x.meta_path, p->meta, sizeof x.meta_path);
 	if (!o->watch && rf_dl_watch_init(&own))
 		return rf_errf(r->err, RF_ENOMEM, "out of memory");
-	rf_strlcpy(w->part, p->part, sizeof w->part);
 	x.fd = open(p->part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (x.fd < 0 || fstat(x.fd, &st)) {
 		rc = rf_errf(r->err, RF_ESYS, "%s: %s", p->part, strerror(errno));
@@ -429,7 +455,7 @@ static int fetch(const struct rf_dl_opts *o, const struct paths *p,
 		}
 		x.have = 0;
 	}
-	dl_watch_set(w, x.have, x.meta.size);
+	dl_watch_begin(w, p->part, p->file, x.have, x.meta.size);
 	rc = dl_hasher_start(&h, w, p->part, r->err);
 	if (rc)
 		goto out_fd;
@@ -512,6 +538,10 @@ int rf_download(const struct rf_dl_opts *o_in, struct rf_dl_result *r)
 	if (!safe_name(name))
 		return rf_errf(r->err, RF_EINVAL, "%s: no usable file name in the URL "
 			       "(letters, digits, . _ + -)", o.url);
+	if (reserved_name(name))
+		return rf_errf(r->err, RF_EINVAL, "%s: \"%s\" is a name the cache "
+			       "keeps for its own files (verified, *.part, *.meta, "
+			       "*.lock, *.verified, *.tmp)", o.url, name);
 	o.name = name;
 	rc = expectations(&o, name, &want, r->err);
 	if (rc)

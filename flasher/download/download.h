@@ -8,9 +8,13 @@
  *   DIR/NAME             the complete, verified file (renamed from .part)
  *   DIR/NAME.verified    its download record: MD5, what it was checked
  *                        against, and the file's identity (device, inode,
- *                        size, mtime) when it was renamed -- a later fetch
- *                        that finds the same identity does not download or
- *                        hash it again
+ *                        size, mtime, ctime) after it was renamed -- a later
+ *                        fetch that finds the same identity does not
+ *                        download or hash it again
+ *   DIR/verified/        not a download: the package room's verification
+ *                        records (pkg_record.h) when DIR is the cache.  A
+ *                        download is never named "verified" nor NAME.part,
+ *                        .meta, .lock, .verified, .tmp (refused, RF_EINVAL)
  *
  * The MD5 is computed while downloading, by a thread that reads the .part
  * behind the writer (a resume hashes the kept bytes first), so the digest
@@ -53,8 +57,12 @@ struct rf_dl_watch {
 	/* the writer wakes waiters only once this many bytes are written (the
 	 * least any waiter asked for), not on every write */
 	uint64_t wake_at;
+	int begun;             /* the .part is open: part, path and written
+				  describe it (not when the file was found
+				  complete: DONE at once) */
 	char part[4096];       /* the file being written */
-	char path[4096];       /* DONE: the verified file */
+	char path[4096];       /* its final name; at DONE the verified file
+				  (renamed there before DONE is said) */
 	char md5[33];          /* DONE: its MD5 */
 };
 
@@ -62,6 +70,7 @@ struct rf_dl_snap {
 	uint64_t written, total;
 	unsigned generation;
 	enum rf_dl_state state;
+	int begun;
 };
 
 int rf_dl_watch_init(struct rf_dl_watch *w);
@@ -71,6 +80,10 @@ void rf_dl_watch_destroy(struct rf_dl_watch *w);
  * Fills *s either way. */
 void rf_dl_watch_wait(struct rf_dl_watch *w, uint64_t have, unsigned gen,
 		      int timeout_ms, struct rf_dl_snap *s);
+/* Wait until the .part is open (begun) or the download ended, at most
+ * `timeout_ms`; fills *s either way. */
+void rf_dl_watch_wait_begun(struct rf_dl_watch *w, int timeout_ms,
+			    struct rf_dl_snap *s);
 
 enum rf_dl_event_kind {
 	RF_DL_EV_START,     /* a transfer begins: offset (resumed from), total */

@@ -8,6 +8,7 @@
 
 #include "catalog.h"
 #include "download.h"
+#include "package.h"
 
 enum rf_pkg_source {
 	RF_SRC_LOCAL = 0,  /* a path, used as given */
@@ -32,6 +33,15 @@ struct rf_resolved {
 	int download_failed;      /* the error is a download's (exit 5) */
 	struct rf_dl_result dl;   /* URL, CATALOG: the download */
 	char err[RF_ERRLEN];
+	/* rf_resolve_open, URL and CATALOG: */
+	int pkg_opened;           /* the package was opened here ... */
+	int pkg_rc;               /* ... with this result (its err says why;
+				     closed again when not RF_OK) */
+	int pkg_beside;           /* its pass read the file as it arrived */
+	unsigned pkg_restarts;    /* passes started over: the server's file
+				     changed mid-download */
+	double pkg_after_s;       /* from the download's end to the package
+				     checked (0: at once) */
 };
 
 /* Classify `arg`: an existing path is LOCAL, "http(s)://" a URL, a version
@@ -44,5 +54,24 @@ enum rf_pkg_source rf_pkg_source_of(const char *arg);
  * candidates), RF_EINTR, or a download failure (out->download_failed). */
 int rf_resolve_package(const char *arg, const struct rf_resolve_opts *o,
 		       struct rf_resolved *out);
+
+/* rf_resolve_package, and for URL and CATALOG also rf_pkg_open(pkg, po)
+ * while the file downloads: the download runs on a thread of its own and
+ * the package's first pass (MD5, window digests, gzip index, tar walk,
+ * sparse scans) reads NAME.part as it arrives, fed by the download's
+ * watch, so the package is checked when the last byte is verified.  The
+ * pass ends only once the download said DONE (MD5 verified, renamed);
+ * the package is then the final file, and its verification record is
+ * made for it (po->record_dir).  The server's file changing mid-download
+ * starts the pass over; a pass that fails otherwise is run again over the
+ * complete file (what a torn read or a race with the rename cost is one
+ * more pass, never a wrong verdict).  The pass reports no progress of its
+ * own (the download's is its progress); a file found complete is opened
+ * as usual (its record, po->progress).  po->md5 NULL: the MD5 resolved
+ * (the catalog's).  The return value is the download's, as
+ * rf_resolve_package's; the package's is out->pkg_rc (out->pkg_opened). */
+int rf_resolve_open(const char *arg, const struct rf_resolve_opts *o,
+		    const struct rf_pkg_opts *po, struct rf_package *pkg,
+		    struct rf_resolved *out);
 
 #endif

@@ -23,276 +23,16 @@
  * the caller reads and inflates itself (pkg_stream runs it on its
  * read-ahead thread); it too reads whole verified windows, starting with
  * the one that holds the resume point. */
-#include "inflate.h"
+#include "inflate_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "md5.h"
 #include "thread_stop.h"
-
-#define NIN 8
-#define IN_SZ RF_VWIN /* an input slot holds one window */
-#define NOUT 8
-#define OUT_SZ (1u << 20)
-
-struct slot {
-	unsigned char *buf;
-	unsigned char *data; /* input: the bytes to use (buf, or past the
-				part of a window before a resume point) */
-	size_t len;          /* of data */
-	uint64_t off;        /* input: file offset of data[0] */
-};
-
-struct rf_gzr {
-	int fd;
-	int gunzip;
-	int threaded;   /* a whole-file pass: reader (+ inflater) threads */
-	uint64_t file_size;
-	struct stat sb;
-	const volatile sig_atomic_t *cancel;
-	const struct rf_vfile *vf;  /* read through verified windows */
-	struct rf_winsums *rec;     /* record the windows' digests */
-	struct rf_growing grow;     /* the file may still be growing */
-	_Atomic uint64_t limit;     /* most bytes inflated (0: no limit) */
-
-	/* caller's side */
-	uint64_t out_total;  /* bytes handed out */
-	int holding;         /* the caller holds the oldest published slot */
-	int started;
-	int finished;
-	int rc;              /* first error, sticky */
-	char err[RF_ERRLEN];
-
-	/* shared between the threads, under mu */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct slot in[NIN];
-	uint64_t in_prod, in_cons;
-	uint64_t in_hashed;  /* input slots the hasher is done with */
-	int in_eof;          /* the reader saw the end of the file */
-	struct slot out[NOUT];
-	uint64_t out_prod, out_cons;
-	int inf_done;        /* the inflater stopped (end or error) */
-	int th_rc;           /* first error of a thread ... */
-	char th_err[RF_ERRLEN]; /* ... and its message */
-	int stop;            /* rf_gzr_close: threads, give up */
-	_Atomic uint64_t bytes_read;
-
-	pthread_t reader, inflater, hasher;
-	int reader_on, inflater_on, hasher_on;
-	struct rf_md5 md5;
-	int hashing;
-
-	/* the inflater's own (the inflater thread, or the caller when
-	 * synchronous) */
-	struct inflate_state st;
-	struct slot cur;     /* input slot being inflated */
-	int have_cur;
-	int eof;             /* no input left */
-	int between;         /* at a gzip member boundary */
-	int padding;         /* saw zero bytes after a member */
-	int members;
-	uint64_t inf_total;  /* bytes inflated */
-	int indexing;
-	struct rf_gz_index idx;
-};
-
-/* ------------------------------------------------------------ input */
-
-static int set_th_err(struct rf_gzr *g, int rc, const char *msg)
-{
-	pthread_mutex_lock(&g->mu);
-	if (!g->th_rc) {
-		g->th_rc = rc;
-		snprintf(g->th_err, sizeof g->th_err, "%s", msg);
-	}
-	pthread_cond_broadcast(&g->cv);
-	pthread_mutex_unlock(&g->mu);
-	return rc;
-}
-
-/* Read the input window at file offset `off` (a multiple of IN_SZ) into
- * s->buf: checked against its digest when reading verified windows,
- * hashed when verifying.  *got < IN_SZ at the end of the file. */
-static int read_window(struct rf_gzr *g, struct slot *s, uint64_t off,
-		       size_t *got, char *err)
-{
-	int rc;
-	if (g->vf) {
-		if (off / IN_SZ >= g->vf->ws->n) {
-			*got = 0;
-			return RF_OK;
-		}
-		return rf_vfile_window(g->vf, (size_t)(off / IN_SZ), s->buf, got,
-				       err);
-	}
-	rc = rf_read_at(g->fd, s->buf, IN_SZ, off,
-			g->grow.expect ? &g->grow : NULL, got, err);
-	if (rc)
-		return rc;
-	if (g->rec && !g->hasher_on && *got &&
-	    rf_winsums_add(g->rec, s->buf, *got))
-		return rf_errf(err, RF_ENOMEM, "out of memory");
-	if (g->hashing)
-		rf_md5_update(&g->md5, s->buf, *got);
-	return RF_OK;
-}
-
-/* The next slot of a ring its producer may fill, once the consumer gave
- * it back; NULL when told to stop. */
-static struct slot *free_slot(struct rf_gzr *g, struct slot *ring, int n,
-			      const uint64_t *prod, const uint64_t *cons)
-{
-	struct slot *s = NULL;
-	pthread_mutex_lock(&g->mu);
-	while (*prod - *cons >= (uint64_t)n && !g->stop)
-		pthread_cond_wait(&g->cv, &g->mu);
-	if (!g->stop)
-		s = &ring[*prod % (uint64_t)n];
-	pthread_mutex_unlock(&g->mu);
-	return s;
-}
-
-/* The next input slot the reader may fill: given back by the inflater
- * (or the caller) and by the hasher; NULL when told to stop. */
-static struct slot *free_input(struct rf_gzr *g)
-{
-	struct slot *s = NULL;
-	pthread_mutex_lock(&g->mu);
-	for (;;) {
-		uint64_t done = g->hasher_on && g->in_hashed < g->in_cons ?
-				g->in_hashed : g->in_cons;
-		if (g->stop || g->in_prod - done < NIN)
-			break;
-		pthread_cond_wait(&g->cv, &g->mu);
-	}
-	if (!g->stop)
-		s = &g->in[g->in_prod % NIN];
-	pthread_mutex_unlock(&g->mu);
-	return s;
-}
-
-/* The window digests of the input slots, in order, beside the reader's
- * MD5 (two digests of 1.3 GB/s together on one thread would bound the
- * pass on a busy machine). */
-static void *hasher_main(void *arg)
-{
-	struct rf_gzr *g = arg;
-	for (;;) {
-		struct slot *s;
-		pthread_mutex_lock(&g->mu);
-		while (g->in_hashed == g->in_prod && !g->in_eof && !g->th_rc &&
-		       !g->stop)
-			pthread_cond_wait(&g->cv, &g->mu);
-		if (g->in_hashed == g->in_prod || g->th_rc) {
-			pthread_mutex_unlock(&g->mu);
-			break;
-		}
-		s = &g->in[g->in_hashed % NIN];
-		pthread_mutex_unlock(&g->mu);
-		if (rf_winsums_add(g->rec, s->buf, s->len)) {
-			set_th_err(g, RF_ENOMEM, "out of memory");
-			break;
-		}
-		pthread_mutex_lock(&g->mu);
-		g->in_hashed++;
-		pthread_cond_broadcast(&g->cv);
-		pthread_mutex_unlock(&g->mu);
-	}
-	return NULL;
-}
-
-static void *reader_main(void *arg)
-{
-	struct rf_gzr *g = arg;
-	char err[RF_ERRLEN];
-	for (;;) {
-		struct slot *s = free_input(g);
-		if (!s)
-			break;
-		if (g->cancel && *g->cancel) {
-			set_th_err(g, RF_EINTR, "interrupted");
-			break;
-		}
-		size_t got;
-		int rc = read_window(g, s, atomic_load(&g->bytes_read), &got,
-				     err);
-		if (rc) {
-			set_th_err(g, rc, err);
-			break;
-		}
-		pthread_mutex_lock(&g->mu);
-		if (got) {
-			s->data = s->buf;
-			s->len = got;
-			s->off = atomic_load(&g->bytes_read);
-			atomic_fetch_add(&g->bytes_read, got);
-			g->in_prod++;
-		}
-		if (got < IN_SZ)
-			g->in_eof = 1;
-		pthread_cond_broadcast(&g->cv);
-		pthread_mutex_unlock(&g->mu);
-		if (got < IN_SZ)
-			break;
-	}
-	return NULL;
-}
-
-/* Give back the input slot in use (if any) and take the next one into
- * g->cur.  At the end of the file g->eof is set and g->cur is empty. */
-static int next_input(struct rf_gzr *g, char *err)
-{
-	if (!g->threaded) {
-		/* the whole window that holds the next byte */
-		uint64_t next = atomic_load(&g->bytes_read);
-		size_t got, skip = (size_t)(next % IN_SZ);
-		int rc;
-		if (g->cancel && *g->cancel)
-			return rf_errf(err, RF_EINTR, "interrupted");
-		rc = read_window(g, &g->cur, next - skip, &got, err);
-		if (rc)
-			return rc;
-		got = got > skip ? got - skip : 0;
-		g->cur.data = g->cur.buf + skip;
-		g->cur.off = next;
-		g->cur.len = got;
-		atomic_fetch_add(&g->bytes_read, got);
-		g->eof = got == 0;
-		g->have_cur = 1;
-		return RF_OK;
-	}
-	int rc = RF_OK;
-	pthread_mutex_lock(&g->mu);
-	if (g->have_cur) {
-		g->in_cons++;
-		g->have_cur = 0;
-		pthread_cond_broadcast(&g->cv);
-	}
-	while (g->in_cons == g->in_prod && !g->in_eof && !g->th_rc &&
-	       !g->stop)
-		pthread_cond_wait(&g->cv, &g->mu);
-	if (g->in_cons < g->in_prod) {
-		g->cur = g->in[g->in_cons % NIN];
-		g->have_cur = 1;
-	} else if (g->th_rc || g->stop) {
-		rc = g->th_rc ? g->th_rc : RF_EINTR;
-		snprintf(err, RF_ERRLEN, "%s", g->th_rc ? g->th_err : "stopped");
-	} else {
-		g->cur.len = 0;
-		g->eof = 1;
-	}
-	pthread_mutex_unlock(&g->mu);
-	return rc;
-}
 
 /* ------------------------------------------------------------ gunzip */
 
@@ -314,7 +54,7 @@ static int gunzip_some(struct rf_gzr *g, unsigned char *out, size_t cap,
 	*made = 0;
 	for (;;) {
 		if (g->st.avail_in == 0 && !g->eof) {
-			int rc = next_input(g, err);
+			int rc = rf_gzr_next_input(g, err);
 			if (rc)
 				return rc;
 			g->st.next_in = g->cur.data;
@@ -389,7 +129,7 @@ static void *inflater_main(void *arg)
 	char err[RF_ERRLEN];
 	int rc = RF_OK, end = 0;
 	while (!end) {
-		struct slot *s = free_slot(g, g->out, NOUT, &g->out_prod, &g->out_cons);
+		struct slot *s = rf_gzr_free_slot(g, g->out, NOUT, &g->out_prod, &g->out_cons);
 		if (!s)
 			break;
 		size_t fill = 0;
@@ -412,7 +152,7 @@ static void *inflater_main(void *arg)
 		pthread_mutex_unlock(&g->mu);
 	}
 	if (rc)
-		set_th_err(g, rc, err);
+		rf_gzr_th_err(g, rc, err);
 	pthread_mutex_lock(&g->mu);
 	g->inf_done = 1;
 	pthread_cond_broadcast(&g->cv);
@@ -440,11 +180,11 @@ static int start(struct rf_gzr *g)
 	if (!g->threaded)
 		return RF_OK;
 	if (g->rec && g->gunzip) {
-		if (pthread_create(&g->hasher, NULL, hasher_main, g) != 0)
+		if (pthread_create(&g->hasher, NULL, rf_gzr_hasher_main, g) != 0)
 			return rf_errf(g->err, RF_ESYS, "cannot start a thread");
 		g->hasher_on = 1;
 	}
-	if (pthread_create(&g->reader, NULL, reader_main, g) != 0)
+	if (pthread_create(&g->reader, NULL, rf_gzr_reader_main, g) != 0)
 		return rf_errf(g->err, RF_ESYS, "cannot start a thread");
 	g->reader_on = 1;
 	if (!g->gunzip)

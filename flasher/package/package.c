@@ -328,21 +328,67 @@ static int from_record(struct rf_package *p, const struct rf_pkg_opts *o)
 	return rf_pkg_record_load(p, o->record_dir, &id, o->gz_index);
 }
 
+/* A file read while it was written under another name is complete and
+ * renamed (o->final_path): the package is that file now, which must be
+ * the very file that was read (`read_ident`: its descriptor's, or none). */
+static int adopt_final(struct rf_package *p, const char *final,
+		       const struct rf_pkg_ident *read_ident)
+{
+	struct stat sb;
+	if (stat(final, &sb) < 0)
+		return rf_errf(p->err, RF_ECHANGED, "%s: %s (it was read as %s)",
+			       final, strerror(errno), p->path);
+	if (read_ident && (sb.st_dev != read_ident->dev ||
+			   sb.st_ino != read_ident->ino ||
+			   sb.st_size != read_ident->size))
+		return rf_errf(p->err, RF_ECHANGED, "%s is not the file that "
+			       "was read as %s", final, p->path);
+	p->ident.dev = sb.st_dev;
+	p->ident.ino = sb.st_ino;
+	p->ident.size = sb.st_size;
+	p->ident.mtim = sb.st_mtim;
+	p->ident.ctim = sb.st_ctim;
+	rf_strlcpy(p->path, final, sizeof p->path);
+	return RF_OK;
+}
+
+/* A zip still being written: its structure is read from its end, so it
+ * is read once complete (and renamed). */
+static int zip_when_complete(struct rf_package *p, const struct rf_pkg_opts *o)
+{
+	const struct rf_growing *gr = o->growing;
+	uint64_t avail;
+	int rc;
+	if (!gr->wait)
+		return rf_errf(p->err, RF_EINVAL, "%s: a zip is read from its "
+			       "end, not while it is being written", p->path);
+	if ((rc = gr->wait(gr->user, UINT64_MAX, &avail, p->err)))
+		return rc;
+	return o->final_path ? adopt_final(p, o->final_path, NULL) : RF_OK;
+}
+
 /* A .tgz or .zip: read (or its record), checked. */
 static int open_file(struct rf_package *p, const struct rf_pkg_opts *o)
 {
+	const char *final = o && o->growing ? o->final_path : NULL;
 	int rc, zip, recorded;
 
-	rf_pkgname_parse(p->path, &p->name);
+	rf_pkgname_parse(final ? final : p->path, &p->name);
 	if ((rc = file_kind(p, o)))
 		return rc;
 	zip = p->kind == RF_PKG_ZIP;
 	recorded = !zip && from_record(p, o) == RF_OK;
 	/* a zip: the structure checks sideload makes (pkg_zip.c) */
+	if (zip && o && o->growing && (rc = zip_when_complete(p, o)))
+		return rc;
 	if (zip)
 		rc = rf_pkg_zip_read(p, o);
 	else
 		rc = recorded ? RF_OK : rf_pkg_walk(p, o);
+	if (!rc && !zip && final) {
+		struct rf_pkg_ident read = p->ident;
+		rc = adopt_final(p, final, &read);
+	}
 	if (rc)
 		return rc;
 	if ((rc = check_md5(p, o)))

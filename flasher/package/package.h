@@ -117,8 +117,17 @@ struct rf_pkg_opts {
 	 * after a full pass (which then also builds the index). */
 	const char *record_dir;
 	/* TGZ: the file may still be growing (a download under way): the
-	 * pass waits for its bytes up to growing->expect. */
+	 * pass waits for its bytes (growing->expect, or its writer's
+	 * growing->wait).  A zip is read from its end: with growing->wait,
+	 * once the writer says it is complete. */
 	const struct rf_growing *growing;
+	/* With growing: the name the file has once complete (a download's
+	 * NAME.part is renamed to NAME before its writer says it is
+	 * complete), or NULL.  The package's name (its MD5 prefix) is read
+	 * from it, and once the file is complete the package is that file:
+	 * p->path, the identity -- which must be the file read -- and the
+	 * verification record are the final name's. */
+	const char *final_path;
 };
 
 #define RF_PKG_GZ_INDEX_STEP (16ull << 20)

@@ -180,10 +180,48 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* rf_read_at of a file whose writer says how far it is (gr->wait). */
+static int read_fed(int fd, void *buf, size_t len, uint64_t off,
+		    const struct rf_growing *gr, size_t *got, char *err)
+{
+	int short_reads = 0;
+	*got = 0;
+	while (*got < len) {
+		uint64_t pos = off + *got, avail;
+		int rc = gr->wait(gr->user, off + len, &avail, err);
+		if (rc)
+			return rc;
+		if (avail <= pos)
+			break; /* complete, and no byte left at pos */
+		size_t n = avail - pos < len - *got ? (size_t)(avail - pos)
+						    : len - *got;
+		ssize_t r = pread(fd, (char *)buf + *got, n, (off_t)pos);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return rf_errf(err, RF_ESYS, "read: %s", strerror(errno));
+		if (r == 0) {
+			/* shorter than its writer says: it is starting over
+			 * (the next wait says so), or someone else cut it */
+			if (++short_reads > 1)
+				return rf_errf(err, RF_ECHANGED, "the file ends at "
+					       "%llu, its writer says %llu",
+					       (unsigned long long)pos,
+					       (unsigned long long)avail);
+			continue;
+		}
+		short_reads = 0;
+		*got += (size_t)r;
+	}
+	return RF_OK;
+}
+
 int rf_read_at(int fd, void *buf, size_t len, uint64_t off,
 	       const struct rf_growing *gr, size_t *got, char *err)
 {
 	double last = 0;
+	if (gr && gr->wait)
+		return read_fed(fd, buf, len, off, gr, got, err);
 	*got = 0;
 	while (*got < len) {
 		ssize_t r = pread(fd, (char *)buf + *got, len - *got,

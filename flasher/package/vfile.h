@@ -72,19 +72,32 @@ void rf_vfile_close(struct rf_vfile *vf);
 int rf_vfile_window(const struct rf_vfile *vf, size_t k, unsigned char *buf,
 		    size_t *len, char *err);
 
-/* How to read a file that may still be growing. */
+/* How to read a file that may still be growing.  Either the size it will
+ * have (`expect`: bytes not there yet are polled for, with a stall
+ * timeout), or its writer says how far it is (`wait`: a download's watch;
+ * no polling, no timeout of its own). */
 struct rf_growing {
-	uint64_t expect;    /* its final size (0: the file is complete) */
+	uint64_t expect;    /* its final size (0: the file is complete, or
+			       unknown with `wait`) */
 	const volatile sig_atomic_t *stop;
 	unsigned stall_ms;  /* give up when it does not grow for this long
-			       (0: RF_GROW_STALL_MS) */
+			       (0: RF_GROW_STALL_MS; not with `wait`) */
+	/* Block until the file holds at least `want` bytes or is complete;
+	 * *avail: the bytes it holds (fewer than `want` only when complete).
+	 * RF_OK, or an error that ends the read: RF_ECHANGED the file
+	 * started over from byte 0 (what was read of it is void), RF_EIO its
+	 * writer failed, RF_EINTR stopped (message in err). */
+	int (*wait)(void *user, uint64_t want, uint64_t *avail, char *err);
+	void *user;
 };
 
 #define RF_GROW_STALL_MS 60000
 
 /* pread len bytes at off, or up to the end of the file.  With gr and
  * gr->expect: bytes below expect that are not there yet are waited for
- * (RF_EINTR when *gr->stop is set, RF_ETIMEDOUT after a stall). */
+ * (RF_EINTR when *gr->stop is set, RF_ETIMEDOUT after a stall).  With
+ * gr->wait: read only what the writer says is there, waiting for it
+ * (the end of the file is where the writer says it is complete). */
 int rf_read_at(int fd, void *buf, size_t len, uint64_t off,
 	       const struct rf_growing *gr, size_t *got, char *err);
 
