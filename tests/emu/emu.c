@@ -56,7 +56,8 @@ struct emu_var {
 };
 
 struct emu {
-	char *state_dir, *serial, *product, *max_text, *fail_cmd;
+	char *state_dir, *serial, *product, *max_text, *fail_cmd, *slow_cmd;
+	int slow_ms;
 	uint32_t max_download;
 	long long cut_after;
 	double throttle_mbps;
@@ -475,6 +476,20 @@ static const char *lookup_var(struct emu *e, const char *name)
 	return NULL;
 }
 
+/* getvar:all as LK answers it: an INFO line "NAME:VALUE" per published
+ * variable (no space after the colon), then an empty OKAY. */
+static void getvar_all(struct emu *e)
+{
+	static const char *const names[] = { "version", "version-bootloader", "product",
+					     "serialno", "kernel", "secure", "unlocked",
+					     "max-download-size" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		push(e, "INFO%s:%s", names[i], lookup_var(e, names[i]));
+	for (size_t i = 0; i < e->nvars; i++)
+		push(e, "INFO%s:%s", e->vars[i].name, e->vars[i].value);
+	push(e, "OKAY");
+}
+
 static void start_download(struct emu *e, const char *arg)
 {
 	char *end;
@@ -649,7 +664,9 @@ static int fault_at(struct emu *e, const char *c, struct emu_fault **after)
 
 static void dispatch(struct emu *e, const char *c)
 {
-	if (!strncmp(c, "getvar:", 7)) {
+	if (!strcmp(c, "getvar:all")) {
+		getvar_all(e);
+	} else if (!strncmp(c, "getvar:", 7)) {
 		const char *v = lookup_var(e, c + 7);
 		if (v)
 			push(e, "OKAY%s", v);
@@ -715,6 +732,10 @@ static void command(struct emu *e, const char *cmd, size_t len)
 	}
 	if (fault_at(e, c, &f))
 		return;
+	/* a command the phone takes its time over, silent (the reply is held
+	 * as a paced flash's: emu_reply) */
+	if (e->slow_cmd && *e->slow_cmd && !strncmp(c, e->slow_cmd, strlen(e->slow_cmd)))
+		e->busy_until = mono_now() + e->slow_ms / 1000.0;
 	dispatch(e, c);
 	if (f && f->kind == EMU_FAULT_GARBAGE)
 		garble(e);
@@ -881,9 +902,11 @@ struct emu *emu_new(const struct emu_opts *o, char *err)
 	e->product = xstrdup(o->product ? o->product : "MSM8974");
 	e->max_text = xstrdup(o->max_download_text ? o->max_download_text : txt);
 	e->fail_cmd = xstrdup(o->fail_cmd);
+	e->slow_cmd = xstrdup(o->slow_cmd);
+	e->slow_ms = o->slow_ms;
 	e->buf = malloc(EMU_BUF);
 	if (!e->state_dir || !e->serial || !e->product || !e->max_text ||
-	    (o->fail_cmd && !e->fail_cmd) || !e->buf) {
+	    (o->fail_cmd && !e->fail_cmd) || (o->slow_cmd && !e->slow_cmd) || !e->buf) {
 		snprintf(err, 256, "out of memory");
 		goto fail;
 	}
@@ -947,6 +970,7 @@ void emu_free(struct emu *e)
 	free(e->product);
 	free(e->max_text);
 	free(e->fail_cmd);
+	free(e->slow_cmd);
 	free(e->q);
 	free(e->buf);
 	free(e);

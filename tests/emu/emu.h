@@ -22,6 +22,10 @@ struct emu_opts {
 	const char *max_download_text;
 	uint32_t max_download;   /* enforced limit; default 0x30000000 */
 	const char *fail_cmd;    /* FAIL the first command starting with this */
+	const char *slow_cmd;    /* commands starting with this answer after
+				    slow_ms, silently (an oem unlock wiping
+				    userdata, a long erase) */
+	int slow_ms;
 	long long cut_after;     /* drop the link after this many download
 				    bytes in total; <= 0: never */
 	double throttle_mbps;    /* cap download data rate; 0: unthrottled */

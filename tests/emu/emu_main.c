@@ -33,7 +33,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: romflash-emu --state DIR [--port N] [--port-file F] [--pidfile F]\n"
 		"         [--serial S] [--product P] [--max-download 0xN] [--max-download-text T]\n"
-		"         [--fail CMD] [--cut-after BYTES] [--throttle MB/S] [--write-rate MB/S]\n"
+		"         [--fail CMD] [--slow CMD=MS] [--cut-after BYTES] [--throttle MB/S] [--write-rate MB/S]\n"
 		"         [--reboot-delay MS] [--leave-delay MS] [--no-return] [--info-lines N]\n"
 		"         [--vars 'k=v;k=v'] [--locked] [--other-partitions MIB]\n"
 		"         [--fault KIND@WHAT[#N][+BYTES]]... (fail|cut|stall|garbage|slow=MS)\n"
@@ -152,6 +152,7 @@ int main(int argc, char **argv)
 		{"port-file", 1, 0, 'P'},    {"serial", 1, 0, 's'},
 		{"product", 1, 0, 'd'},      {"max-download", 1, 0, 'm'},
 		{"max-download-text", 1, 0, 'M'}, {"fail", 1, 0, 'f'},
+		{"slow", 1, 0, 'W'},
 		{"cut-after", 1, 0, 'c'},    {"throttle", 1, 0, 't'},
 		{"write-rate", 1, 0, 'w'},
 		{"reboot-delay", 1, 0, 'r'}, {"no-return", 0, 0, 'n'},
@@ -202,6 +203,14 @@ int main(int argc, char **argv)
 			break;
 		case 'M': o.max_download_text = optarg; break;
 		case 'f': o.fail_cmd = optarg; break;
+		case 'W': /* CMD=MS */
+			end = strrchr(optarg, '=');
+			if (!end || parse_num(end + 1, &v) < 0 || v < 0 || v > 600000)
+				goto bad;
+			*end = 0;
+			o.slow_cmd = optarg;
+			o.slow_ms = (int)v;
+			break;
 		case 'c':
 			if (parse_num(optarg, &o.cut_after) < 0)
 				goto bad;
