@@ -132,14 +132,29 @@ deps:
 
 tests: $(B)/romflash $(B)/romflash-emu $(TEST_BIN)
 
+suites: $(TEST_BIN)
+
+# The sanitizer build (`make asan`, and the Check suites of `make check`).
+ASAN_B ?= build-asan
+ASAN_MAKE = $(MAKE) --no-print-directory B=$(ASAN_B) WERROR=-Werror \
+	OPT="-O1 -g -fno-omit-frame-pointer" \
+	SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
+
+# Every test, then the Check suites again under ASan + UBSan (SAN_B) and one
+# flash and one sideload under valgrind (tests/t_valgrind.sh), all in the
+# one summary line of tests/run-all.  CHECK_SAN=0 leaves the sanitizer
+# build out (a quick local run).
+CHECK_SAN ?= 1
+# Two compile jobs unless make was given -j (CI runs a plain `make check`).
+CHECK_J = $(if $(filter -j%,$(MAKEFLAGS)),,-j2)
 check: deps
-	@$(MAKE) --no-print-directory WERROR=-Werror tests
-	@B=$(B) ./tests/run-all
+	@$(MAKE) --no-print-directory $(CHECK_J) WERROR=-Werror tests
+	@$(if $(filter 1,$(CHECK_SAN)),$(ASAN_MAKE) $(CHECK_J) suites)
+	@B=$(B) $(if $(filter 1,$(CHECK_SAN)),SAN_B=$(ASAN_B)) ./tests/run-all
 
 asan:
-	@$(MAKE) --no-print-directory B=build-asan WERROR=-Werror OPT="-O1 -g -fno-omit-frame-pointer" \
-		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" tests
-	@B=build-asan ASAN=1 ./tests/run-all
+	@$(ASAN_MAKE) tests
+	@B=$(ASAN_B) ASAN=1 ./tests/run-all
 
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/romflash $(B)/romflash-emu
@@ -189,7 +204,7 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz romflash
 
-.PHONY: all deps tests check asan demo bench fuzz fuzz-build install uninstall clean FORCE
+.PHONY: all deps tests suites check asan demo bench fuzz fuzz-build install uninstall clean FORCE
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -31,6 +31,7 @@ _romflash_opts() {
 	flash) opts=(--mode --yes --no-reboot --resume --confirm-phone --no-resume --md5
 		--region --all --dry-run --skip --force-device --wait) ;;
 	sideload) opts=(--md5 --region --yes --wait) ;;
+	oem | flashing) opts=(--yes) ;;
 	fetch) opts=(-o --output --region --type --md5 --cacert --stall-timeout --retries) ;;
 	*) opts=() ;;
 	esac
@@ -159,7 +160,7 @@ _romflash_arg() {
 	flash-image:0 | erase:0) _romflash_reply "${_romflash_partitions[@]}" ;;
 	flash-image:1 | boot:0) _romflash_add -f ;;
 	oem:0) _romflash_reply device-info lock unlock ;;
-	flashing:0) _romflash_reply lock unlock ;;
+	flashing:0) _romflash_reply lock unlock lock_critical unlock_critical get_unlock_ability ;;
 	set_active:0) _romflash_reply a b ;;
 	reboot:0) _romflash_reply bootloader recovery sideload ;;
 	help:0) _romflash_reply "${_romflash_commands[@]}" ;;

@@ -30,6 +30,10 @@ struct rf_transport {
 		     int timeout_ms);
 	int (*flush)(struct rf_transport *t, int timeout_ms);
 	void (*close)(struct rf_transport *t);
+	/* Bytes written that the phone has not acknowledged yet (queued in
+	 * the backend or the kernel's socket buffer); NULL: the backend
+	 * cannot tell.  Progress counts what the phone took. */
+	size_t (*unacked)(struct rf_transport *t);
 	char err[RF_ERRLEN];
 	char serial[64];   /* serial number, or the tcp:HOST:PORT address */
 	char location[64]; /* "usb:BUS-PORT[.PORT...]" or "tcp:HOST:PORT" */
@@ -50,6 +54,11 @@ static inline int rf_transport_write(struct rf_transport *t, const void *buf,
 static inline int rf_transport_flush(struct rf_transport *t, int timeout_ms)
 {
 	return t->flush ? t->flush(t, timeout_ms) : RF_OK;
+}
+
+static inline size_t rf_transport_unacked(struct rf_transport *t)
+{
+	return t && t->unacked ? t->unacked(t) : 0;
 }
 
 static inline void rf_transport_close(struct rf_transport *t)

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -249,6 +251,18 @@ static int tcp_write(struct rf_transport *t, const void *buf, size_t len,
 	return rc;
 }
 
+/* The socket's send queue: bytes the peer's TCP has not acknowledged
+ * (SIOCOUTQ).  Loopback and a LAN take megabytes into it at once, which a
+ * count of written bytes would report as sent. */
+static size_t tcp_unacked(struct rf_transport *t)
+{
+	struct tcp_transport *c = (struct tcp_transport *)t;
+	int n = 0;
+	if (c->fd < 0 || ioctl(c->fd, SIOCOUTQ, &n) != 0 || n < 0)
+		return 0;
+	return (size_t)n;
+}
+
 static int tcp_flush(struct rf_transport *t, int timeout_ms)
 {
 	/* Writes return once the kernel has the bytes; nothing is queued
@@ -475,6 +489,7 @@ static int tcp_transport_new(int fd, enum rf_tcp_mode mode, const char *host,
 		return rf_errf(err, RF_ENOMEM, "tcp: out of memory");
 	c->t.read = tcp_read;
 	c->t.write = tcp_write;
+	c->t.unacked = tcp_unacked;
 	c->t.flush = tcp_flush;
 	c->t.close = tcp_close;
 	c->fd = fd;

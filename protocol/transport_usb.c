@@ -380,6 +380,19 @@ static int push_partial(struct usb_tr *t, int timeout_ms)
 	return RF_OK;
 }
 
+/* Bytes written but not on the phone yet: the transfers in flight (as of
+ * the last events handled) and the buffer being filled.  Progress counts
+ * what the phone took. */
+static size_t usb_unacked(struct rf_transport *base)
+{
+	struct usb_tr *t = (struct usb_tr *)base;
+	size_t n = 0;
+	for (int i = 0; i < RF_USB_XFERS_IN_FLIGHT; i++)
+		if (t->x[i].busy || i == t->cur)
+			n += t->x[i].fill;
+	return n;
+}
+
 static int usb_flush(struct rf_transport *base, int timeout_ms)
 {
 	struct usb_tr *t = (struct usb_tr *)base;
@@ -657,6 +670,7 @@ int rf_usb_open(const char *selector, int proto, int zlp,
 	t->cur = -1;
 	t->base.read = usb_read;
 	t->base.write = usb_write;
+	t->base.unacked = usb_unacked;
 	t->base.flush = usb_flush;
 	t->base.close = usb_close;
 	t->xfer_size = RF_USB_XFER_SIZE;

@@ -167,9 +167,9 @@ expect 2 'usage' "no command" --
 expect 2 'unknown command|frobnicate' "unknown command" -- frobnicate
 expect 2 'usage|option' "unknown option" -- --bogus getvar product
 expect 2 '-v|-q' "-v with -q" -- -v -q getvar product
-expect 2 'usage.*getvar' "getvar without a name" -- -s "tcp:127.0.0.1:$CLOSED" getvar
-expect 2 'usage.*flash-image' "flash-image with one argument" -- -s "tcp:127.0.0.1:$CLOSED" flash-image boot
-expect 2 'usage.*erase' "erase with two arguments" -- -s "tcp:127.0.0.1:$CLOSED" erase boot system
+expect 2 'getvar: missing argument' "getvar without a name" -- -s "tcp:127.0.0.1:$CLOSED" getvar
+expect 2 'flash-image: missing argument' "flash-image with one argument" -- -s "tcp:127.0.0.1:$CLOSED" flash-image boot
+expect 2 'erase: too many arguments' "erase with two arguments" -- -s "tcp:127.0.0.1:$CLOSED" erase boot system
 expect 2 'sideways|reboot' "reboot to nowhere" -- -s "tcp:127.0.0.1:$CLOSED" reboot sideways
 expect 2 'port|99999' "bad TCP port" -- -s "tcp:127.0.0.1:99999" getvar product
 expect 2 'partition' "empty partition name" -- -s "tcp:127.0.0.1:$CLOSED" flash-image "" "$T/small.img"

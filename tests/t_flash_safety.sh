@@ -118,7 +118,9 @@ oversize() {
 mkraw() { rm -f "$1"; truncate -s "$RAWSIZE" "$1"; }
 oversize "1 GiB sparse cache" cache.img sparse_total $((262144))
 oversize "2 GiB sparse system" system.img sparse_total $((524288))
-RAWSIZE=3G oversize "3 GiB raw system" system.img mkraw
+# a folder is read whole before the plan is checked: 3 GiB of a hole file
+# takes ~10 s here, more on a loaded machine
+RF_TIMEOUT=120 RAWSIZE=3G oversize "3 GiB raw system" system.img mkraw
 oversize "40 MB sparse boot" boot.img sparse_total $((40000000 / 4096))
 emu_stop O
 no_writes "$T/oversize"

@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential pkg-config libusb-1.0-0-dev libcurl4-openssl-dev
 libarchive-dev libssl-dev libisal-dev isal check libumockdev-dev umockdev
 libglib2.0-dev fastboot adb android-sdk-libsparse-utils zlib1g-dev python3
-curl zsh nginx openssl e2fsprogs f2fs-tools time"
+curl zsh nginx openssl e2fsprogs f2fs-tools time valgrind"
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "romflash: this is not a Debian-like system; install by hand:" >&2

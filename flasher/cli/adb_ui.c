@@ -250,7 +250,11 @@ static int matches(const struct rf_usb_devinfo *d, const char *sel)
 	return d->serial[0] && !strcmp(sel, d->serial);
 }
 
-int adb_ui_phone_is_adb(const struct rf_cli *cli)
+/* The selected phone's protocol: fastboot, adb, or not known (none found,
+ * or a choice of several in both). */
+enum phone_proto { PROTO_UNKNOWN, PROTO_FASTBOOT, PROTO_ADB };
+
+static enum phone_proto phone_proto(const struct rf_cli *cli)
 {
 	struct rf_usb_devinfo *d = NULL;
 	size_t n = 0, fb = 0, adb = 0;
@@ -262,16 +266,17 @@ int adb_ui_phone_is_adb(const struct rf_cli *cli)
 		char host[256];
 		int port;
 		if (rf_tcp_parse(cli->device, RF_TCP_FASTBOOT_PORT, host,
-				 sizeof host, &port, e) ||
-		    !rf_tcp_open(host, port, RF_TCP_FASTBOOT, 2000, &t, e)) {
+				 sizeof host, &port, e))
+			return PROTO_UNKNOWN;
+		if (!rf_tcp_open(host, port, RF_TCP_FASTBOOT, 2000, &t, e)) {
 			rf_transport_close(t);
-			return 0;
+			return PROTO_FASTBOOT;
 		}
-		return 1;
+		return PROTO_ADB;
 	}
 	if (rf_usb_list((1u << RF_USB_PROTO_FASTBOOT) | (1u << RF_USB_PROTO_ADB),
 			&d, &n, e))
-		return 0;
+		return PROTO_UNKNOWN;
 	for (size_t i = 0; i < n; i++)
 		if (matches(&d[i], cli->device)) {
 			if (d[i].proto == RF_USB_PROTO_FASTBOOT)
@@ -280,7 +285,17 @@ int adb_ui_phone_is_adb(const struct rf_cli *cli)
 				adb++;
 		}
 	free(d);
-	return adb > 0 && fb == 0;
+	return adb && !fb ? PROTO_ADB : fb && !adb ? PROTO_FASTBOOT : PROTO_UNKNOWN;
+}
+
+int adb_ui_phone_is_adb(const struct rf_cli *cli)
+{
+	return phone_proto(cli) == PROTO_ADB;
+}
+
+int adb_ui_phone_is_fastboot(const struct rf_cli *cli)
+{
+	return phone_proto(cli) == PROTO_FASTBOOT;
 }
 
 int adb_ui_reboot(const struct rf_cli *cli, const char *target)

@@ -37,6 +37,8 @@ int adb_ui_offer_fastboot(const struct rf_cli *cli, int yes, int wait_s,
 
 /* reboot: is the selected phone in an adb mode rather than in fastboot? */
 int adb_ui_phone_is_adb(const struct rf_cli *cli);
+/* ... and in fastboot mode, surely (not an adb phone too)? */
+int adb_ui_phone_is_fastboot(const struct rf_cli *cli);
 
 /* reboot [bootloader|recovery|sideload|""] of a phone in an adb mode. */
 int adb_ui_reboot(const struct rf_cli *cli, const char *target);

@@ -4,8 +4,10 @@
 #ifndef RF_CLI_H
 #define RF_CLI_H
 
+#include <getopt.h>
 #include <signal.h>
 #include "device.h"
+#include "steps.h"
 
 #include "resolve.h"
 
@@ -24,6 +26,7 @@ enum rf_exit {
 struct rf_cli {
 	const char *device; /* -s DEVICE, else $ANDROID_SERIAL, or NULL */
 	int wait_s;         /* --wait SECONDS for the phone (0: not at all) */
+	int wait_given;     /* --wait was on the line (else wait_s is the default) */
 	int verbose;        /* -v */
 	int quiet;          /* -q */
 	int json;           /* --json */
@@ -43,11 +46,65 @@ int rf_exit_for(int rf_err);
  * (a warning), an unfinished download (an error: RF_EXIT_PACKAGE). */
 int rf_cli_name_check(const char *path);
 
+/* ---- commands (main.c's table), their help (help.c), their arguments
+ * (cli_args.c) ---- */
+
+struct rf_cmd_help {
+	const char *usage;   /* after "usage: romflash ", lines within 80 columns */
+	const char *head;    /* the command and its main argument, for the list */
+	const char *summary; /* one line */
+	const char *text;    /* what it does, its options */
+	int single;          /* a single fastboot/adb operation (the second list) */
+};
+
+struct rf_cmd {
+	const char *name;
+	int (*fn)(struct rf_cli *cli, int argc, char **argv);
+	const struct rf_cmd_help *help;
+};
+
+extern const struct rf_cmd rf_commands[]; /* ends with a NULL name */
+extern const struct rf_cmd_help rf_help_devices, rf_help_info, rf_help_plan, rf_help_flash,
+	rf_help_sideload, rf_help_fetch, rf_help_catalog, rf_help_getvar, rf_help_flash_image,
+	rf_help_erase, rf_help_boot, rf_help_oem, rf_help_flashing, rf_help_set_active,
+	rf_help_continue, rf_help_reboot, rf_help_help;
+const struct rf_cmd *rf_cli_command(const char *name);
+
+/* help [COMMAND] on stdout (NULL: all of romflash); a usage error's
+ * lines on stderr (NULL: romflash's). */
+void rf_help(const struct rf_cmd *c);
+void rf_usage_error(const struct rf_cmd *c);
+/* The name of `names` nearest to `word` (a typo, a prefix), or NULL. */
+const char *rf_suggest(const char *word, const char *const *names, size_t n);
+
+/* getopt_long for a command (argv[0] its name): the command's own
+ * options only (main.c took the global ones out); an unknown option or a
+ * missing value is said once, with the nearest option and the usage
+ * (exit status 2 for the caller: '?' is returned). */
+int rf_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *opts);
+/* A usage error of command argv[0]: the message, then its usage.
+ * Returns RF_EXIT_USAGE. */
+int rf_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* --mode: romflash's names and MiFlash's ("save user data", "clean all",
+ * "clean all and lock", any case, '_' or '-' for spaces).  0, or -1 with
+ * the error said. */
+int rf_cli_mode(const char *cmd, const char *arg, enum rf_mode *m);
+/* MiFlash's name of a mode. */
+const char *rf_cli_mode_miflash(enum rf_mode m);
+/* --md5: 32 hex digits, else the error is said (exit status 2). */
+int rf_cli_md5_arg(const char *cmd, const char *md5);
+
+int cmd_help(struct rf_cli *cli, int argc, char **argv);
 int cmd_devices(struct rf_cli *cli, int argc, char **argv);
 int cmd_getvar(struct rf_cli *cli, int argc, char **argv);
 int cmd_flash_image(struct rf_cli *cli, int argc, char **argv);
 int cmd_erase(struct rf_cli *cli, int argc, char **argv);
 int cmd_reboot(struct rf_cli *cli, int argc, char **argv);
+int cmd_boot(struct rf_cli *cli, int argc, char **argv);
+int cmd_oem(struct rf_cli *cli, int argc, char **argv);
+int cmd_flashing(struct rf_cli *cli, int argc, char **argv);
+int cmd_set_active(struct rf_cli *cli, int argc, char **argv);
+int cmd_continue(struct rf_cli *cli, int argc, char **argv);
 int cmd_info(struct rf_cli *cli, int argc, char **argv);
 int cmd_plan(struct rf_cli *cli, int argc, char **argv);
 int cmd_flash(struct rf_cli *cli, int argc, char **argv);

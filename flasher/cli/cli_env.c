@@ -16,13 +16,20 @@ volatile sig_atomic_t rf_interrupted;
 #define WRITING_SHOW_S 1.0
 #define WRITING_JSON_EVERY_S 5.0
 
+/* The bootloader's INFO/TEXT lines during a flash or a plan: with -v,
+ * and always as JSON "info" events (a single operation shows them as its
+ * answer: single_op.c). */
 static void phone_line(void *user, const char *kind, const char *text)
 {
+	int several = 0;
+	const char *phone = out_step_phone(&several); /* (this thread's) */
 	(void)user;
-	if (!strcmp(kind, "INFO"))
-		out_verbose("phone: %s", text);
+	if (out_is_json())
+		out_info_event(phone, kind, text);
+	else if (!strcmp(kind, "INFO"))
+		out_verbose("phone%s%s: %s", several ? " " : "", several ? phone : "", text);
 	else
-		out_msg("phone: %s", text);
+		out_msg("phone%s%s: %s", several ? " " : "", several ? phone : "", text);
 }
 
 static void warn_line(void *user, const char *msg)
@@ -62,8 +69,21 @@ static void waiting_line(void *user, const char *what, int elapsed_s)
 static void writing_line(void *user, const char *cmd, double el, int done)
 {
 	static _Thread_local double json_last;
-	static _Thread_local int shown;
+	static _Thread_local int shown, told;
 	(void)user;
+	if (!done && rf_interrupted && !told) {
+		/* a hung phone keeps the first Ctrl-C waiting: say on what */
+		told = 1;
+		out_warn("the phone is still writing (%s, %.0f s so far): romflash stops once "
+			 "it answers (a write is never cut short); interrupt again to quit at "
+			 "once, then restart the phone into fastboot and run the same command "
+			 "with --resume", cmd, el);
+	}
+	if (done)
+		told = 0;
+	/* a flash step's write: its own bar and progress events say it */
+	if (out_writing_tick(el, done))
+		return;
 	if (!done && el < WRITING_SHOW_S)
 		return;
 	if (out_is_json() && (done ? shown : el - json_last >= WRITING_JSON_EVERY_S)) {

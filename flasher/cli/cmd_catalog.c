@@ -79,52 +79,49 @@ static int matches(const struct rf_rom *r, const char *what, const char *type,
 	return !region || !strcmp(r->region, region);
 }
 
+/* The columns of a row before the package's name. */
+#define ROW_COLS 78
+
 int cmd_catalog(struct rf_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "type", required_argument, NULL, 't' },
 		{ "region", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *type = NULL, *region = NULL, *what = NULL;
 	const struct rf_catalog *cat;
 	size_t shown = 0;
-	int c, ex;
+	const char *sep = " ";
+	int c, ex, md5w;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	(void)cli;
+	while ((c = rf_cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case 't': type = optarg; break;
 		case 'r': region = optarg; break;
-		case 'j': /* the global --json, after the command */
-			cli->json = 1;
-			out_init(1, cli->verbose, cli->quiet);
-			break;
-		case 'h':
-			out_stderr("usage: romflash catalog [CODENAME|VERSION] [--type fastboot|"
-				   "recovery] [--region REGION]");
-			return RF_EXIT_OK;
 		default: return RF_EXIT_USAGE;
 		}
 	}
-	if (optind + 1 < argc) {
-		out_error("usage: romflash catalog [CODENAME|VERSION] [--type T] [--region R]");
-		return RF_EXIT_USAGE;
-	}
+	if (optind + 1 < argc)
+		return rf_cli_usage(argv[0], "catalog: one codename or version at a time");
 	if (optind < argc)
 		what = argv[optind];
-	if (type && strcmp(type, "fastboot") && strcmp(type, "recovery")) {
-		out_error("catalog: --type wants fastboot or recovery");
-		return RF_EXIT_USAGE;
-	}
+	if (type && strcmp(type, "fastboot") && strcmp(type, "recovery"))
+		return rf_cli_usage(argv[0], "catalog: --type wants fastboot or recovery");
 	cat = rf_cli_catalog(&ex);
 	if (!cat)
 		return ex;
+	/* the package's name (60 to 70 columns) under its row when a row
+	 * would not fit the terminal (80 columns when piped) */
+	for (size_t i = 0; i < cat->n; i++)
+		if (matches(&cat->v[i], what, type, region) &&
+		    ROW_COLS + 1 + strlen(cat->v[i].name) > (size_t)out_width())
+			sep = "\n          ";
+	md5w = sep[0] == ' ' ? 10 : 0; /* no trailing blanks */
 	if (!out_is_json())
-		out_msg("%-9s %-10s %-8s %-7s %-7s %-10s %-9s %-10s %s", "codename", "version",
-			"type", "region", "android", "date", "size", "md5", "package");
+		out_msg("%-9s %-10s %-8s %-7s %-7s %-10s %-9s %-*s%s%s", "codename", "version",
+			"type", "region", "android", "date", "size", md5w, "md5", sep, "package");
 	for (size_t i = 0; i < cat->n; i++) {
 		const struct rf_rom *r = &cat->v[i];
 		if (!matches(r, what, type, region))
@@ -134,11 +131,12 @@ int cmd_catalog(struct rf_cli *cli, int argc, char **argv)
 			print_json(r);
 			continue;
 		}
-		out_msg("%-9s %-10s %-8s %-7s %-7s %-10s %-9s %-10.10s %s", r->codename,
+		out_msg("%-9s %-10s %-8s %-7s %-7s %-10s %-9s %-*.10s%s%s", r->codename,
 			r->version, rf_rom_type_name(r->type), r->region,
 			r->android[0] ? r->android : "-", r->date[0] ? r->date : "-",
-			r->size[0] ? r->size : "-", r->md5[0] ? r->md5 : "unknown", r->name);
-		out_verbose("          %s", r->url);
+			r->size[0] ? r->size : "-", md5w, r->md5[0] ? r->md5 : "unknown", sep, r->name);
+		if (out_verbosity() > 0) /* -v: part of the listing */
+			out_msg("          %s", r->url);
 	}
 	if (!shown && what)
 		out_warn("nothing in the catalog matches '%s'%s%s%s%s", what,

@@ -239,21 +239,15 @@ int cmd_fetch(struct rf_cli *cli, int argc, char **argv)
 		{ "cacert", required_argument, NULL, 'c' },
 		{ "stall-timeout", required_argument, NULL, 'S' },
 		{ "retries", required_argument, NULL, 'R' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char use[] = "usage: romflash fetch URL|VERSION [-o DIR] [--region R] "
-				  "[--type fastboot|recovery] [--md5 HEX] [--cacert FILE] "
-				  "[--stall-timeout S] [--retries N]";
 	struct rf_cli_fetch f = { .retries = -1 };
 	enum rf_rom_type type = RF_ROM_ANY;
 	struct rf_resolved res;
 	char *end;
 	int c;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = rf_cli_getopt(argc, argv, "o:", opts)) != -1) {
 		switch (c) {
 		case 'o': f.dir = optarg; break;
 		case 'r': f.region = optarg; break;
@@ -264,41 +258,29 @@ int cmd_fetch(struct rf_cli *cli, int argc, char **argv)
 				type = RF_ROM_FASTBOOT;
 			else if (!strcmp(optarg, "recovery"))
 				type = RF_ROM_RECOVERY;
-			else {
-				out_error("fetch: --type wants fastboot or recovery");
-				return RF_EXIT_USAGE;
-			}
+			else
+				return rf_cli_usage(argv[0], "fetch: --type wants fastboot or "
+						    "recovery");
 			break;
 		case 'S':
 			f.stall_s = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || !f.stall_s || f.stall_s > 3600) {
-				out_error("fetch: --stall-timeout wants 1..3600 seconds");
-				return RF_EXIT_USAGE;
-			}
+			if (*end || !f.stall_s || f.stall_s > 3600)
+				return rf_cli_usage(argv[0], "fetch: --stall-timeout wants 1..3600 "
+						    "seconds");
 			break;
 		case 'R':
 			f.retries = (int)strtol(optarg, &end, 10);
-			if (*end || f.retries < 0 || f.retries > 100) {
-				out_error("fetch: --retries wants 0..100");
-				return RF_EXIT_USAGE;
-			}
+			if (*end || f.retries < 0 || f.retries > 100)
+				return rf_cli_usage(argv[0], "fetch: --retries wants 0..100");
 			break;
-		case 'j': /* the global --json, after the command */
-			cli->json = 1;
-			out_init(1, cli->verbose, cli->quiet);
-			break;
-		case 'h': out_stderr("%s", use); return RF_EXIT_OK;
 		default: return RF_EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc) {
-		out_error("%s", use);
+	if (optind + 1 != argc)
+		return rf_cli_usage(argv[0], "fetch: %s", optind == argc ? "what to fetch is "
+				    "missing" : "one package at a time");
+	if (rf_cli_md5_arg(argv[0], f.md5))
 		return RF_EXIT_USAGE;
-	}
-	if (f.md5 && !rf_md5_is_hex(f.md5, 32)) {
-		out_error("fetch: --md5 wants 32 hex digits");
-		return RF_EXIT_USAGE;
-	}
 	if (rf_pkg_source_of(argv[optind]) == RF_SRC_LOCAL) {
 		out_error("fetch: '%s' is neither an http(s):// URL nor a catalog version "
 			  "(romflash catalog lists them)", argv[optind]);

@@ -11,6 +11,7 @@
 #include "adb_ui.h"
 #include "cli.h"
 #include "device.h"
+#include "effects.h"
 #include "flash_exec.h"
 #include "output.h"
 #include "package.h"
@@ -22,6 +23,7 @@
 #include "transport_usb.h"
 
 #define MAX_PHONES 64
+#define FLASH_WAIT_S 60 /* for a phone restarting into the bootloader */
 
 struct flash_args {
 	const char *package, *md5, *mode_name, *force_device, *region;
@@ -31,16 +33,6 @@ struct flash_args {
 	char cmdline[512]; /* for the lock file: who holds the phone */
 };
 
-static int usage(void)
-{
-	out_stderr("usage: romflash [-s DEVICE] flash PACKAGE [--mode keep-data|clean|lock] [--yes]\n"
-		   "                [--no-reboot] [--resume [--confirm-phone] [--skip STEP]] [--no-resume]\n"
-		   "                [--md5 MD5] [--all] [--dry-run] [--wait SECONDS]\n"
-		   "                [--force-device CODENAME] [--region REGION]\n"
-		   "  (PACKAGE: file, folder, URL or catalog version)");
-	return RF_EXIT_USAGE;
-}
-
 static void remember_cmdline(struct flash_args *a, int argc, char **argv)
 {
 	size_t n = (size_t)snprintf(a->cmdline, sizeof a->cmdline, "romflash");
@@ -48,7 +40,17 @@ static void remember_cmdline(struct flash_args *a, int argc, char **argv)
 		n += (size_t)snprintf(a->cmdline + n, sizeof a->cmdline - n, " %s", argv[i]);
 }
 
-static int parse_args(int argc, char **argv, struct flash_args *a)
+/* `flash boot boot.img`: fastboot's habit, romflash's flash-image. */
+static int flash_image_meant(char **argv, int first, int argc)
+{
+	if (argc - first != 2)
+		return 0;
+	rf_cli_usage("flash", "flash takes one PACKAGE; to write one image to a partition: "
+		     "romflash flash-image %s %s", argv[first], argv[first + 1]);
+	return 1;
+}
+
+static int parse_args(const struct rf_cli *cli, int argc, char **argv, struct flash_args *a)
 {
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, 'm' },
@@ -60,7 +62,6 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 		{ "confirm-phone", no_argument, NULL, 'c' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "dry-run", no_argument, NULL, 'd' },
-		{ "wait", required_argument, NULL, 'w' },
 		{ "force-device", required_argument, NULL, 'f' },
 		{ "skip", required_argument, NULL, 'k' },
 		{ "region", required_argument, NULL, 'g' },
@@ -70,9 +71,11 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 	int c;
 	memset(a, 0, sizeof *a);
 	a->mode_name = "keep-data";
-	a->wait_s = 60;
+	/* the global --wait also bounds the wait for a phone coming back from
+	 * a restart, which a flash cannot do without (0 there: the default) */
+	a->wait_s = cli->wait_given && cli->wait_s > 0 ? cli->wait_s : FLASH_WAIT_S;
 	remember_cmdline(a, argc, argv);
-	while ((c = getopt_long(argc, argv, "m:y", opts, NULL)) != -1) {
+	while ((c = rf_cli_getopt(argc, argv, "m:y", opts)) != -1) {
 		switch (c) {
 		case 'm': a->mode_name = optarg; break;
 		case '5': a->md5 = optarg; break;
@@ -83,29 +86,32 @@ static int parse_args(int argc, char **argv, struct flash_args *a)
 		case 'c': a->confirm_phone = 1; break;
 		case 'a': a->all = 1; break;
 		case 'd': a->dry_run = 1; break;
-		case 'w': a->wait_s = atoi(optarg); break;
 		case 'f': a->force_device = optarg; break;
 		case 'k':
 			a->skip = strtol(optarg, &end, 10);
 			if (*end || a->skip <= 0)
-				return -1;
+				return rf_cli_usage(argv[0], "flash: --skip wants a step number");
 			break;
 		case 'g': a->region = optarg; break;
-		default: return -1;
+		default: return RF_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1 || a->wait_s <= 0 || (a->resume && a->no_resume))
-		return -1;
-	if (a->skip && !a->resume) {
-		out_error("--skip goes with --resume (it skips the step the flash stopped at)");
-		return -1;
-	}
+	if (flash_image_meant(argv, optind, argc))
+		return RF_EXIT_USAGE;
+	if (optind != argc - 1)
+		return rf_cli_usage(argv[0], "flash: %s", optind == argc ? "the package is missing"
+				    : "one package at a time");
+	if (a->resume && a->no_resume)
+		return rf_cli_usage(argv[0], "flash: --resume and --no-resume exclude each other");
+	if (a->skip && !a->resume)
+		return rf_cli_usage(argv[0], "flash: --skip goes with --resume (it skips the step "
+				    "the flash stopped at)");
 	a->package = argv[optind];
-	if (rf_mode_parse(a->mode_name, &a->mode)) {
-		out_error("unknown mode '%s' (keep-data, clean, lock)", a->mode_name);
-		return -1;
-	}
-	return 0;
+	if (rf_cli_mode(argv[0], a->mode_name, &a->mode) || rf_cli_md5_arg(argv[0], a->md5))
+		return RF_EXIT_USAGE;
+	/* the canonical name from here on (the resume command, JSON) */
+	a->mode_name = rf_mode_name(a->mode);
+	return RF_EXIT_OK;
 }
 
 /* The dry run is `plan` with the same package, mode and MD5. */
@@ -242,27 +248,44 @@ static int identify_and_lock(const struct flash_args *a, struct rf_flash_target 
 	return RF_EXIT_OK;
 }
 
+static const char *phone_list(const struct rf_flash_target *tg, size_t n, char *buf, size_t cap)
+{
+	size_t k = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < n && k < cap; i++)
+		k += (size_t)snprintf(buf + k, cap - k, "%s%s", i ? ", " : "", tg[i].id);
+	return buf;
+}
+
+/* The wipe the mode means, confirmed on the phones found: typed yes, or
+ * --yes (a missing --yes without a terminal was refused before anything
+ * else). */
 static int confirm_wipe(const struct flash_args *a, const struct rf_flash_target *tg, size_t n)
 {
-	char phones[1024] = "", answer[64];
-	size_t k = 0;
-	if (a->yes || a->mode == RF_MODE_KEEP_DATA)
+	char phones[1024], doing[64];
+	snprintf(doing, sizeof doing, "--mode %s", a->mode_name);
+	return rf_fx_confirm(rf_fx_of_mode(a->mode), a->yes, doing,
+			     phone_list(tg, n, phones, sizeof phones));
+}
+
+/* What the plan itself does, beyond what its mode said and was confirmed
+ * (a keep-data script that erases userdata; a lock mode whose script does
+ * not relock): said, and confirmed again when it is more. */
+static int confirm_plan(const struct flash_args *a, const struct rf_plan *pl,
+			const struct rf_flash_target *tg, size_t n)
+{
+	unsigned said = rf_fx_of_mode(a->mode);
+	struct rf_fx fx;
+	rf_fx_of_plan(pl, &fx);
+	if ((said & RF_FX_RELOCK) && !(fx.what & RF_FX_RELOCK))
+		out_warn("%s does not relock the bootloader (no oem lock in it)", pl->script);
+	if (!(fx.what & ~said))
 		return 1;
-	for (size_t i = 0; i < n && k < sizeof phones; i++)
-		k += (size_t)snprintf(phones + k, sizeof phones - k, " %s", tg[i].id);
-	if (!out_ask(answer, sizeof answer, "%s--mode %s ERASES ALL USER DATA%s (photos, apps, "
-		     "accounts)%s on:%s\nType yes to go on: ", out_c("red"), a->mode_name,
-		     out_c("reset"), a->mode == RF_MODE_LOCK ? " and relocks the bootloader" : "",
-		     phones)) {
-		out_error("--mode %s erases all user data: confirm with --yes (no terminal to "
-			  "ask on); nothing was read or written", a->mode_name);
-		return 0;
-	}
-	if (strcmp(answer, "yes")) {
-		out_error("not confirmed; nothing was written");
-		return 0;
-	}
-	return 1;
+	char doing[128], phones[1024];
+	rf_fx_announce(fx.what, a->yes, a->mode_name, &fx, NULL);
+	snprintf(doing, sizeof doing, "%s (--mode %s) also", pl->script, a->mode_name);
+	return rf_fx_confirm(fx.what & ~said, a->yes, doing, phone_list(tg, n, phones,
+									  sizeof phones));
 }
 
 /* ---- the package ---- */
@@ -444,7 +467,7 @@ static int start_points(const struct flash_args *a, const struct rf_package *pkg
 }
 
 /* "Checks passed on 1 phone; writing 31 MiB in 14 downloads", counted
- * from where the phones start. */
+ * from where the phones start ("resuming at step 14 of 18: ... left"). */
 static void announce(const struct rf_plan *pl, const struct rf_flash_target *tg, size_t n,
 		     size_t ok)
 {
@@ -460,9 +483,14 @@ static void announce(const struct rf_plan *pl, const struct rf_flash_target *tg,
 			bytes += pl->steps.v[i].size;
 			dls += pl->steps.v[i].downloads;
 		}
-	out_msg("Checks passed on %zu phone%s; writing %s in %u download%s%s", ok,
-		ok > 1 ? "s" : "", out_size(bytes, size, sizeof size), dls, dls == 1 ? "" : "s",
-		from ? " (from where it stopped)" : "");
+	if (from)
+		out_msg("Checks passed on %zu phone%s; resuming at step %zu of %zu: %s in %u "
+			"download%s left", ok, ok > 1 ? "s" : "", from + 1, pl->steps.n,
+			out_size(bytes, size, sizeof size), dls, dls == 1 ? "" : "s");
+	else
+		out_msg("Checks passed on %zu phone%s; writing %s in %u download%s", ok,
+			ok > 1 ? "s" : "", out_size(bytes, size, sizeof size), dls,
+			dls == 1 ? "" : "s");
 }
 
 /* ---- the command ---- */
@@ -547,6 +575,25 @@ static void results(const struct rf_flash_target *tg, size_t n, size_t steps)
 	}
 }
 
+/* "Done: ... in 41.2 s (sending 25.0 s, the phone writing 12.1 s, ...)" */
+static void done_line(const struct flash_args *a, const struct rf_package *pkg, size_t ok,
+		      double total)
+{
+	double send_s, write_s, wait_s;
+	char times[200] = "", waits[48] = "";
+	out_flash_times(&send_s, &write_s, &wait_s);
+	if (wait_s > 0)
+		snprintf(waits, sizeof waits, ", restarts %.1f s", wait_s);
+	if (ok == 1) /* several phones' times overlap: their sum says nothing */
+		snprintf(times, sizeof times, " (sending %.1f s, the phone writing %.1f s%s, the "
+			 "rest %.1f s)", send_s, write_s, waits, total - send_s - write_s - wait_s);
+	out_msg("%sDone%s: %zu phone%s flashed with %s in %.1f s%s%s%s", out_c("green"),
+		out_c("reset"), ok, ok > 1 ? "s" : "",
+		pkg->name.version[0] ? pkg->name.version : a->package, total, times,
+		a->no_reboot ? "; not rebooted (--no-reboot)" : "",
+		a->skip ? " -- except the step skipped with --skip" : "");
+}
+
 /* The exit status of the run: the first phone's failure. */
 static int run_status(const struct rf_flash_target *tg, size_t n)
 {
@@ -573,18 +620,19 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	memset(&pkg, 0, sizeof pkg);
 	memset(&pl, 0, sizeof pl);
 	memset(&run, 0, sizeof run);
-	if (parse_args(argc, argv, &a)) {
+	ex = tg ? parse_args(cli, argc, argv, &a) : RF_EXIT_DEVICE;
+	if (!ex && a.dry_run)
+		ex = dry_run(cli, &a);
+	if (ex || a.dry_run) {
 		free(tg);
-		return usage();
+		return ex;
 	}
-	if (a.dry_run) {
-		free(tg);
-		return dry_run(cli, &a);
-	}
-	if (!tg) {
-		out_error("out of memory");
-		return RF_EXIT_DEVICE;
-	}
+	/* a wipe or a relock is said before anything else, and without
+	 * --yes and a terminal to ask on it stops here */
+	char doing[64];
+	snprintf(doing, sizeof doing, "--mode %s", a.mode_name);
+	rf_fx_announce(rf_fx_of_mode(a.mode), a.yes, a.mode_name, NULL, NULL);
+	ex = rf_fx_refuse_early(rf_fx_of_mode(a.mode), a.yes, doing) ? RF_EXIT_USAGE : 0;
 	/* a URL or a catalog version: downloaded and verified first (before
 	 * the phones are locked: a download may take long, and --wait counts
 	 * from its end), the package checked while it arrives */
@@ -595,7 +643,8 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	memset(&bar, 0, sizeof bar);
 	struct rf_cli_fetch fo = { .region = a.region, .md5 = a.md5, .retries = -1,
 				   .pkg_opts = &po, .pkg = &pkg };
-	ex = rf_cli_resolve(cli, &fo, a.package, RF_ROM_FASTBOOT, &src);
+	if (!ex)
+		ex = rf_cli_resolve(cli, &fo, a.package, RF_ROM_FASTBOOT, &src);
 	if (bar.total)
 		out_bar_done(&bar, !ex && !src.pkg_rc);
 	if (!ex)
@@ -606,13 +655,16 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 		goto out;
 	/* the phones first, so a missing one is said at once, not after
 	 * reading a gigabyte; the wipe confirmed before the package is read */
-	ex = a.all ? open_all(cli, tg, &n) : open_one(cli, &a, tg, &n);
+	if (!ex)
+		ex = a.all ? open_all(cli, tg, &n) : open_one(cli, &a, tg, &n);
 	if (!ex)
 		ex = identify_and_lock(&a, tg, n, locks);
 	if (!ex && !confirm_wipe(&a, tg, n))
 		ex = RF_EXIT_USAGE;
 	if (!ex && !src.pkg_opened)
 		ex = open_package(&a, &src, &pkg, &pl);
+	if (!ex && !confirm_plan(&a, &pl, tg, n))
+		ex = RF_EXIT_USAGE;
 	if (!ex)
 		ex = start_points(&a, &pkg, &pl, tg, n);
 	if (ex)
@@ -628,11 +680,7 @@ int cmd_flash(struct rf_cli *cli, int argc, char **argv)
 	results(tg, n, pl.steps.n);
 	ex = run_status(tg, n);
 	if (ok == n && !ex)
-		out_msg("%sDone%s: %zu phone%s flashed with %s in %.1f s%s%s", out_c("green"),
-			out_c("reset"), ok, ok > 1 ? "s" : "",
-			pkg.name.version[0] ? pkg.name.version : a.package, out_now() - t0,
-			a.no_reboot ? " (not rebooted: --no-reboot)" : "",
-			a.skip ? " -- except the step skipped with --skip" : "");
+		done_line(&a, &pkg, ok, out_now() - t0);
 out:
 	rf_flash_release(&run); /* what the preflight made, when no flash followed */
 	for (size_t i = 0; i < n; i++) {

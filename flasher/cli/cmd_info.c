@@ -139,11 +139,12 @@ static void print_human(const struct rf_package *p, const struct rf_pkg_target *
 		out_msg("Build     %s%s%s%s", or_unknown(known, n->build_date), known ? " (" : "",
 			known ? n->build : "", known ? ")" : "");
 	out_msg("Android   %s", or_unknown(known, n->android));
-	if (p->md5[0])
-		out_msg("MD5       %s %s%s", p->md5, md5_words(p),
-			p->from_record ? " (when this very file was first read: "
-					 "verification record)" : "");
-	else
+	if (p->md5[0]) {
+		out_msg("MD5       %s %s", p->md5, md5_words(p));
+		if (p->from_record) /* (a line of its own: within 80 columns) */
+			out_msg("          when this very file was first read whole "
+				"(its verification record)");
+	} else
 		out_msg("MD5       %s", md5_words(p));
 	if (!zip) {
 		out_msg("Top       %s", p->kind == RF_PKG_DIR ? p->dir : p->top[0] ? p->top : "(none)");
@@ -152,18 +153,11 @@ static void print_human(const struct rf_package *p, const struct rf_pkg_target *
 	}
 }
 
-static int usage(void)
-{
-	out_stderr("usage: romflash info PACKAGE [--md5 HEX]");
-	return RF_EXIT_USAGE;
-}
-
 int cmd_info(struct rf_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "md5", required_argument, NULL, '5' },
 		{ "region", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *md5 = NULL, *region = NULL;
@@ -173,21 +167,18 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 	char scripts[512], err[RF_ERRLEN];
 	int c, rc;
 
-	optind = 0; /* glibc: full re-initialisation (main used "+") */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = rf_cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case '5': md5 = optarg; break;
 		case 'r': region = optarg; break;
-		case 'h': usage(); return RF_EXIT_OK;
-		default: return usage();
+		default: return RF_EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
-		return usage();
-	if (md5 && !(strlen(md5) == 32 && strspn(md5, "0123456789abcdefABCDEF") == 32)) {
-		out_error("info: --md5 wants 32 hex digits");
+		return rf_cli_usage(argv[0], "info: %s", optind == argc ? "the package is missing"
+				    : "one package at a time");
+	if (rf_cli_md5_arg(argv[0], md5))
 		return RF_EXIT_USAGE;
-	}
 	char records[4096];
 	rf_pkg_record_dir(records, sizeof records);
 	struct rf_pkg_opts po = { .md5 = md5, .cancel = &rf_interrupted,

@@ -19,6 +19,7 @@
 #include "plan.h"
 #include "rf_str.h"
 #include "step_kinds.h"
+#include "effects.h"
 
 static int pkg_exit(int rc)
 {
@@ -36,11 +37,11 @@ static const char *step_format(const struct rf_step *s, char *buf, size_t cap)
 		return "";
 	if (!s->sparse)
 		return "raw";
-	snprintf(buf, cap, "sparse→%s", out_size(s->out_bytes, a, sizeof a));
+	snprintf(buf, cap, "sparse (%s)", out_size(s->out_bytes, a, sizeof a));
 	return buf;
 }
 
-/* What the step does besides its partition, for the table. */
+/* What the step does besides its partition: its image, or what it checks. */
 static void step_detail(const struct rf_step *s, char *buf, size_t cap)
 {
 	switch (s->op) {
@@ -60,23 +61,31 @@ static void step_detail(const struct rf_step *s, char *buf, size_t cap)
 	case RF_OP_REBOOT_BOOTLOADER:
 		snprintf(buf, cap, "wait %us, then for the same phone", s->sleep_s);
 		break;
-	case RF_OP_OEM:
-	case RF_OP_SET_ACTIVE:
-		snprintf(buf, cap, "%s", s->arg);
-		break;
 	case RF_OP_FORMAT:
 		snprintf(buf, cap, "new empty %s filesystem", s->arg[0] ? s->arg : "ext4/f2fs");
 		break;
 	default:
-		snprintf(buf, cap, "%s", s->image);
+		if (s->downloads > 1)
+			snprintf(buf, cap, "%s (%u downloads)", s->image, s->downloads);
+		else
+			snprintf(buf, cap, "%s", s->image);
 	}
-	size_t n = strlen(buf);
-	if (s->cond && n < cap)
-		snprintf(buf + n, cap - n, "%sif %s %s \"%s\"", n ? " " : "", s->var,
+}
+
+/* What else to know of a step: its condition, a failure the script
+ * forgives, what it erases or relocks.  Returns how many (into v). */
+static int step_notes(const struct rf_step *s, char v[3][320])
+{
+	unsigned fx = rf_fx_of_step(s);
+	int n = 0;
+	if (s->cond)
+		snprintf(v[n++], 320, "runs if %s %s \"%s\"", s->var,
 			 s->must_match ? "matches" : "does not match", s->pattern);
-	n = strlen(buf);
-	if (rf_exec_forgivable(s) && n < cap)
-		snprintf(buf + n, cap - n, "%s(a failure only warns)", n ? " " : "");
+	if (rf_exec_forgivable(s))
+		snprintf(v[n++], 320, "a failure only warns (the script goes on)");
+	if (fx)
+		snprintf(v[n++], 320, "%s%s%s", out_c("red"), rf_fx_short(fx), out_c("reset"));
+	return n;
 }
 
 /* With -s: the phone's answers to the checks and conditions (getvar only). */
@@ -203,6 +212,11 @@ static void print_json(const struct rf_package *pkg, const struct rf_plan *pl,
 		       const struct phone *ph)
 {
 	struct jw j;
+	struct rf_fx fx;
+
+	/* what it erases or relocks, before anything else */
+	rf_fx_of_plan(pl, &fx);
+	rf_fx_announce(fx.what, 0, rf_mode_name(pl->mode), &fx, NULL);
 	for (size_t i = 0; i < pl->steps.n; i++) {
 		const struct rf_step *s = &pl->steps.v[i];
 		jw_begin(&j, "step");
@@ -242,6 +256,8 @@ static void print_json(const struct rf_package *pkg, const struct rf_plan *pl,
 			jw_str(&j, "arg", s->arg);
 		if (s->unchecked)
 			jw_bool(&j, "unchecked", 1);
+		if (rf_fx_of_step(s))
+			jw_str(&j, "effect", rf_fx_short(rf_fx_of_step(s)));
 		if (ph->on && rf_step_query(s) && rf_answers_get(&ph->ans, s->var))
 			jw_str(&j, "phone_value", rf_answers_get(&ph->ans, s->var));
 		if (ph->on && ph->res[i].mark[0])
@@ -258,6 +274,9 @@ static void print_json(const struct rf_package *pkg, const struct rf_plan *pl,
 	jw_str(&j, "codename", pkg->name.kind ? pkg->name.codename : NULL);
 	jw_str(&j, "version", pkg->name.kind ? pkg->name.version : NULL);
 	jw_str(&j, "mode", rf_mode_name(pl->mode));
+	jw_str(&j, "miflash_mode", rf_cli_mode_miflash(pl->mode));
+	jw_bool(&j, "erases_user_data", (fx.what & RF_FX_WIPE) != 0);
+	jw_bool(&j, "relocks_bootloader", (fx.what & RF_FX_RELOCK) != 0);
 	jw_str(&j, "script", pl->script);
 	jw_str(&j, "bat", pl->bat[0] ? pl->bat : NULL);
 	jw_str(&j, "bat_diff", pl->bat_diff[0] ? pl->bat_diff : NULL);
@@ -311,10 +330,78 @@ static int same_cond(const struct rf_step *a, const struct rf_step *b)
 	       !strcmp(a->var, b->var) && !strcmp(a->pattern, b->pattern);
 }
 
-static void print_human(const struct rf_package *pkg, const struct rf_plan *pl,
-			const struct phone *ph)
+/* "flash system", "check product", "oem lock": the step column. */
+static void step_label(const struct rf_step *s, char *buf, size_t cap)
 {
-	char a[32], b[48], d[300];
+	/* (a check's variable is in its detail) */
+	const char *what = s->partition[0] ? s->partition
+			 : s->op == RF_OP_OEM || s->op == RF_OP_SET_ACTIVE ? s->arg : "";
+	snprintf(buf, cap, "%s%s%s", rf_op_name(s->op), what[0] ? " " : "", what);
+}
+
+/* One row of the table within `width` columns: what does not fit goes on
+ * lines of its own under the step. */
+static void print_row(const struct rf_step *s, size_t i, const struct phone *ph, int width)
+{
+	char label[160], a[32], b[48], d[300], row[700], notes[3][320];
+	const char *res = ph->on ? ph->res[i].mark : "";
+	int n, k, nn;
+
+	step_label(s, label, sizeof label);
+	step_detail(s, d, sizeof d);
+	if (s->image[0] && !rf_step_is_check(s))
+		n = snprintf(row, sizeof row, "%3zu  %-*s%-22s %8s %-16s", i + 1, ph->on ? 6 : 0,
+			     res, label, out_size(s->size, a, sizeof a),
+			     step_format(s, b, sizeof b));
+	else
+		n = snprintf(row, sizeof row, "%3zu  %-*s%s", i + 1, ph->on ? 6 : 0, res, label);
+	k = ph->on ? 11 : 5; /* the column of the step */
+	if (d[0] && n + 1 + (int)strlen(d) <= width) {
+		out_msg("%s %s", row, d);
+	} else {
+		while (n > 0 && row[n - 1] == ' ') /* no trailing blanks */
+			row[--n] = 0;
+		out_msg("%s", row);
+		if (d[0])
+			out_msg("%*s%s", k + 2, "", d);
+	}
+	nn = step_notes(s, notes);
+	for (int j = 0; j < nn; j++)
+		out_msg("%*s! %s", k + 2, "", notes[j]);
+}
+
+/* Before anything else: what the flash erases or relocks, and at which
+ * steps. */
+static void print_effects(const struct rf_plan *pl)
+{
+	char msg[512], line[900], wrapped[1000];
+	struct rf_fx fx;
+	size_t n;
+
+	rf_fx_of_plan(pl, &fx);
+	if (!fx.what)
+		return;
+	n = (size_t)snprintf(line, sizeof line, "WARNING: this flash %s. Step%s",
+			     rf_fx_sentence(fx.what, msg, sizeof msg), fx.nsteps > 1 ? "s" : "");
+	for (size_t i = 0; i < fx.nsteps && n < sizeof line; i++) {
+		const struct rf_step *s = &pl->steps.v[fx.steps[i] - 1];
+		char label[160];
+		step_label(s, label, sizeof label);
+		n += (size_t)snprintf(line + n, sizeof line - n, "%s %zu (%s)",
+				      i == 0 ? "" : i + 1 == fx.nsteps ? " and" : ",", fx.steps[i],
+				      label);
+	}
+	if (n < sizeof line)
+		snprintf(line + n, sizeof line - n, ".");
+	out_msg("%s%s%s", out_c("red"), out_wrap(line, 0, 0, wrapped, sizeof wrapped),
+		out_c("reset"));
+	out_msg("%s", "");
+}
+
+static void print_head(const struct rf_package *pkg, const struct rf_plan *pl,
+		       const struct phone *ph)
+{
+	char a[32];
 	const struct rf_pkgname *n = &pkg->name;
 	out_msg("%sPackage%s  %s", out_c("bold"), out_c("reset"), pkg->path);
 	if (n->kind == RF_NAME_FASTBOOT)
@@ -325,44 +412,34 @@ static void print_human(const struct rf_package *pkg, const struct rf_plan *pl,
 			"pattern)");
 	switch (pkg->md5_state) {
 	case RF_MD5_FULL:
-		out_msg("MD5      %s verified (full MD5 given)", pkg->md5);
+		out_msg("MD5      %s verified (--md5)", pkg->md5);
 		break;
 	case RF_MD5_PREFIX:
-		out_msg("MD5      %s verified (prefix %s in the file name)",
-			pkg->md5, pkg->md5_expected);
+		out_msg("MD5      %s verified (prefix %s in name)", pkg->md5,
+			pkg->md5_expected);
 		break;
 	case RF_MD5_NOT_KNOWN:
-		out_msg("MD5      %s %sNOT verified%s (no MD5 known: give --md5)",
+		out_msg("MD5      %s %sNOT verified%s (give --md5)",
 			pkg->md5, out_c("yellow"), out_c("reset"));
 		break;
 	default:
 		out_msg("MD5      - (a folder: nothing to verify)");
 	}
-	out_msg("Mode     %s: %s%s%s", rf_mode_name(pl->mode), pl->script,
+	out_msg("Mode     %s: %s%s", rf_mode_name(pl->mode), pl->script,
 		pl->bat[0] ? (pl->bat_diff[0] ? " (its .bat twin DIFFERS)"
-					      : " (its .bat twin agrees)")
-			   : "", "");
+					      : " (its .bat twin agrees)") : "");
+	out_msg("         MiFlash: \"%s\"", rf_cli_mode_miflash(pl->mode));
 	out_msg("Download max %s (0x%" PRIx32 ", %s)",
 		out_size(pl->max_dl, a, sizeof a), pl->max_dl,
 		ph->on ? "from the phone" : "default; -s asks the phone");
-	out_msg("%s", "");
-	out_msg("%3s  %-18s %-16s %-34s %10s %-18s %s%s", "#", "operation",
-		"partition", "image / detail", "size", "format", "dl",
-		ph->on ? "  phone" : "");
-	for (size_t i = 0; i < pl->steps.n; i++) {
-		const struct rf_step *s = &pl->steps.v[i];
-		char dl[16] = "";
-		step_detail(s, d, sizeof d);
-		if (s->image[0])
-			snprintf(dl, sizeof dl, "%u", s->downloads);
-		out_msg("%3zu  %-18s %-16s %-34s %10s %-18s %s%s%s", i + 1,
-			rf_op_name(s->op), s->partition, d,
-			s->image[0] ? out_size(s->size, a, sizeof a) : "",
-			step_format(s, b, sizeof b), dl,
-			ph->on && ph->res[i].mark[0] ? "  " : "",
-			ph->on ? ph->res[i].mark : "");
-	}
-	out_msg("%s", "");
+}
+
+/* The checks the preflight makes before the first write, and which
+ * answers decide which steps. */
+static void print_checks(const struct rf_package *pkg, const struct rf_plan *pl,
+			 const struct phone *ph)
+{
+	char d[300], line[600], wrapped[700];
 	out_msg("Checks before the first write (the preflight runs all of "
 		"them first):");
 	for (size_t i = 0; i < pl->steps.n; i++) {
@@ -370,8 +447,10 @@ static void print_human(const struct rf_package *pkg, const struct rf_plan *pl,
 		if (rf_step_is_check(s)) {
 			const char *val = ph->on ? rf_answers_get(&ph->ans, s->var) : NULL;
 			step_detail(s, d, sizeof d);
-			out_msg("  - %s (%s)%s%s%s%s", d, s->src, val ? ": the phone says \"" : "",
-				val ? val : "", val ? "\", " : "", val ? ph->res[i].mark : "");
+			snprintf(line, sizeof line, "- %s (%s)%s%s%s%s", d, s->src,
+				 val ? ": the phone says \"" : "", val ? val : "",
+				 val ? "\", " : "", val ? ph->res[i].mark : "");
+			out_msg("  %s", out_wrap(line, 2, 4, wrapped, sizeof wrapped));
 		} else if (s->op == RF_OP_FORMAT) {
 			format_line(s, ph->on ? &ph->res[i] : NULL);
 		} else if (s->cond && (i == 0 || !same_cond(&pl->steps.v[i - 1], s))) {
@@ -389,12 +468,31 @@ static void print_human(const struct rf_package *pkg, const struct rf_plan *pl,
 	out_msg("  - every image present, readable%s", pkg->md5_state ==
 		RF_MD5_FULL || pkg->md5_state == RF_MD5_PREFIX
 		? ", package MD5 verified" : "");
+}
+
+static void print_human(const struct rf_package *pkg, const struct rf_plan *pl,
+			const struct phone *ph)
+{
+	char a[32], line[900], wrapped[1000];
+	int width = out_width();
+
+	print_effects(pl);
+	print_head(pkg, pl, ph);
+	out_msg("%s", "");
+	out_msg("%3s  %-*s%-22s %8s %-16s %s", "#", ph->on ? 6 : 0, ph->on ? "phone" : "", "step",
+		"size", "format", "image / detail");
+	for (size_t i = 0; i < pl->steps.n; i++)
+		print_row(&pl->steps.v[i], i, ph, width);
+	out_msg("%s", "");
+	print_checks(pkg, pl, ph);
 	out_msg("%s", "");
 	out_msg("Total: %zu steps, %u writes, %u checks; %s in %u downloads",
 		pl->steps.n, pl->n_writes, pl->n_checks,
 		out_size(pl->bytes, a, sizeof a), pl->downloads);
-	if (pl->notes[0])
-		out_msg("Notes: %s", pl->notes);
+	if (pl->notes[0]) {
+		snprintf(line, sizeof line, "Notes: %s", pl->notes);
+		out_msg("%s", out_wrap(line, 0, 7, wrapped, sizeof wrapped));
+	}
 }
 
 int cmd_plan(struct rf_cli *cli, int argc, char **argv)
@@ -403,7 +501,6 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "md5", required_argument, NULL, '5' },
 		{ "region", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum rf_mode mode = RF_MODE_KEEP_DATA;
@@ -416,33 +513,22 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 
 	memset(&ph, 0, sizeof ph);
 	memset(&pl, 0, sizeof pl);
-	optind = 0; /* glibc: full re-initialisation (main used "+") */
-	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+	while ((c = rf_cli_getopt(argc, argv, "m:", opts)) != -1) {
 		switch (c) {
 		case 'm':
-			if (rf_mode_parse(optarg, &mode)) {
-				out_error("plan: unknown mode '%s' (keep-data, "
-					  "clean, lock)", optarg);
+			if (rf_cli_mode(argv[0], optarg, &mode))
 				return RF_EXIT_USAGE;
-			}
 			break;
 		case '5': md5 = optarg; break;
 		case 'r': region = optarg; break; /* catalog versions */
-		case 'h':
-			out_stderr("usage: romflash plan PACKAGE [--mode keep-data|"
-				   "clean|lock] [--md5 HEX]");
-			return RF_EXIT_OK;
 		default: return RF_EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc) {
-		out_stderr("usage: romflash plan PACKAGE [--mode MODE] [--md5 HEX]");
+	if (optind + 1 != argc)
+		return rf_cli_usage(argv[0], "plan: %s", optind == argc ? "the package is missing"
+				    : "one package at a time");
+	if (rf_cli_md5_arg(argv[0], md5))
 		return RF_EXIT_USAGE;
-	}
-	if (md5 && !(strlen(md5) == 32 && strspn(md5, "0123456789abcdefABCDEF") == 32)) {
-		out_error("plan: --md5 wants 32 hex digits");
-		return RF_EXIT_USAGE;
-	}
 	char records[4096];
 	rf_pkg_record_dir(records, sizeof records);
 	struct rf_pkg_opts po = { .md5 = md5, .refuse_zip = 1,

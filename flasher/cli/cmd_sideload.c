@@ -24,7 +24,6 @@
 #include "zip_verify.h"
 
 #define MAX_SCRIPT (4u << 20)
-#define DEFAULT_WAIT_S 30
 #define ANY_ADB_MODE ((1u << RF_ADB_MODE_DEVICE) | (1u << RF_ADB_MODE_RECOVERY) | \
 		      (1u << RF_ADB_MODE_SIDELOAD))
 
@@ -42,48 +41,33 @@ struct package {
 	int zip_open;
 };
 
-static int usage(void)
-{
-	out_stderr("usage: romflash [-s DEVICE] sideload ZIP|URL|VERSION [--md5 MD5] "
-		   "[--region R] [--yes] [--wait SECONDS]");
-	return RF_EXIT_USAGE;
-}
-
-static int parse_args(int argc, char **argv, struct sl_args *a)
+static int parse_args(const struct rf_cli *cli, int argc, char **argv, struct sl_args *a)
 {
 	static const struct option opts[] = {
 		{ "md5", required_argument, NULL, '5' },
 		{ "region", required_argument, NULL, 'r' },
 		{ "yes", no_argument, NULL, 'y' },
-		{ "wait", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
 	int c;
 
 	memset(a, 0, sizeof *a);
-	a->wait_s = DEFAULT_WAIT_S;
-	while ((c = getopt_long(argc, argv, "y", opts, NULL)) != -1) {
+	a->wait_s = cli->wait_s; /* the global --wait: the phone, its prompt */
+	while ((c = rf_cli_getopt(argc, argv, "y", opts)) != -1) {
 		switch (c) {
 		case '5': a->md5 = optarg; break;
 		case 'r': a->region = optarg; break;
 		case 'y': a->yes = 1; break;
-		case 'w':
-			a->wait_s = (int)strtol(optarg, &end, 10);
-			if (*end || a->wait_s < 0 || a->wait_s > 3600)
-				return -1;
-			break;
-		default: return -1;
+		default: return RF_EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1)
-		return -1;
+		return rf_cli_usage(argv[0], "sideload: %s", optind == argc ? "the zip is missing"
+				    : "one zip at a time");
 	a->zip = argv[optind];
-	if (a->md5 && !rf_md5_is_hex(a->md5, 32)) {
-		out_error("--md5 wants 32 hex digits, not \"%s\"", a->md5);
-		return -1;
-	}
-	return 0;
+	if (rf_cli_md5_arg(argv[0], a->md5))
+		return RF_EXIT_USAGE;
+	return RF_EXIT_OK;
 }
 
 /* ---- the package --------------------------------------------------------- */
@@ -314,11 +298,13 @@ static int failed(const struct rf_sideload *s, int rc)
 			  "command again", sz, tot);
 		return RF_EXIT_INTERRUPTED;
 	default:
+		/* RF_EPROTO: the link is up, the phone said something else */
 		out_error("%s", s->err);
-		out_error("the link to the phone was lost after %s of %s: the "
-			  "installation did not finish; the phone stays in "
-			  "recovery: reconnect it, choose \"Apply update from "
-			  "ADB\" and run the same command again", sz, tot);
+		out_error("%s after %s of %s: the installation did not finish; the phone "
+			  "stays in recovery: %s, choose \"Apply update from ADB\" and run "
+			  "the same command again", rc == RF_EPROTO ? "the sideload stopped" :
+			  "the link to the phone was lost", sz, tot,
+			  rc == RF_EPROTO ? "on the phone" : "reconnect it");
 		return RF_EXIT_DEVICE;
 	}
 }
@@ -404,8 +390,8 @@ int cmd_sideload(struct rf_cli *cli, int argc, char **argv)
 	double t0 = out_now();
 
 	memset(&k, 0, sizeof k);
-	if (parse_args(argc, argv, &a))
-		return usage();
+	if ((ex = parse_args(cli, argc, argv, &a)))
+		return ex;
 	rf_cli_interrupt_say(RF_SAY_SIDELOAD_CHECK);
 	/* a URL or a catalog version: downloaded (MD5-checked) first; the
 	 * MD5 the catalog knows is then the full one to check against */

@@ -22,5 +22,8 @@ void rf_cli_interrupt_say(enum rf_interrupt_say s);
 /* The message for the current choice, ending in a newline; its length in
  * *len.  Async-signal-safe. */
 const char *rf_cli_interrupt_msg(size_t *len);
+/* The second interrupt's: quitting at once, and what that may leave
+ * behind.  Async-signal-safe. */
+const char *rf_cli_interrupt_quit_msg(size_t *len);
 
 #endif

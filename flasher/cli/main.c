@@ -1,6 +1,7 @@
-/* romflash: the command line.  Global options, then a command. */
+/* romflash: the command line.  Global options go anywhere on the line
+ * (SPEC): they are taken out first, and the command gets its own words, in
+ * order, to parse with its own options (cli_args.c). */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,14 @@ static void on_signal(int sig)
 	if (rf_interrupted) {
 		long ms = (now.tv_sec - first.tv_sec) * 1000 +
 			  (now.tv_nsec - first.tv_nsec) / 1000000;
-		if (ms >= 500)
+		if (ms >= 500) {
+			size_t len;
+			const char *quit = rf_cli_interrupt_quit_msg(&len);
+			if (write(STDERR_FILENO, quit, len) < 0) {
+				/* nothing to do: we are in a signal handler */
+			}
 			_exit(130);
+		}
 		return;
 	}
 	first = now;
@@ -44,104 +51,226 @@ static void on_signal(int sig)
 	}
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(struct rf_cli *, int, char **);
-	const char *args, *help;
-} commands[] = {
-	{ "devices", cmd_devices, "", "attached phones: serial, mode, product" },
-	{ "info", cmd_info, "PACKAGE", "what a package is, verified" },
-	{ "plan", cmd_plan, "PACKAGE [--mode MODE]", "dry run: the ordered steps" },
-	{ "flash", cmd_flash, "PACKAGE [--mode MODE] [--yes] [--no-reboot] [--resume]",
-	  "flash a fastboot ROM package" },
-	{ "sideload", cmd_sideload, "ZIP|URL|VERSION [--md5 MD5] [--yes]",
-	  "send a recovery zip to a phone in sideload mode" },
-	{ "fetch", cmd_fetch, "URL|VERSION [-o DIR]",
-	  "download a package into the cache, resumable, verified" },
-	{ "catalog", cmd_catalog, "[CODENAME|VERSION]", "known ROMs (--json: all fields)" },
-	{ "getvar", cmd_getvar, "NAME", "read a bootloader variable" },
-	{ "flash-image", cmd_flash_image, "PARTITION FILE",
-	  "write one image (raw or sparse) to a partition" },
-	{ "erase", cmd_erase, "PARTITION", "erase a partition" },
-	{ "reboot", cmd_reboot, "[bootloader|recovery|sideload]", "reboot the phone" },
+const struct rf_cmd rf_commands[] = {
+	{ "devices", cmd_devices, &rf_help_devices },
+	{ "info", cmd_info, &rf_help_info },
+	{ "plan", cmd_plan, &rf_help_plan },
+	{ "flash", cmd_flash, &rf_help_flash },
+	{ "sideload", cmd_sideload, &rf_help_sideload },
+	{ "fetch", cmd_fetch, &rf_help_fetch },
+	{ "catalog", cmd_catalog, &rf_help_catalog },
+	{ "getvar", cmd_getvar, &rf_help_getvar },
+	{ "flash-image", cmd_flash_image, &rf_help_flash_image },
+	{ "erase", cmd_erase, &rf_help_erase },
+	{ "boot", cmd_boot, &rf_help_boot },
+	{ "oem", cmd_oem, &rf_help_oem },
+	{ "flashing", cmd_flashing, &rf_help_flashing },
+	{ "set_active", cmd_set_active, &rf_help_set_active },
+	{ "continue", cmd_continue, &rf_help_continue },
+	{ "reboot", cmd_reboot, &rf_help_reboot },
+	{ "help", cmd_help, &rf_help_help },
+	{ NULL, NULL, NULL },
 };
 
-/* Usage goes to stderr, always (output.h). */
-static void usage(void)
+/* fastboot's names for what romflash says with an argument */
+static const struct {
+	const char *word, *cmd, *arg;
+} aliases[] = {
+	{ "reboot-bootloader", "reboot", "bootloader" },
+	{ "reboot-recovery", "reboot", "recovery" },
+};
+
+const struct rf_cmd *rf_cli_command(const char *name)
 {
-	out_stderr("usage: romflash [-s DEVICE] [-v|-q] [--json] [--wait SECONDS] COMMAND [ARGS]\n");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		out_stderr("  %-12s %-28s %s", commands[i].name, commands[i].args,
-			  commands[i].help);
-	out_stderr("\nDEVICE: a USB serial number, usb:BUS-PORT[.PORT...], or tcp:HOST[:PORT]\n"
-		  "        (default: $ANDROID_SERIAL, else the only phone attached)\n"
-		  "--wait: seconds to wait for the phone to appear (default %d; 0: do not wait)\n"
-		  "MODE: keep-data (default), clean (wipes data), lock (wipes, relocks)\n"
-		  "Exit status: 0 done, 1 device/protocol failure, 2 usage, 3 package invalid,\n"
-		  "4 no/several/wrong device, 5 download failed, 130 interrupted.\n"
-		  "See romflash(1).", RF_WAIT_DEFAULT_S);
+	for (const struct rf_cmd *c = rf_commands; name && c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
 }
 
-static int parse_wait(const char *s, int *out)
+int cmd_help(struct rf_cli *cli, int argc, char **argv)
 {
-	char *end;
-	long v;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > 24 * 3600)
-		return -1;
-	*out = (int)v;
+	const struct rf_cmd *c = NULL;
+	(void)cli;
+	if (argc > 2)
+		return rf_cli_usage("help", "help: one command at a time");
+	if (argc == 2 && !(c = rf_cli_command(argv[1]))) {
+		out_error("help: no command '%s'", argv[1]);
+		rf_usage_error(NULL);
+		return RF_EXIT_USAGE;
+	}
+	rf_help(c);
+	return RF_EXIT_OK;
+}
+
+/* ---- global options, anywhere ---- */
+
+struct line {
+	char **rest;  /* the command's words: rest[0] is the command */
+	int n;
+	int help, version;
+};
+
+static int global_flag(struct rf_cli *cli, struct line *l, char f)
+{
+	switch (f) {
+	case 'v': cli->verbose = 1; return 1;
+	case 'q': cli->quiet = 1; return 1;
+	case 'h': l->help = 1; return 1;
+	case 'V': l->version = 1; return 1;
+	}
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* A cluster of global short options ("-vq", "-vs SERIAL", "-sSERIAL"):
+ * 1 taken, 0 not (a command's), -1 error said. */
+static int global_short(struct rf_cli *cli, struct line *l, int argc, char **argv, int *i)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "wait", required_argument, NULL, 'W' },
-		{ NULL, 0, NULL, 0 },
+	const char *a = argv[*i];
+	size_t k = 1;
+	while (a[k] && strchr("vqhV", a[k]))
+		k++;
+	if (a[k] && a[k] != 's')
+		return 0;
+	for (size_t j = 1; j < k; j++)
+		global_flag(cli, l, a[j]);
+	if (!a[k])
+		return 1;
+	if (a[k + 1]) {
+		cli->device = a + k + 1;
+	} else if (*i + 1 < argc) {
+		cli->device = argv[++*i];
+	} else {
+		out_error("-s needs a value: a serial number, usb:BUS-PORT or tcp:HOST[:PORT]");
+		return -1;
+	}
+	return 1;
+}
+
+/* --wait SECONDS, --wait=SECONDS */
+static int global_wait(struct rf_cli *cli, int argc, char **argv, int *i)
+{
+	const char *v = argv[*i][6] == '=' ? argv[*i] + 7 : *i + 1 < argc ? argv[++*i] : NULL;
+	char *end;
+	long n;
+	errno = 0;
+	n = v ? strtol(v, &end, 10) : -1;
+	if (!v || errno || end == v || *end || n < 0 || n > 24 * 3600) {
+		out_error("--wait wants a number of seconds (0: do not wait), not '%s'",
+			  v ? v : "");
+		return -1;
+	}
+	cli->wait_s = (int)n;
+	cli->wait_given = 1;
+	return 1;
+}
+
+static int global_option(struct rf_cli *cli, struct line *l, int argc, char **argv, int *i)
+{
+	static const struct {
+		const char *name;
+		char flag;
+	} longs[] = {
+		{ "--verbose", 'v' }, { "--quiet", 'q' }, { "--help", 'h' },
+		{ "--version", 'V' }, { "--json", 'j' },
 	};
-	struct rf_cli cli = { .wait_s = RF_WAIT_DEFAULT_S };
-	const char *env_serial = getenv("ANDROID_SERIAL");
-	struct sigaction sa;
-	int c;
+	const char *a = argv[*i];
+	if (a[1] != '-')
+		return global_short(cli, l, argc, argv, i);
+	if (!strncmp(a, "--wait", 6) && (!a[6] || a[6] == '='))
+		return global_wait(cli, argc, argv, i);
+	for (size_t k = 0; k < sizeof longs / sizeof longs[0]; k++) {
+		if (strcmp(a, longs[k].name))
+			continue;
+		if (longs[k].flag == 'j')
+			cli->json = 1;
+		else
+			global_flag(cli, l, longs[k].flag);
+		return 1;
+	}
+	return 0;
+}
 
-	/* "+": stop at the command; its own options follow it. */
-	while ((c = getopt_long(argc, argv, "+s:vqhV", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': cli.device = optarg; break;
-		case 'v': cli.verbose = 1; break;
-		case 'q': cli.quiet = 1; break;
-		case 'j': cli.json = 1; break;
-		case 'W':
-			if (parse_wait(optarg, &cli.wait_s)) {
-				out_error("--wait wants a number of seconds (0: do "
-					  "not wait), not '%s'", optarg);
-				return RF_EXIT_USAGE;
-			}
-			break;
-		case 'h': usage(); return RF_EXIT_OK;
-		case 'V': out_value("romflash %s", RF_VERSION); return RF_EXIT_OK;
-		default: usage(); return RF_EXIT_USAGE;
+/* An option before the command that is not a global one. */
+static int misplaced(const char *a)
+{
+	static const char *const names[] = { "json", "verbose", "quiet", "help", "version",
+					     "wait" };
+	const char *near = NULL;
+	if (!strncmp(a, "--", 2))
+		near = rf_suggest(a + 2, names, sizeof names / sizeof names[0]);
+	if (near)
+		out_error("unknown option %s (did you mean --%s?)", a, near);
+	else
+		out_error("%s is not a global option: a command's options go after the command "
+			  "(romflash help)", a);
+	rf_usage_error(NULL);
+	return RF_EXIT_USAGE;
+}
+
+/* Split argv into the global options (into cli) and the command's words. */
+static int split_line(struct rf_cli *cli, int argc, char **argv, struct line *l)
+{
+	int dashdash = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int r;
+		if (dashdash || a[0] != '-' || !a[1]) {
+			l->rest[l->n++] = argv[i];
+			continue;
 		}
+		if (!strcmp(a, "--")) {
+			dashdash = 1;
+			if (l->n) /* the command's getopt stops there too */
+				l->rest[l->n++] = argv[i];
+			continue;
+		}
+		r = global_option(cli, l, argc, argv, &i);
+		if (r < 0)
+			return RF_EXIT_USAGE;
+		if (r)
+			continue;
+		if (!l->n && !l->help && !l->version)
+			return misplaced(a);
+		l->rest[l->n++] = argv[i];
 	}
-	/* as fastboot and adb do */
-	if (!cli.device && env_serial && *env_serial)
-		cli.device = env_serial;
-	if (cli.verbose && cli.quiet) {
-		out_error("-v and -q exclude each other");
-		return RF_EXIT_USAGE;
-	}
-	out_init(cli.json, cli.verbose, cli.quiet);
-	if (optind >= argc) {
-		usage();
-		return RF_EXIT_USAGE;
-	}
+	l->rest[l->n] = NULL;
+	return RF_EXIT_OK;
+}
 
+/* fastboot's reboot-bootloader is `reboot bootloader`. */
+static void expand_alias(struct line *l)
+{
+	for (size_t k = 0; k < sizeof aliases / sizeof aliases[0]; k++) {
+		if (strcmp(l->rest[0], aliases[k].word))
+			continue;
+		memmove(l->rest + 2, l->rest + 1, sizeof *l->rest * (size_t)l->n);
+		l->rest[0] = (char *)aliases[k].cmd;
+		l->rest[1] = (char *)aliases[k].arg;
+		l->n++;
+		return;
+	}
+}
+
+static int unknown_command(const char *word)
+{
+	const char *names[32];
+	size_t n = 0;
+	const char *near;
+	for (const struct rf_cmd *c = rf_commands; c->name && n < 32; c++)
+		names[n++] = c->name;
+	near = rf_suggest(word, names, n);
+	if (near)
+		out_error("unknown command '%s' (did you mean '%s'?)", word, near);
+	else
+		out_error("unknown command '%s'", word);
+	rf_usage_error(NULL);
+	return RF_EXIT_USAGE;
+}
+
+static void signals(void)
+{
+	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -150,20 +279,61 @@ int main(int argc, char **argv)
 	/* a closed terminal or SSH session: stop as cleanly as on SIGTERM */
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-		if (!strcmp(argv[optind], commands[i].name)) {
-			int rc;
-			char **sub = argv + optind;
-			int subc = argc - optind;
-			optind = 0; /* commands parse their own options (0: glibc re-initialises getopt) */
-			rc = commands[i].fn(&cli, subc, sub);
-			if (rf_interrupted && rc != RF_EXIT_OK)
-				rc = RF_EXIT_INTERRUPTED;
-			return rc;
-		}
+int main(int argc, char **argv)
+{
+	struct rf_cli cli = { .wait_s = RF_WAIT_DEFAULT_S };
+	const char *env_serial = getenv("ANDROID_SERIAL");
+	struct line l = { 0 };
+	const struct rf_cmd *cmd;
+	int rc;
+
+	l.rest = calloc((size_t)argc + 2, sizeof *l.rest);
+	if (!l.rest)
+		return RF_EXIT_DEVICE;
+	rc = split_line(&cli, argc, argv, &l);
+	if (rc)
+		goto out;
+	rc = RF_EXIT_USAGE;
+	if (l.version) {
+		out_plain("romflash %s", RF_VERSION);
+		rc = RF_EXIT_OK;
+		goto out;
 	}
-	out_error("unknown command '%s'", argv[optind]);
-	usage();
-	return RF_EXIT_USAGE;
+	if (!l.n) {
+		if (l.help)
+			rf_help(NULL);
+		else
+			rf_usage_error(NULL);
+		rc = l.help ? RF_EXIT_OK : RF_EXIT_USAGE;
+		goto out;
+	}
+	expand_alias(&l);
+	cmd = rf_cli_command(l.rest[0]);
+	if (!cmd) {
+		rc = unknown_command(l.rest[0]);
+		goto out;
+	}
+	if (l.help) {
+		rf_help(cmd == rf_cli_command("help") && l.n > 1 ? rf_cli_command(l.rest[1]) : cmd);
+		rc = RF_EXIT_OK;
+		goto out;
+	}
+	/* as fastboot and adb do */
+	if (!cli.device && env_serial && *env_serial)
+		cli.device = env_serial;
+	if (cli.verbose && cli.quiet) {
+		out_error("-v and -q exclude each other");
+		goto out;
+	}
+	out_init(cli.json, cli.verbose, cli.quiet);
+	signals();
+	optind = 0; /* each command parses its own options (0: glibc starts afresh) */
+	rc = cmd->fn(&cli, l.n, l.rest);
+	if (rf_interrupted && rc != RF_EXIT_OK)
+		rc = RF_EXIT_INTERRUPTED;
+out:
+	free(l.rest);
+	return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,6 +87,22 @@ void out_value(const char *fmt, ...)
 	va_end(ap);
 }
 
+void out_plain(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	line_to(stdout, "", fmt, ap);
+	va_end(ap);
+}
+
+int out_width(void)
+{
+	struct winsize ws;
+	if (O.tty && !O.json && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col > 80)
+		return ws.ws_col;
+	return 80;
+}
+
 void out_verbose(const char *fmt, ...)
 {
 	va_list ap;
@@ -146,6 +163,11 @@ void out_redraw(const char *fmt, ...)
 	pthread_mutex_unlock(&out_mu);
 }
 
+int out_can_ask(void)
+{
+	return isatty(STDIN_FILENO);
+}
+
 int out_ask(char *answer, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
@@ -165,6 +187,33 @@ int out_ask(char *answer, size_t cap, const char *fmt, ...)
 		return 0;
 	answer[strcspn(answer, "\r\n")] = 0;
 	return 1;
+}
+
+const char *out_wrap(const char *text, size_t first, size_t indent, char *buf, size_t cap)
+{
+	size_t n = 0, col = first;
+	if (!cap)
+		return "";
+	while (*text && n + indent + 2 < cap) {
+		size_t w = strcspn(text, " ");
+		if (n && col + 1 + w > 79) {
+			buf[n++] = '\n';
+			for (col = 0; col < indent && n + 1 < cap; col++)
+				buf[n++] = ' ';
+		} else if (n) {
+			buf[n++] = ' ';
+			col++;
+		}
+		if (n + w + 1 >= cap)
+			break;
+		memcpy(buf + n, text, w);
+		n += w;
+		col += w;
+		text += w;
+		text += strspn(text, " ");
+	}
+	buf[n] = 0;
+	return buf;
 }
 
 const char *out_size(uint64_t b, char *buf, size_t cap)
@@ -294,6 +343,18 @@ void jw_strs(struct jw *j, const char *key, const char *const *v, size_t n)
 	jw_put(j, "]", 1);
 }
 
+void jw_u64s(struct jw *j, const char *key, const uint64_t *v, size_t n)
+{
+	char b[32];
+	jw_key(j, key);
+	jw_put(j, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(b, sizeof b, "%s%" PRIu64, i ? "," : "", v[i]);
+		jw_puts(j, b);
+	}
+	jw_put(j, "]", 1);
+}
+
 void jw_end(struct jw *j)
 {
 	if (j->overflow) {
@@ -319,7 +380,7 @@ void out_bar_start(struct out_bar *b, const char *label, uint64_t total)
 	b->last_decile = -1;
 }
 
-static void fmt_eta(double s, char *buf, size_t cap)
+const char *out_eta(double s, char *buf, size_t cap)
 {
 	if (s < 0 || s > 359999)
 		snprintf(buf, cap, "--:--");
@@ -327,6 +388,7 @@ static void fmt_eta(double s, char *buf, size_t cap)
 		snprintf(buf, cap, "%d:%02d:%02d", (int)s / 3600, ((int)s / 60) % 60, (int)s % 60);
 	else
 		snprintf(buf, cap, "%02d:%02d", (int)s / 60, (int)s % 60);
+	return buf;
 }
 
 static void bar_draw(struct out_bar *b, double now, int final)
@@ -352,7 +414,7 @@ static void bar_draw(struct out_bar *b, double now, int final)
 	out_size(b->done, d, sizeof d);
 	out_size(b->total, t, sizeof t);
 	out_size((uint64_t)rate, r, sizeof r);
-	fmt_eta(final ? 0 : rate > 0 ? (double)(b->total - b->done) / rate : -1, eta, sizeof eta);
+	out_eta(final ? 0 : rate > 0 ? (double)(b->total - b->done) / rate : -1, eta, sizeof eta);
 	pthread_mutex_lock(&out_mu);
 	if (O.tty)
 		printf("\r\033[K%s %5.1f%% %s/%s %s/s ETA %s%s", b->label, pct, d, t, r, eta,

@@ -37,6 +37,11 @@ void out_stderr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* What the command was asked for ("product: MSM8974"): on stdout, even
  * with -q (it is the result), not in JSON mode (the command emits it). */
 void out_value(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A line on stdout whatever the mode: help and the version, asked for. */
+void out_plain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Columns a table may use: the terminal's when stdout is one wider than
+ * 80, else 80. */
+int out_width(void);
 /* A progress line redrawn in place (a terminal only; elsewhere nothing):
  * the next line of any kind replaces it. */
 void out_redraw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -44,12 +49,20 @@ void out_redraw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * stdin.  0 when there is no terminal to ask on or no answer came. */
 int out_ask(char *answer, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Is there a terminal to ask on (stdin)? */
+int out_can_ask(void);
 /* Emphasis for terminals: bold/red/green when colour is on, else "". */
 const char *out_c(const char *what); /* "bold" "red" "green" "yellow" "dim" "reset" */
 
+/* `text` broken into lines of at most 79 columns at spaces, every line
+ * after the first indented by `indent` spaces: into buf.  `first`: the
+ * columns the caller prints before it on the first line. */
+const char *out_wrap(const char *text, size_t first, size_t indent, char *buf, size_t cap);
 /* Human-readable size: "1.2 GiB", "512 KiB", "17 B". */
 const char *out_size(uint64_t bytes, char *buf, size_t cap);
 double out_now(void); /* monotonic seconds */
+/* "01:05", "1:02:03", "--:--" (< 0: not known) */
+const char *out_eta(double s, char *buf, size_t cap);
 
 /* JSON lines.  jw_begin(&j, "step"); jw_str(&j, "partition", "boot");
  * jw_u64(&j, "size", n); jw_end(&j);  -> {"event":"step",...}\n */
@@ -65,6 +78,7 @@ void jw_i64(struct jw *j, const char *key, int64_t val);
 void jw_bool(struct jw *j, const char *key, int val);
 void jw_double(struct jw *j, const char *key, double val);
 void jw_strs(struct jw *j, const char *key, const char *const *v, size_t n); /* ["a","b"] */
+void jw_u64s(struct jw *j, const char *key, const uint64_t *v, size_t n); /* [1,2] */
 void jw_end(struct jw *j); /* writes the line to stdout and flushes */
 
 /* A bar for work that is not a flash step (the package check): on a
@@ -85,5 +99,26 @@ void out_bar_done(struct out_bar *b, int ok);
 /* The sink for rf_flash_run.on_event (and flash-image): renders every
  * event as text or as a JSON line.  `user` is unused. */
 void out_flash_event(void *user, const struct rf_event *ev);
+/* The run's times so far, all phones: sending, the phones writing,
+ * restarts into the bootloader (the summary's). */
+void out_flash_times(double *send_s, double *write_s, double *wait_s);
+/* A tick of the phone writing after a flash: (fastboot's on_wait): when
+ * this thread is at a step's writing phase, that step's progress is
+ * shown again with the time the phone has been writing (a bar on a
+ * terminal, a "progress" event of phase "writing" in JSON) and 1 is
+ * returned; 0: not a step's write (an erase, an oem command). */
+int out_writing_tick(double elapsed_s, int done);
+/* The phone whose step this thread is at (NULL: none, as before a flash's
+ * first step); *several: that run flashes several phones.  The lines its
+ * bootloader sends are that phone's. */
+const char *out_step_phone(int *several);
+/* A line the bootloader sent (INFO, TEXT) as a JSON "info" event;
+ * `device` may be NULL. */
+void out_info_event(const char *device, const char *kind, const char *text);
+/* A single operation's step (erase, oem, reboot...), with the fields of a
+ * flash's step (step 1 of 1): RF_EV_STEP_START, _DONE or _FAILED.  `part`,
+ * `arg`, `error` may be NULL. */
+void out_single_event(enum rf_ev_type type, const char *device, const char *op,
+		      const char *part, const char *arg, double seconds, const char *error);
 
 #endif

@@ -203,10 +203,16 @@ static int preflight_one(struct rf_flash_run *r, struct rf_flash_target *t,
 	if (rc && rc != RF_EFAIL)
 		return drop(t, rc, "getvar product: %s", t->fb.err);
 	if (rc)
-		product[0] = 0;
+		product[0] = 0; /* FAIL each time: the checks below say why */
 	if ((rc = rf_target_check(pt, product, r->force_device, r->plan->checks_product,
-				  t->err)))
-		return t->rc = rc;
+				  t->err))) {
+		if (product[0] || unknown)
+			return t->rc = rc;
+		/* "answers product nothing" alone would hide the FAILs */
+		char why[sizeof t->err];
+		rf_strlcpy(why, t->err, sizeof why);
+		return drop(t, rc, "%s (%s)", why, t->fb.err);
+	}
 	if ((rc = ask_answers(r, t)))
 		return rc;
 	for (size_t i = 0; i < pl->steps.n; i++) {

@@ -143,7 +143,11 @@ static void on_send(void *user, enum rf_send_phase phase, uint64_t done, uint64_
 		double d = (double)p->all_done + (total ? (double)is->share * (double)done /
 						  (double)total : 0);
 		ev.overall = d / (double)p->all_total;
-		ev.overall_eta = d > 0 && busy > 0 ? busy * ((double)p->all_total - d) / d : -1;
+		/* not known before 5% of the bytes: the first, small images
+		 * cost far more per byte (each command's turn) than the large
+		 * ones, and would promise many times the real time */
+		ev.overall_eta = ev.overall >= 0.05 && busy > 0
+					 ? busy * ((double)p->all_total - d) / d : -1;
 	}
 	rf_flash_emit(p->r, &ev);
 }

@@ -33,12 +33,16 @@ static const char *before(int any_written)
 			   : "nothing was written; the phone is unchanged and in fastboot mode";
 }
 
-/* The image's download stopped before the phone was told to write it. */
+/* The image's download stopped before the phone was told to write it.
+ * A lost link, or a reply that made no sense (DATA of another size: the
+ * phone then waits for that many bytes, over USB until restarted), may
+ * leave the bootloader inside the download. */
 static void not_written(char *out, size_t cap, const struct rf_step *s, int rc, int any)
 {
 	snprintf(out, cap, "nothing of %s was written (the transfer stopped before the phone "
 		 "was told to write it); %s%s", s->partition[0] ? s->partition : s->image,
-		 before(any), link_lost(rc) ? "; the bootloader may still be waiting for the "
+		 before(any), link_lost(rc) || rc == RF_EPROTO ? "; the bootloader may still "
+		 "be waiting for the "
 		 "rest of the download: restart it into fastboot (power + volume down) if it "
 		 "does not answer" : "");
 }

@@ -9,10 +9,18 @@
 /* Per phone: with many phones at once every one holds such a buffer. */
 #define COPY_BUF (256 * 1024)
 
+/* Sending counts what the phone took: the transport's queue (a socket
+ * buffer of megabytes, USB transfers in flight) is not on the phone yet. */
 static void progress(struct rf_send *s, enum rf_send_phase ph)
 {
-	if (s->progress)
-		s->progress(s->user, ph, s->sent, s->total);
+	uint64_t done = s->sent;
+	if (!s->progress)
+		return;
+	if (ph == RF_PHASE_SENDING) {
+		uint64_t q = rf_transport_unacked(s->fb->t);
+		done = q < done ? done - q : 0;
+	}
+	s->progress(s->user, ph, done, s->total);
 }
 
 /* The phone's own failure: its message. */

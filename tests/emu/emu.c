@@ -5,6 +5,7 @@
  * itself.  Replies and error strings follow what the real LK sends, because
  * romflash must cope with exactly those. */
 #include "emu.h"
+#include "emu_fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,7 +56,8 @@ struct emu_var {
 };
 
 struct emu {
-	char *state_dir, *serial, *product, *max_text, *fail_cmd;
+	char *state_dir, *serial, *product, *max_text, *fail_cmd, *slow_cmd;
+	int slow_ms;
 	uint32_t max_download;
 	long long cut_after;
 	double throttle_mbps;
@@ -70,6 +72,9 @@ struct emu {
 	enum emu_link link;
 	int fail_used;
 	int log_fd;
+	struct emu_faults faults;  /* --fault */
+	struct emu_fault *armed;   /* a +BYTES fault of the download under way */
+	int stalled;
 
 	/* download */
 	/* the download buffer: RAM, as on the phone (LK downloads to a
@@ -471,6 +476,20 @@ static const char *lookup_var(struct emu *e, const char *name)
 	return NULL;
 }
 
+/* getvar:all as LK answers it: an INFO line "NAME:VALUE" per published
+ * variable (no space after the colon), then an empty OKAY. */
+static void getvar_all(struct emu *e)
+{
+	static const char *const names[] = { "version", "version-bootloader", "product",
+					     "serialno", "kernel", "secure", "unlocked",
+					     "max-download-size" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		push(e, "INFO%s:%s", names[i], lookup_var(e, names[i]));
+	for (size_t i = 0; i < e->nvars; i++)
+		push(e, "INFO%s:%s", e->vars[i].name, e->vars[i].value);
+	push(e, "OKAY");
+}
+
 static void start_download(struct emu *e, const char *arg)
 {
 	char *end;
@@ -585,29 +604,69 @@ static void do_oem(struct emu *e, const char *arg)
 	}
 }
 
-static void command(struct emu *e, const char *cmd, size_t len)
+/* ---------- faults (emu_fault.h) ---------- */
+
+static void stall(struct emu *e)
 {
-	char c[EMU_CMD_MAX + 1];
+	e->stalled = 1;
+	write_state(e, "stalled");
+}
 
-	log_cmd(e, cmd, len);
-	if (len > EMU_CMD_MAX) {
-		push(e, "FAILcommand too long");
+/* The final reply just queued, made garbage: to a download, DATA with a
+ * wrong size; else bytes no fastboot reply starts with. */
+static void garble(struct emu *e)
+{
+	if (!e->q_len)
 		return;
+	char *m = e->q[e->q_head + e->q_len - 1];
+	if (!strncmp(m, "DATA", 4))
+		snprintf(m, EMU_MSG + 1, "DATA%08llx",
+			 (unsigned long long)e->dl_size + 4096);
+	else
+		snprintf(m, EMU_MSG + 1, "\xfe\xff" "GARBAGE\x01");
+}
+
+static void slow(struct emu *e, int ms)
+{
+	double until = mono_now() + ms / 1000.0;
+	if (until > e->busy_until)
+		e->busy_until = until;
+}
+
+/* A fault set off by command c: 1 when it took the command (fail, cut,
+ * stall), 0 when the command goes on (*after: garbage, slow, or nothing). */
+static int fault_at(struct emu *e, const char *c, struct emu_fault **after)
+{
+	struct emu_fault *f = emu_faults_hit(&e->faults, c);
+	*after = NULL;
+	if (!f)
+		return 0;
+	if (f->after >= 0 && !strncmp(c, "download:", 9)) {
+		e->armed = f; /* strikes inside the data (data()) */
+		return 0;
 	}
-	memcpy(c, cmd, len);
-	c[len] = '\0';
-	if (strlen(c) != len) {
-		push(e, "FAILunknown command");
-		return;
-	}
-	if (e->fail_cmd && !e->fail_used && *e->fail_cmd &&
-	    !strncmp(c, e->fail_cmd, strlen(e->fail_cmd))) {
-		e->fail_used = 1;
+	fprintf(stderr, "emu: fault: %s at '%s'\n", emu_fault_name(f->kind), c);
+	switch (f->kind) {
+	case EMU_FAULT_FAIL:
 		push(e, "FAILemulated failure");
-		return;
+		return 1;
+	case EMU_FAULT_CUT:
+		leave(e, 1);
+		return 1;
+	case EMU_FAULT_STALL:
+		stall(e);
+		return 1;
+	default:
+		*after = f;
+		return 0;
 	}
+}
 
-	if (!strncmp(c, "getvar:", 7)) {
+static void dispatch(struct emu *e, const char *c)
+{
+	if (!strcmp(c, "getvar:all")) {
+		getvar_all(e);
+	} else if (!strncmp(c, "getvar:", 7)) {
 		const char *v = lookup_var(e, c + 7);
 		if (v)
 			push(e, "OKAY%s", v);
@@ -649,6 +708,41 @@ static void command(struct emu *e, const char *cmd, size_t len)
 	}
 }
 
+static void command(struct emu *e, const char *cmd, size_t len)
+{
+	char c[EMU_CMD_MAX + 1];
+	struct emu_fault *f;
+
+	log_cmd(e, cmd, len);
+	if (len > EMU_CMD_MAX) {
+		push(e, "FAILcommand too long");
+		return;
+	}
+	memcpy(c, cmd, len);
+	c[len] = '\0';
+	if (strlen(c) != len) {
+		push(e, "FAILunknown command");
+		return;
+	}
+	if (e->fail_cmd && !e->fail_used && *e->fail_cmd &&
+	    !strncmp(c, e->fail_cmd, strlen(e->fail_cmd))) {
+		e->fail_used = 1;
+		push(e, "FAILemulated failure");
+		return;
+	}
+	if (fault_at(e, c, &f))
+		return;
+	/* a command the phone takes its time over, silent (the reply is held
+	 * as a paced flash's: emu_reply) */
+	if (e->slow_cmd && *e->slow_cmd && !strncmp(c, e->slow_cmd, strlen(e->slow_cmd)))
+		e->busy_until = mono_now() + e->slow_ms / 1000.0;
+	dispatch(e, c);
+	if (f && f->kind == EMU_FAULT_GARBAGE)
+		garble(e);
+	else if (f && f->kind == EMU_FAULT_SLOW)
+		slow(e, f->ms);
+}
+
 /* ---------- download data ---------- */
 
 /* A link that moves at most throttle_mbps while the host has data for
@@ -677,7 +771,7 @@ static void throttle(struct emu *e, size_t len)
 	}
 }
 
-static void data(struct emu *e, const unsigned char *p, size_t len)
+static void take_data(struct emu *e, const unsigned char *p, size_t len)
 {
 	uint64_t left = e->dl_size - e->dl_got;
 	int overflow = 0, cut = 0;
@@ -715,6 +809,37 @@ static void data(struct emu *e, const unsigned char *p, size_t len)
 		e->in_download = 0;
 		e->have_data = 1;
 		push(e, "OKAY");
+	}
+}
+
+/* Download bytes, and a +BYTES fault of this download where it strikes:
+ * at most before the last byte, so that a cut or a stall leaves the
+ * download without its OKAY. */
+static void data(struct emu *e, const unsigned char *p, size_t len)
+{
+	struct emu_fault *f = e->armed;
+	uint64_t at = f ? (uint64_t)f->after : 0;
+
+	if (f && at >= e->dl_size)
+		at = e->dl_size - 1;
+	if (!f || e->dl_got + len <= at) {
+		take_data(e, p, len);
+		return;
+	}
+	size_t k = (size_t)(at - e->dl_got);
+	e->armed = NULL;
+	take_data(e, p, k);
+	if (e->link != EMU_ONLINE || !e->in_download)
+		return;
+	fprintf(stderr, "emu: fault: %s after %llu bytes of the download\n",
+		emu_fault_name(f->kind), (unsigned long long)e->dl_got);
+	if (f->kind == EMU_FAULT_CUT) {
+		leave(e, 1);
+	} else if (f->kind == EMU_FAULT_STALL) {
+		stall(e);
+	} else {
+		slow(e, f->ms);
+		take_data(e, p + k, len - k);
 	}
 }
 
@@ -777,9 +902,11 @@ struct emu *emu_new(const struct emu_opts *o, char *err)
 	e->product = xstrdup(o->product ? o->product : "MSM8974");
 	e->max_text = xstrdup(o->max_download_text ? o->max_download_text : txt);
 	e->fail_cmd = xstrdup(o->fail_cmd);
+	e->slow_cmd = xstrdup(o->slow_cmd);
+	e->slow_ms = o->slow_ms;
 	e->buf = malloc(EMU_BUF);
 	if (!e->state_dir || !e->serial || !e->product || !e->max_text ||
-	    (o->fail_cmd && !e->fail_cmd) || !e->buf) {
+	    (o->fail_cmd && !e->fail_cmd) || (o->slow_cmd && !e->slow_cmd) || !e->buf) {
 		snprintf(err, 256, "out of memory");
 		goto fail;
 	}
@@ -793,6 +920,8 @@ struct emu *emu_new(const struct emu_opts *o, char *err)
 	e->unlocked = o->unlocked;
 	e->other_size = (unsigned long long)o->other_parts_mib * MiB;
 	if (parse_vars(e, o->vars, err) < 0)
+		goto fail;
+	if (emu_faults_parse(&e->faults, o->faults, err) < 0)
 		goto fail;
 
 	snprintf(path, sizeof(path), "%s/commands.log", e->state_dir);
@@ -841,6 +970,7 @@ void emu_free(struct emu *e)
 	free(e->product);
 	free(e->max_text);
 	free(e->fail_cmd);
+	free(e->slow_cmd);
 	free(e->q);
 	free(e->buf);
 	free(e);
@@ -848,8 +978,8 @@ void emu_free(struct emu *e)
 
 enum emu_link emu_receive(struct emu *e, const void *buf, size_t len)
 {
-	if (e->link != EMU_ONLINE)
-		return e->link;
+	if (e->link != EMU_ONLINE || e->stalled)
+		return e->link; /* a hung phone takes nothing in */
 	if (e->in_download) {
 		if (len > 0)
 			data(e, buf, len);
@@ -862,7 +992,7 @@ enum emu_link emu_receive(struct emu *e, const void *buf, size_t len)
 size_t emu_reply(struct emu *e, void *buf, size_t cap)
 {
 	if (e->q_len == 0 || emu_busy_s(e) > 0)
-		return 0;
+		return 0; /* (a hung phone is busy for a day) */
 	const char *m = e->q[e->q_head];
 	size_t n = strlen(m);
 	if (n > cap)
@@ -889,6 +1019,7 @@ void emu_reset_link(struct emu *e)
 	e->in_download = 0;
 	e->have_data = 0;
 	e->busy_until = 0;
+	e->armed = NULL;
 	e->q_head = e->q_len = 0;
 	write_state(e, "online");
 }
@@ -898,8 +1029,15 @@ int emu_reboot_delay_ms(const struct emu *e)
 	return e->reboot_delay_ms;
 }
 
+int emu_stalled(const struct emu *e)
+{
+	return e->stalled;
+}
+
 double emu_busy_s(const struct emu *e)
 {
+	if (e->stalled)
+		return 86400;
 	double left = e->busy_until > 0 ? e->busy_until - mono_now() : 0;
 	return left > 0 ? left : 0;
 }
@@ -926,6 +1064,7 @@ static void forget_host(struct emu *e, const char *how)
 		e->in_download = 0;
 		e->have_data = 0;
 	}
+	e->armed = NULL;
 	e->q_head = e->q_len = 0;
 }
 
@@ -937,4 +1076,12 @@ void emu_host_closed(struct emu *e)
 void emu_bus_reset(struct emu *e)
 {
 	forget_host(e, "USB reset");
+	if (e->stalled) {
+		/* pulled and plugged back: taken as the power-cycle a hung
+		 * phone needs */
+		e->stalled = 0;
+		e->busy_until = 0;
+		if (e->link == EMU_ONLINE)
+			write_state(e, "online");
+	}
 }

@@ -22,6 +22,10 @@ struct emu_opts {
 	const char *max_download_text;
 	uint32_t max_download;   /* enforced limit; default 0x30000000 */
 	const char *fail_cmd;    /* FAIL the first command starting with this */
+	const char *slow_cmd;    /* commands starting with this answer after
+				    slow_ms, silently (an oem unlock wiping
+				    userdata, a long erase) */
+	int slow_ms;
 	long long cut_after;     /* drop the link after this many download
 				    bytes in total; <= 0: never */
 	double throttle_mbps;    /* cap download data rate; 0: unthrottled */
@@ -39,6 +43,7 @@ struct emu_opts {
 	unsigned other_parts_mib; /* > 0: any name outside the Mi 4 table is a
 				     partition of this many MiB (other
 				     devices' packages) */
+	const char *faults;      /* "KIND@WHAT[#N][+BYTES],..." (emu_fault.h) */
 };
 
 enum emu_link {
@@ -73,12 +78,18 @@ int emu_reboot_delay_ms(const struct emu *e);
  * socket). */
 double emu_busy_s(const struct emu *e);
 
+/* The phone hangs (a stall fault): it answers nothing and takes nothing
+ * (emu_busy_s is then a day) until emu_bus_reset or a new process. */
+int emu_stalled(const struct emu *e);
+
 /* How long a phone that is leaving (reboot) stays on the bus first. */
 int emu_leave_delay_ms(const struct emu *e);
 
 /* A USB bus reset (the cable pulled and plugged back): a download in
  * progress is abandoned and replies not yet read are lost, as LK's USB
- * stack restarts; a write in progress goes on inside the phone. */
+ * stack restarts; a write in progress goes on inside the phone.  A hung
+ * phone (stall fault) is taken to have been power-cycled: it answers
+ * again. */
 void emu_bus_reset(struct emu *e);
 
 /* Bytes still expected by the download in progress (0: none), so a

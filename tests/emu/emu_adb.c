@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void put32(unsigned char *p, uint32_t v)
@@ -98,10 +99,23 @@ void emu_adb_send(struct emu_adb *a, uint32_t cmd, uint32_t arg0,
 		queue(a, data, len);
 }
 
+double emu_adb_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double emu_adb_busy_s(const struct emu_adb *a)
+{
+	double left = a->hold_until - emu_adb_now();
+	return left > 0 ? left : 0;
+}
+
 size_t emu_adb_reply(struct emu_adb *a, void *buf, size_t cap)
 {
 	struct piece *p = a->out;
-	if (!p || cap == 0)
+	if (!p || cap == 0 || emu_adb_busy_s(a) > 0)
 		return 0;
 	size_t n = p->len - p->off < cap ? p->len - p->off : cap;
 	memcpy(buf, p->data + p->off, n);
@@ -411,6 +425,10 @@ struct emu_adb *emu_adb_new(const struct emu_adb_opts *o, char *err)
 	a->version = o->old_version ? 0x01000000u : 0x01000001u;
 	a->max_payload = o->old_version ? EMU_OLD_PAYLOAD : EMU_MAX_PAYLOAD;
 	a->sl.fd = -1;
+	if (emu_faults_parse(&a->faults, o->faults, err) < 0) {
+		free(a);
+		return NULL;
+	}
 	a->payload = malloc(EMU_MAX_PAYLOAD);
 	mkdir(a->state_dir, 0755);
 	snprintf(p, sizeof p, "%s/adb.log", a->state_dir);

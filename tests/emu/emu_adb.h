@@ -68,6 +68,11 @@ struct emu_adb_opts {
 	int root;                  /* device mode's adbd runs as root */
 	double throttle_mbps;      /* TCP: take the host's bytes at most this
 				      fast (10^6 B/s); 0: as fast as they come */
+	/* "KIND@block[#N]" (emu_fault.h), at the phone's Nth block request:
+	 * fail (FAILFAIL there), cut (the cable pulled), stall (it asks for
+	 * nothing more, the link stays up), garbage (a WRTE that is not a
+	 * block number), slow=MS (the request comes MS late) */
+	const char *faults;
 };
 
 struct emu_adb;
@@ -88,6 +93,8 @@ enum emu_link emu_adb_link_state(const struct emu_adb *a);
 void emu_adb_reset_link(struct emu_adb *a);
 int emu_adb_reboot_delay_ms(const struct emu_adb *a);
 double emu_adb_throttle_mbps(const struct emu_adb *a);
+/* Seconds until the phone says its next word (a slow fault); 0: now. */
+double emu_adb_busy_s(const struct emu_adb *a);
 enum emu_adb_mode emu_adb_mode(const struct emu_adb *a);
 const char *emu_adb_mode_name(enum emu_adb_mode m);
 /* The host hung up (TCP): a new connection starts from CNXN. */

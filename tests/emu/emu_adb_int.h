@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "emu_adb.h"
+#include "emu_fault.h"
 
 #define A_CNXN 0x4e584e43u
 #define A_AUTH 0x48545541u
@@ -65,6 +66,8 @@ struct emu_adb {
 	int stream;
 	struct sideload sl;
 	int cut_done;
+	struct emu_faults faults;
+	double hold_until;    /* a slow fault: replies held until then */
 	/* replies */
 	struct piece *out, *out_tail;
 };
@@ -89,5 +92,6 @@ void emu_sl_okay(struct emu_adb *a);
 void emu_sl_data(struct emu_adb *a, const unsigned char *data, size_t len);
 void emu_sl_host_closed(struct emu_adb *a);
 void emu_sl_free(struct sideload *s);
+double emu_adb_now(void);
 
 #endif

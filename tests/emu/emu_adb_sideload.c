@@ -81,10 +81,45 @@ static void add_pass(struct sideload *s, enum emu_adb_order ord, uint64_t *rng)
 	s->norder += k;
 }
 
+static void finish(struct emu_adb *a, int ok, const char *why);
+
+/* A fault (emu_fault.h) at this block request: 1 when it took the place
+ * of the request. */
+static int fault_at_request(struct emu_adb *a, uint64_t blk)
+{
+	struct sideload *s = &a->sl;
+	struct emu_fault *f = emu_faults_hit(&a->faults, "block");
+	if (!f)
+		return 0;
+	slogf(a, "fault: %s at the request of block %llu", emu_fault_name(f->kind),
+	      (unsigned long long)blk);
+	switch (f->kind) {
+	case EMU_FAULT_FAIL:
+		finish(a, 0, "(fault)");
+		return 1;
+	case EMU_FAULT_CUT:
+		a->cut_done = 1;
+		emu_adb_leave(a, EMU_GONE, EMU_ADB_OFF);
+		return 1;
+	case EMU_FAULT_GARBAGE:
+	case EMU_FAULT_STALL:
+		if (f->kind == EMU_FAULT_GARBAGE)
+			emu_adb_send(a, A_WRTE, a->my_id, a->host_id, "GARBAGE!", 8);
+		s->want_okay = s->want_data = 1; /* never advances again */
+		return 1;
+	case EMU_FAULT_SLOW:
+		a->hold_until = emu_adb_now() + f->ms / 1000.0;
+		return 0;
+	}
+	return 0;
+}
+
 static void request(struct emu_adb *a, uint64_t blk)
 {
 	struct sideload *s = &a->sl;
 	char req[32];
+	if (fault_at_request(a, blk))
+		return;
 	snprintf(req, sizeof req, "%08llu", (unsigned long long)blk);
 	s->cur = blk;
 	s->cur_have = 0;

@@ -102,6 +102,9 @@ static void serve_client(struct emu_adb_tcp *t, int fd)
 		return;
 	enum emu_link l = emu_adb_receive(t->a, t->in, 4);
 	while (l == EMU_ONLINE) {
+		double hold = emu_adb_busy_s(t->a); /* a slow fault */
+		if (hold > 0 && emu_listen_sleep(&t->l, (int)(hold * 1000) + 1) < 0)
+			break;
 		if (send_replies(t, fd) < 0 || !readable(t, fd))
 			break;
 		ssize_t n = recv(fd, t->in, BUF, 0);

@@ -33,9 +33,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: romflash-emu --state DIR [--port N] [--port-file F] [--pidfile F]\n"
 		"         [--serial S] [--product P] [--max-download 0xN] [--max-download-text T]\n"
-		"         [--fail CMD] [--cut-after BYTES] [--throttle MB/S] [--write-rate MB/S]\n"
+		"         [--fail CMD] [--slow CMD=MS] [--cut-after BYTES] [--throttle MB/S] [--write-rate MB/S]\n"
 		"         [--reboot-delay MS] [--leave-delay MS] [--no-return] [--info-lines N]\n"
 		"         [--vars 'k=v;k=v'] [--locked] [--other-partitions MIB]\n"
+		"         [--fault KIND@WHAT[#N][+BYTES]]... (fail|cut|stall|garbage|slow=MS)\n"
 		"       adb modes: --adb device|recovery|sideload [--adb-device NAME] [--adb-old]\n"
 		"         [--order seq|tail|random] [--seed N] [--passes N] [--auth KEYS]\n"
 		"         [--auth-accept] [--sideload-fail] [--legacy] [--root]\n");
@@ -70,7 +71,7 @@ static int parse_num(const char *s, long long *out)
 /* ---- adb modes ------------------------------------------------------------ */
 
 enum { O_ADB = 1000, O_ADB_DEVICE, O_ADB_OLD, O_ORDER, O_SEED, O_PASSES, O_AUTH,
-       O_AUTH_ACCEPT, O_SL_FAIL, O_LEGACY, O_ROOT };
+       O_AUTH_ACCEPT, O_SL_FAIL, O_LEGACY, O_ROOT, O_FAULT };
 
 /* The index of `arg` among the three `words`, or -1. */
 static int word3(const char *arg, const char *const words[3])
@@ -151,6 +152,7 @@ int main(int argc, char **argv)
 		{"port-file", 1, 0, 'P'},    {"serial", 1, 0, 's'},
 		{"product", 1, 0, 'd'},      {"max-download", 1, 0, 'm'},
 		{"max-download-text", 1, 0, 'M'}, {"fail", 1, 0, 'f'},
+		{"slow", 1, 0, 'W'},
 		{"cut-after", 1, 0, 'c'},    {"throttle", 1, 0, 't'},
 		{"write-rate", 1, 0, 'w'},
 		{"reboot-delay", 1, 0, 'r'}, {"no-return", 0, 0, 'n'},
@@ -164,7 +166,8 @@ int main(int argc, char **argv)
 		{"seed", 1, 0, O_SEED},      {"passes", 1, 0, O_PASSES},
 		{"auth", 1, 0, O_AUTH},      {"auth-accept", 0, 0, O_AUTH_ACCEPT},
 		{"sideload-fail", 0, 0, O_SL_FAIL}, {"legacy", 0, 0, O_LEGACY},
-		{"root", 0, 0, O_ROOT},      {0, 0, 0, 0},
+		{"root", 0, 0, O_ROOT},      {"fault", 1, 0, O_FAULT},
+		{0, 0, 0, 0},
 	};
 	struct emu_opts o = {0};
 	struct emu_adb_opts ao = {0};
@@ -172,7 +175,7 @@ int main(int argc, char **argv)
 	int adb = 0, bound;
 	const char *port_file = NULL, *pidfile = NULL;
 	long long port = 0, v;
-	char err[256], *end;
+	char err[256], *end, faults[1024] = "";
 	int c, rc = 1;
 	struct emu *e = NULL;
 
@@ -200,6 +203,14 @@ int main(int argc, char **argv)
 			break;
 		case 'M': o.max_download_text = optarg; break;
 		case 'f': o.fail_cmd = optarg; break;
+		case 'W': /* CMD=MS */
+			end = strrchr(optarg, '=');
+			if (!end || parse_num(end + 1, &v) < 0 || v < 0 || v > 600000)
+				goto bad;
+			*end = 0;
+			o.slow_cmd = optarg;
+			o.slow_ms = (int)v;
+			break;
 		case 'c':
 			if (parse_num(optarg, &o.cut_after) < 0)
 				goto bad;
@@ -240,6 +251,13 @@ int main(int argc, char **argv)
 				goto bad;
 			o.other_parts_mib = (unsigned)v;
 			break;
+		case O_FAULT: /* repeatable: a list, checked by emu_new */
+			if (strlen(faults) + strlen(optarg) + 2 > sizeof faults)
+				goto bad;
+			if (faults[0])
+				strcat(faults, ",");
+			strcat(faults, optarg);
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -249,6 +267,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	o.faults = faults;
 	e = emu_new(&o, err);
 	if (!e) {
 		fprintf(stderr, "romflash-emu: %s\n", err);
@@ -260,6 +279,7 @@ int main(int argc, char **argv)
 		ao.cut_after = o.cut_after;
 		ao.reboot_delay_ms = o.reboot_delay_ms;
 		ao.throttle_mbps = o.throttle_mbps;
+		ao.faults = faults;
 		if (!(a = emu_adb_new(&ao, err)) ||
 		    !(g_adb = emu_adb_tcp_listen(a, (int)port, err))) {
 			fprintf(stderr, "romflash-emu: %s\n", err);

@@ -169,6 +169,10 @@ static int frame(struct emu_tcp *t, int fd, uint64_t len)
 			return rc;
 		if (l != EMU_ONLINE)
 			return IO_OK;
+		/* a fault inside the data: a pause, or a phone that hangs
+		 * (reads nothing more until stopped) */
+		if ((rc = wait_busy(t)) != IO_OK || (rc = flush_replies(t, fd)) != IO_OK)
+			return rc;
 		len -= n;
 	}
 	return IO_OK;
