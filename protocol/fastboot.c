@@ -2,17 +2,15 @@
  *
  * Strict on purpose: anything the bootloader says that does not fit the
  * protocol stops the session, because carrying on after a misunderstood
- * reply is how a partition gets written with the wrong bytes. */
-#include "fastboot.h"
+ * reply is how a partition gets written with the wrong bytes.  Reboots and
+ * the start-of-session sync are in fastboot_session.c. */
+#include "fastboot_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* Reads use a buffer larger than a legal reply so an oversized reply is
- * reported by us, quoted, rather than as an opaque transport overflow. */
-#define FB_READ_CAP (RF_FB_RESP_MAX * 4)
 /* Download data goes out in pieces of this size so cancellation is seen
  * promptly and USB/TCP backends get transfers of a sensible size. */
 #define FB_DL_CHUNK (1024 * 1024)
@@ -36,7 +34,7 @@ static int timeout_of(const struct rf_fastboot *fb)
 
 /* Quote untrusted bytes for a message: printable ASCII as is, the rest as
  * C escapes, cut with "..." when it does not fit. */
-static void quote(char *dst, size_t cap, const void *src, size_t len)
+void rf_fb_quote(char *dst, size_t cap, const void *src, size_t len)
 {
 	const unsigned char *s = src;
 	size_t k = 0;
@@ -92,7 +90,7 @@ static int check_cmd(struct rf_fastboot *fb, const char *cmd)
 	if (n == 0)
 		return rf_errf(fb->err, RF_EINVAL, "empty fastboot command");
 	if (n > RF_FB_CMD_MAX) {
-		quote(q, 64, cmd, strlen(cmd));
+		rf_fb_quote(q, 64, cmd, strlen(cmd));
 		return rf_errf(fb->err, RF_EINVAL,
 			       "fastboot command \"%s\" is %zu bytes, longer "
 			       "than the protocol's %d", q, strlen(cmd),
@@ -100,7 +98,7 @@ static int check_cmd(struct rf_fastboot *fb, const char *cmd)
 	}
 	if (!text_ok((const unsigned char *)cmd, n) ||
 	    strpbrk(cmd, "\t\r\n")) {
-		quote(q, sizeof q, cmd, n);
+		rf_fb_quote(q, sizeof q, cmd, n);
 		return rf_errf(fb->err, RF_EINVAL,
 			       "fastboot command \"%s\" contains control "
 			       "characters", q);
@@ -108,9 +106,7 @@ static int check_cmd(struct rf_fastboot *fb, const char *cmd)
 	return RF_OK;
 }
 
-enum reply_kind { R_OKAY, R_FAIL, R_DATA };
-
-static double now_s(void)
+double rf_fb_now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -146,7 +142,7 @@ static int read_msg(struct rf_fastboot *fb, struct waiter *w,
 	for (;;) {
 		int rc = rf_transport_read(fb->t, buf, FB_READ_CAP, got,
 					   w->writing ? RF_FB_WAIT_SLICE_MS : tmo);
-		double el = now_s() - w->t0;
+		double el = rf_fb_now_s() - w->t0;
 		if (rc == RF_ETIMEDOUT && w->writing &&
 		    (fb->write_timeout_ms <= 0 || el * 1000 < fb->write_timeout_ms)) {
 			if (fb->on_wait)
@@ -200,7 +196,7 @@ static int parse_data(struct rf_fastboot *fb, const char *cmd,
 			v = (v << 4) | (uint32_t)d;
 	}
 	if (!ok) {
-		quote(q, sizeof q, buf, got);
+		rf_fb_quote(q, sizeof q, buf, got);
 		return rf_errf(fb->err, RF_EPROTO,
 			       "malformed DATA reply to '%s': \"%s\"", cmd, q);
 	}
@@ -226,14 +222,14 @@ static int read_final(struct rf_fastboot *fb, struct waiter *w,
 			return rf_errf(fb->err, RF_EPROTO,
 				       "empty reply to '%s'", cmd);
 		if (got > RF_FB_RESP_MAX) {
-			quote(q, sizeof q, buf, got);
+			rf_fb_quote(q, sizeof q, buf, got);
 			return rf_errf(fb->err, RF_EPROTO,
 				       "reply to '%s' is %zu bytes, over the "
 				       "protocol's %d: \"%s\"", cmd, got,
 				       RF_FB_RESP_MAX, q);
 		}
 		if (got < 4 || !text_ok(buf, got)) {
-			quote(q, sizeof q, buf, got);
+			rf_fb_quote(q, sizeof q, buf, got);
 			return rf_errf(fb->err, RF_EPROTO,
 				       "garbage reply to '%s': \"%s\"", cmd, q);
 		}
@@ -256,7 +252,7 @@ static int read_final(struct rf_fastboot *fb, struct waiter *w,
 		}
 		if (memcmp(buf, "FAIL", 4) == 0) {
 			memcpy(fb->fail, payload, plen + 1);
-			quote(q, sizeof q, payload, plen);
+			rf_fb_quote(q, sizeof q, payload, plen);
 			*kind = R_FAIL;
 			return rf_errf(fb->err, RF_EFAIL,
 				       "device refused '%s': %s", cmd,
@@ -266,23 +262,23 @@ static int read_final(struct rf_fastboot *fb, struct waiter *w,
 			*kind = R_DATA;
 			return parse_data(fb, cmd, buf, got, data_size);
 		}
-		quote(q, sizeof q, buf, got);
+		rf_fb_quote(q, sizeof q, buf, got);
 		return rf_errf(fb->err, RF_EPROTO,
 			       "unknown reply to '%s': \"%s\"", cmd, q);
 	}
 }
 
-static int read_reply(struct rf_fastboot *fb, const char *cmd,
+int rf_fb_read_reply(struct rf_fastboot *fb, const char *cmd,
 		      enum reply_kind *kind, char *okay, uint32_t *data_size)
 {
-	struct waiter w = { cmd, rf_fb_is_writing(cmd), now_s() };
+	struct waiter w = { cmd, rf_fb_is_writing(cmd), rf_fb_now_s() };
 	int rc;
 
 	if (w.writing && fb->on_wait)
 		fb->on_wait(fb->user, cmd, 0, 0);
 	rc = read_final(fb, &w, kind, okay, data_size);
 	if (w.writing && fb->on_wait)
-		fb->on_wait(fb->user, cmd, now_s() - w.t0, 1);
+		fb->on_wait(fb->user, cmd, rf_fb_now_s() - w.t0, 1);
 	return rc;
 }
 
@@ -322,7 +318,7 @@ int rf_fb_command(struct rf_fastboot *fb, const char *cmd, char *okay)
 	int rc = send_cmd(fb, cmd);
 	if (rc)
 		return rc;
-	rc = read_reply(fb, cmd, &kind, okay, &dsz);
+	rc = rf_fb_read_reply(fb, cmd, &kind, okay, &dsz);
 	if (rc)
 		return rc;
 	if (kind == R_DATA)
@@ -345,7 +341,7 @@ static int cmd_with_arg(struct rf_fastboot *fb, const char *name, char sep,
 	size_t n = strlen(name), a = strlen(arg);
 	if (n + 1 + a > RF_FB_CMD_MAX) {
 		char q[80];
-		quote(q, sizeof q, arg, a);
+		rf_fb_quote(q, sizeof q, arg, a);
 		return rf_errf(fb->err, RF_EINVAL,
 			       "fastboot command '%s%c%s' would be %zu bytes, "
 			       "longer than the protocol's %d", name, sep, q,
@@ -441,7 +437,7 @@ int rf_fb_max_download_size(struct rf_fastboot *fb, uint32_t *out)
 			ok = 0;
 	}
 	if (!ok || x == 0) {
-		quote(q, sizeof q, v, strlen(v));
+		rf_fb_quote(q, sizeof q, v, strlen(v));
 		return rf_errf(fb->err, RF_EPROTO,
 			       "device reports an unusable max-download-size "
 			       "\"%s\"", q);
@@ -465,7 +461,7 @@ int rf_fb_download_begin(struct rf_fastboot *fb, uint32_t size)
 	int rc = send_cmd(fb, cmd);
 	if (rc)
 		return rc;
-	rc = read_reply(fb, cmd, &kind, NULL, &asked);
+	rc = rf_fb_read_reply(fb, cmd, &kind, NULL, &asked);
 	if (rc)
 		return rc;
 	if (kind == R_OKAY)
@@ -547,7 +543,7 @@ int rf_fb_download_end(struct rf_fastboot *fb)
 	if (rc)
 		return rf_errf(fb->err, rc, "finishing the download: %s",
 			       fb->t->err);
-	rc = read_reply(fb, cmd, &kind, NULL, &dsz);
+	rc = rf_fb_read_reply(fb, cmd, &kind, NULL, &dsz);
 	if (rc)
 		return rc;
 	if (kind == R_DATA)
@@ -571,123 +567,6 @@ int rf_fb_erase(struct rf_fastboot *fb, const char *partition)
 int rf_fb_boot(struct rf_fastboot *fb)
 {
 	return rf_fb_command(fb, "boot", NULL);
-}
-
-/* A phone told to reboot says OKAY and then leaves the bus: wait for
- * that (the link drops), so that the next command looks for the phone
- * coming back and not at the old one on its way out.  Anything it says
- * meanwhile is of no use. */
-static int leave(struct rf_fastboot *fb, const char *cmd)
-{
-	unsigned char buf[FB_READ_CAP];
-	double t0;
-	int rc = rf_fb_command(fb, cmd, NULL);
-
-	if (rc == RF_EDISCONNECTED)
-		return RF_OK; /* gone before its OKAY was read */
-	if (rc)
-		return rc;
-	t0 = now_s();
-	for (;;) {
-		size_t got;
-		double el = now_s() - t0;
-		int limit = fb->leave_timeout_ms > 0 ? fb->leave_timeout_ms :
-			RF_FB_LEAVE_MS;
-		if (el * 1000 >= limit)
-			return rf_errf(fb->err, RF_ETIMEDOUT, "the phone answered "
-				       "OKAY to '%s' but is still there after "
-				       "%.1f s", cmd, el);
-		rc = rf_transport_read(fb->t, buf, sizeof buf, &got,
-				       RF_FB_WAIT_SLICE_MS);
-		if (rc != RF_OK && rc != RF_ETIMEDOUT)
-			return RF_OK;
-	}
-}
-
-int rf_fb_reboot(struct rf_fastboot *fb)
-{
-	return leave(fb, "reboot");
-}
-
-int rf_fb_reboot_bootloader(struct rf_fastboot *fb)
-{
-	return leave(fb, "reboot-bootloader");
-}
-
-int rf_fb_reboot_recovery(struct rf_fastboot *fb)
-{
-	return leave(fb, "reboot-recovery");
-}
-
-/* Read and drop whatever the phone says within RF_FB_DRAIN_MS of
- * silence; quoted into stale[len..] (", "-separated).  Returns the number
- * of messages, or an error. */
-static int drain(struct rf_fastboot *fb, char *stale, size_t cap)
-{
-	unsigned char buf[FB_READ_CAP];
-	int n = 0;
-	for (; n < 16; n++) {
-		size_t got = 0, len = stale ? strlen(stale) : 0;
-		char q[RF_FB_RESP_MAX * 2];
-		int rc = rf_transport_read(fb->t, buf, sizeof buf, &got,
-					   RF_FB_DRAIN_MS);
-		if (rc == RF_ETIMEDOUT)
-			break;
-		if (rc)
-			return rf_errf(fb->err, rc, "reading what the phone had "
-				       "left to say: %s", fb->t->err);
-		quote(q, sizeof q, buf, got);
-		if (stale && len + 1 < cap)
-			snprintf(stale + len, cap - len, "%s\"%s\"",
-				 len ? ", " : "", q);
-	}
-	return n;
-}
-
-int rf_fb_sync(struct rf_fastboot *fb, char *stale, size_t cap)
-{
-	static const char probe[] = "getvar:version";
-	enum reply_kind kind;
-	uint32_t dsz;
-	int rc, saved = fb->timeout_ms;
-
-	if (stale && cap)
-		stale[0] = '\0';
-	fb->err[0] = '\0';
-	rc = drain(fb, stale, cap);
-	if (rc < 0)
-		return rc;
-	rc = rf_transport_write(fb->t, probe, sizeof probe - 1, RF_FB_PROBE_MS);
-	if (rc == RF_OK)
-		rc = rf_transport_flush(fb->t, RF_FB_PROBE_MS);
-	if (rc == RF_ETIMEDOUT)
-		return rf_errf(fb->err, RF_EBUSY, "the phone takes no command: "
-			       "it is still busy with one an earlier run sent "
-			       "(writing a large partition takes minutes on a "
-			       "slow eMMC); wait until it is done and try again, "
-			       "or unplug and re-plug the phone");
-	if (rc)
-		return rf_errf(fb->err, rc, "sending '%s': %s", probe, fb->t->err);
-	fb->timeout_ms = RF_FB_PROBE_MS;
-	rc = read_reply(fb, probe, &kind, NULL, &dsz);
-	fb->timeout_ms = saved;
-	if (rc == RF_ETIMEDOUT)
-		return rf_errf(fb->err, RF_EPROTO, "the phone took a command but "
-			       "never answered it: it is most likely still inside "
-			       "a download an earlier run did not finish (killed, "
-			       "or the cable pulled), and takes every byte as "
-			       "image data; unplug and re-plug the phone (or hold "
-			       "Power until it restarts into fastboot), then try "
-			       "again");
-	if (rc && rc != RF_EFAIL)
-		return rc;
-	/* the answer read may have been a stale one that came late (the
-	 * phone finished an earlier write meanwhile): then the probe's own
-	 * answer follows at once */
-	rc = drain(fb, stale, cap);
-	fb->fail[0] = '\0';
-	fb->err[0] = '\0';
-	return rc < 0 ? rc : RF_OK;
 }
 
 int rf_fb_continue(struct rf_fastboot *fb)
