@@ -119,8 +119,9 @@ EOS
 		start_emu "$STATE/st-th" --throttle 35
 		sync
 		measure "$RF" --json -s "tcp:127.0.0.1:$PORT" flash "$PKG"
-		bytes=$(sed -n 's/.*"event":"summary".*"bytes":\([0-9]*\).*/\1/p' "$DIR/cmd.log")
+		bytes=$(sed -n 's/.*"event":"summary".*"sent":\([0-9]*\).*/\1/p' "$DIR/cmd.log")
 		stop_emu
+		[ -n "$bytes" ] || { echo "bench: no summary event with \"sent\" in $DIR/cmd.log"; exit 1; }
 		# the emulated phone's own writes after each download, which
 		# bytes/35 MB/s does not count (a real phone's eMMC takes longer)
 		emu_flash=$(awk '/took/ {s += $4} END {printf "%.2f", s}' "$DIR/emu.log")
