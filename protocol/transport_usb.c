@@ -11,6 +11,7 @@
  * a reply that comes late is read by the next read() rather than lost.
  * Everything runs on the caller's thread: completions are handled inside
  * our event-loop calls. */
+#include "transport_usb.h"
 #include "transport_usb_int.h"
 
 #include <errno.h>
@@ -63,32 +64,6 @@ struct usb_tr {
 	int leaked; /* transfers that never came back: do not free them */
 	struct rf_usb_stats st;
 };
-
-long long rf_usb_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int rf_usb_map_err(int e)
-{
-	switch (e) {
-	case LIBUSB_SUCCESS: return RF_OK;
-	case LIBUSB_ERROR_NO_DEVICE: return RF_EDISCONNECTED;
-	case LIBUSB_ERROR_TIMEOUT: return RF_ETIMEDOUT;
-	case LIBUSB_ERROR_PIPE: return RF_EIO;
-	case LIBUSB_ERROR_IO: return RF_EIO;
-	case LIBUSB_ERROR_ACCESS: return RF_EACCESS;
-	case LIBUSB_ERROR_BUSY: return RF_EBUSY;
-	case LIBUSB_ERROR_NOT_FOUND: return RF_ENODEV;
-	case LIBUSB_ERROR_NO_MEM: return RF_ENOMEM;
-	case LIBUSB_ERROR_INVALID_PARAM: return RF_EINVAL;
-	case LIBUSB_ERROR_OVERFLOW: return RF_EPROTO;
-	case LIBUSB_ERROR_INTERRUPTED: return RF_EINTR;
-	default: return RF_EIO; /* NOT_SUPPORTED, OTHER */
-	}
-}
 
 static int map_status(enum libusb_transfer_status s)
 {

@@ -5,7 +5,7 @@
 #define RF_TRANSPORT_USB_INT_H
 
 #include <libusb.h>
-#include "transport_usb.h"
+#include "transport_usb_scan.h"
 
 #define USB_CLASS_VENDOR 0xff
 #define USB_SUBCLASS_ANDROID 0x42

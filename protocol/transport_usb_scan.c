@@ -10,9 +10,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "rf_error.h"
 #include "rf_str.h"
 #include "usb_sysfs.h"
+
+long long rf_usb_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int rf_usb_map_err(int e)
+{
+	switch (e) {
+	case LIBUSB_SUCCESS: return RF_OK;
+	case LIBUSB_ERROR_NO_DEVICE: return RF_EDISCONNECTED;
+	case LIBUSB_ERROR_TIMEOUT: return RF_ETIMEDOUT;
+	case LIBUSB_ERROR_PIPE: return RF_EIO;
+	case LIBUSB_ERROR_IO: return RF_EIO;
+	case LIBUSB_ERROR_ACCESS: return RF_EACCESS;
+	case LIBUSB_ERROR_BUSY: return RF_EBUSY;
+	case LIBUSB_ERROR_NOT_FOUND: return RF_ENODEV;
+	case LIBUSB_ERROR_NO_MEM: return RF_ENOMEM;
+	case LIBUSB_ERROR_INVALID_PARAM: return RF_EINVAL;
+	case LIBUSB_ERROR_OVERFLOW: return RF_EPROTO;
+	case LIBUSB_ERROR_INTERRUPTED: return RF_EINTR;
+	default: return RF_EIO; /* NOT_SUPPORTED, OTHER */
+	}
+}
 
 /* A phone whose node is not accessible yet may just have appeared: udev
  * applies its rules (uaccess, group) a moment after the node exists. */

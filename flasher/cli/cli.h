@@ -43,7 +43,9 @@ void rf_cli_device_env(const struct rf_cli *cli, struct rf_device_env *env);
 int rf_exit_for(int rf_err);
 
 /* What the package's file name says before it is read: a browser's copy
- * (a warning), an unfinished download (an error: RF_EXIT_PACKAGE). */
+ * (a warning), an unfinished download (an error: RF_EXIT_PACKAGE)
+ * (cmd_fetch.c, beside the opening of a package from a path, URL or
+ * version). */
 int rf_cli_name_check(const char *path);
 
 /* ---- commands (main.c's table), their help (help.c), their arguments
@@ -82,9 +84,13 @@ const char *rf_suggest(const char *word, const char *const *names, size_t n);
  * missing value is said once, with the nearest option and the usage
  * (exit status 2 for the caller: '?' is returned). */
 int rf_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *opts);
-/* A usage error of command argv[0]: the message, then its usage.
+/* The command main.c is about to run, for the usage line that follows a
+ * usage error (given by main.c, so that the arguments' parser needs
+ * nothing from the entry point's table). */
+void rf_cli_running(const struct rf_cmd *c);
+/* A usage error of the running command: the message, then its usage.
  * Returns RF_EXIT_USAGE. */
-int rf_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int rf_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* --mode: romflash's names and MiFlash's ("save user data", "clean all",
  * "clean all and lock", any case, '_' or '-' for spaces).  0, or -1 with
  * the error said. */

@@ -10,7 +10,14 @@
 #include "md5.h"
 #include "output.h"
 
-int rf_cli_usage(const char *cmd, const char *fmt, ...)
+static const struct rf_cmd *running;
+
+void rf_cli_running(const struct rf_cmd *c)
+{
+	running = c;
+}
+
+int rf_cli_usage(const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -18,7 +25,7 @@ int rf_cli_usage(const char *cmd, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	out_error("%s", msg);
-	rf_usage_error(rf_cli_command(cmd));
+	rf_usage_error(running);
 	return RF_EXIT_USAGE;
 }
 
@@ -52,21 +59,21 @@ int rf_cli_getopt(int argc, char **argv, const char *shortopts, const struct opt
 	bad = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
 	if (c == ':') {
 		if (!strncmp(bad, "--", 2))
-			rf_cli_usage(argv[0], "%s: %s needs a value", argv[0], bad);
+			rf_cli_usage("%s: %s needs a value", argv[0], bad);
 		else
-			rf_cli_usage(argv[0], "%s: -%c needs a value", argv[0], optopt);
+			rf_cli_usage("%s: -%c needs a value", argv[0], optopt);
 		return '?';
 	}
 	if (optopt) { /* an unknown short option */
-		rf_cli_usage(argv[0], "%s: unknown option -%c", argv[0], optopt);
+		rf_cli_usage("%s: unknown option -%c", argv[0], optopt);
 		return '?';
 	}
 	near = near_option(bad, opts);
 	if (near)
-		rf_cli_usage(argv[0], "%s: unknown option %s (did you mean --%s?)", argv[0], bad,
+		rf_cli_usage("%s: unknown option %s (did you mean --%s?)", argv[0], bad,
 			     near);
 	else
-		rf_cli_usage(argv[0], "%s: unknown option %s", argv[0], bad);
+		rf_cli_usage("%s: unknown option %s", argv[0], bad);
 	return '?';
 }
 
@@ -110,7 +117,7 @@ int rf_cli_mode(const char *cmd, const char *arg, enum rf_mode *m)
 		names[i] = mode_aliases[i].name;
 	}
 	near = rf_suggest(arg, names, N_MODES);
-	rf_cli_usage(cmd, "%s: unknown mode '%s'%s%s%s: keep-data, clean or lock (MiFlash: "
+	rf_cli_usage("%s: unknown mode '%s'%s%s%s: keep-data, clean or lock (MiFlash: "
 		     "\"save user data\", \"clean all\", \"clean all and lock\")", cmd, arg,
 		     near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
 	return -1;
@@ -126,7 +133,7 @@ int rf_cli_md5_arg(const char *cmd, const char *md5)
 {
 	if (!md5 || rf_md5_is_hex(md5, 32))
 		return 0;
-	rf_cli_usage(cmd, "%s: --md5 wants the package's full MD5 (32 hex digits), not "
+	rf_cli_usage("%s: --md5 wants the package's full MD5 (32 hex digits), not "
 		     "\"%s\"", cmd, md5);
 	return -1;
 }

@@ -11,6 +11,7 @@
 #include "adb_ui.h"
 #include "cli.h"
 #include "device.h"
+#include "device_list.h"
 #include "output.h"
 #include "phone_id.h"
 #include "rf_str.h"
@@ -27,7 +28,7 @@ int cmd_devices(struct rf_cli *cli, int argc, char **argv)
 		if (c == '?') /* -l: fastboot's "devices -l", changes nothing */
 			return RF_EXIT_USAGE;
 	if (optind < argc)
-		return rf_cli_usage(argv[0], "devices: no arguments");
+		return rf_cli_usage("devices: no arguments");
 	struct rf_device_env env;
 	rf_cli_device_env(cli, &env);
 	rc = rf_devices_list(&env, &r, &n, err);
@@ -143,7 +144,7 @@ int cmd_reboot(struct rf_cli *cli, int argc, char **argv)
 	if (*to && strcmp(to, "system") && strcmp(to, "bootloader") && strcmp(to, "recovery") &&
 	    strcmp(to, "sideload")) {
 		near = rf_suggest(to, targets, 4);
-		return rf_cli_usage(argv[0], "reboot: unknown target '%s'%s%s%s (system, "
+		return rf_cli_usage("reboot: unknown target '%s'%s%s%s (system, "
 				    "bootloader, recovery, sideload)", to,
 				    near ? " (did you mean '" : "", near ? near : "",
 				    near ? "'?)" : "");

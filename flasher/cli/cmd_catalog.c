@@ -104,11 +104,11 @@ int cmd_catalog(struct rf_cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind + 1 < argc)
-		return rf_cli_usage(argv[0], "catalog: one codename or version at a time");
+		return rf_cli_usage("catalog: one codename or version at a time");
 	if (optind < argc)
 		what = argv[optind];
 	if (type && strcmp(type, "fastboot") && strcmp(type, "recovery"))
-		return rf_cli_usage(argv[0], "catalog: --type wants fastboot or recovery");
+		return rf_cli_usage("catalog: --type wants fastboot or recovery");
 	cat = rf_cli_catalog(&ex);
 	if (!cat)
 		return ex;

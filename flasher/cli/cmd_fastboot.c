@@ -114,7 +114,7 @@ static int lock_cmd(struct rf_cli *cli, int argc, char **argv,
 		yes = 1;
 	}
 	if (optind == argc)
-		return rf_cli_usage(argv[0], "%s: what to send is missing", argv[0]);
+		return rf_cli_usage("%s: what to send is missing", argv[0]);
 	/* "oem ARGS" must fit the 64 bytes of a fastboot command */
 	if (join(argv + optind, argc - optind, argv[0], args,
 		 RF_FB_CMD_MAX - strlen(argv[0])))
@@ -153,7 +153,7 @@ int cmd_flashing(struct rf_cli *cli, int argc, char **argv)
 			if (!strcmp(argv[k], known[n]))
 				return lock_cmd(cli, argc, argv, rf_fb_flashing);
 		near = rf_suggest(argv[k], known, sizeof known / sizeof known[0]);
-		return rf_cli_usage(argv[0], "flashing: unknown '%s'%s%s%s (lock, unlock, "
+		return rf_cli_usage("flashing: unknown '%s'%s%s%s (lock, unlock, "
 				    "lock_critical, unlock_critical, get_unlock_ability)", argv[k],
 				    near ? " (did you mean '" : "", near ? near : "",
 				    near ? "'?)" : "");
@@ -172,7 +172,7 @@ int cmd_set_active(struct rf_cli *cli, int argc, char **argv)
 	/* fastboot takes "a" and "_a" */
 	slot = argv[i][0] == '_' ? argv[i] + 1 : argv[i];
 	if (strcmp(slot, "a") && strcmp(slot, "b"))
-		return rf_cli_usage(argv[0], "set_active: the slot is a or b, not '%s'", argv[i]);
+		return rf_cli_usage("set_active: the slot is a or b, not '%s'", argv[i]);
 	if ((ex = single_open(cli, &s, "set_active")))
 		return ex;
 	ex = single_run(&s, "set_active", NULL, slot, rf_fb_set_active, slot, NULL);

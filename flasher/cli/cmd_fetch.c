@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "md5.h"
+#include "pkgname.h"
 #include "output.h"
 
 struct fetch_ui {
@@ -206,6 +207,19 @@ int rf_cli_resolve(struct rf_cli *cli, const struct rf_cli_fetch *f,
 	return RF_EXIT_OK;
 }
 
+int rf_cli_name_check(const char *path)
+{
+	struct rf_pkgname n;
+	if (!rf_pkgname_parse(path, &n) || !n.note[0])
+		return RF_EXIT_OK;
+	if (n.partial) {
+		out_error("%s is %s; finish the download first", path, n.note);
+		return RF_EXIT_PACKAGE;
+	}
+	out_warn("%s: %s", path, n.note);
+	return RF_EXIT_OK;
+}
+
 int rf_cli_open_package(struct rf_cli *cli, const struct rf_cli_fetch *f,
 			const char *arg, struct rf_pkg_opts *po,
 			struct rf_package *pkg, struct rf_resolved *src, int *pkg_rc)
@@ -259,25 +273,25 @@ int cmd_fetch(struct rf_cli *cli, int argc, char **argv)
 			else if (!strcmp(optarg, "recovery"))
 				type = RF_ROM_RECOVERY;
 			else
-				return rf_cli_usage(argv[0], "fetch: --type wants fastboot or "
+				return rf_cli_usage("fetch: --type wants fastboot or "
 						    "recovery");
 			break;
 		case 'S':
 			f.stall_s = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || !f.stall_s || f.stall_s > 3600)
-				return rf_cli_usage(argv[0], "fetch: --stall-timeout wants 1..3600 "
+				return rf_cli_usage("fetch: --stall-timeout wants 1..3600 "
 						    "seconds");
 			break;
 		case 'R':
 			f.retries = (int)strtol(optarg, &end, 10);
 			if (*end || f.retries < 0 || f.retries > 100)
-				return rf_cli_usage(argv[0], "fetch: --retries wants 0..100");
+				return rf_cli_usage("fetch: --retries wants 0..100");
 			break;
 		default: return RF_EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
-		return rf_cli_usage(argv[0], "fetch: %s", optind == argc ? "what to fetch is "
+		return rf_cli_usage("fetch: %s", optind == argc ? "what to fetch is "
 				    "missing" : "one package at a time");
 	if (rf_cli_md5_arg(argv[0], f.md5))
 		return RF_EXIT_USAGE;

@@ -45,7 +45,7 @@ static int flash_image_meant(char **argv, int first, int argc)
 {
 	if (argc - first != 2)
 		return 0;
-	rf_cli_usage("flash", "flash takes one PACKAGE; to write one image to a partition: "
+	rf_cli_usage("flash takes one PACKAGE; to write one image to a partition: "
 		     "romflash flash-image %s %s", argv[first], argv[first + 1]);
 	return 1;
 }
@@ -90,7 +90,7 @@ static int parse_args(const struct rf_cli *cli, int argc, char **argv, struct fl
 		case 'k':
 			a->skip = strtol(optarg, &end, 10);
 			if (*end || a->skip <= 0)
-				return rf_cli_usage(argv[0], "flash: --skip wants a step number");
+				return rf_cli_usage("flash: --skip wants a step number");
 			break;
 		case 'g': a->region = optarg; break;
 		default: return RF_EXIT_USAGE;
@@ -99,12 +99,12 @@ static int parse_args(const struct rf_cli *cli, int argc, char **argv, struct fl
 	if (flash_image_meant(argv, optind, argc))
 		return RF_EXIT_USAGE;
 	if (optind != argc - 1)
-		return rf_cli_usage(argv[0], "flash: %s", optind == argc ? "the package is missing"
+		return rf_cli_usage("flash: %s", optind == argc ? "the package is missing"
 				    : "one package at a time");
 	if (a->resume && a->no_resume)
-		return rf_cli_usage(argv[0], "flash: --resume and --no-resume exclude each other");
+		return rf_cli_usage("flash: --resume and --no-resume exclude each other");
 	if (a->skip && !a->resume)
-		return rf_cli_usage(argv[0], "flash: --skip goes with --resume (it skips the step "
+		return rf_cli_usage("flash: --skip goes with --resume (it skips the step "
 				    "the flash stopped at)");
 	a->package = argv[optind];
 	if (rf_cli_mode(argv[0], a->mode_name, &a->mode) || rf_cli_md5_arg(argv[0], a->md5))

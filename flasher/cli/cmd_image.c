@@ -224,7 +224,7 @@ int cmd_flash_image(struct rf_cli *cli, int argc, char **argv)
 	if (i < 0)
 		return RF_EXIT_USAGE;
 	if (!*argv[i] || strlen(argv[i]) > RF_FB_CMD_MAX - 16)
-		return rf_cli_usage(argv[0], "flash-image: bad partition name '%s'", argv[i]);
+		return rf_cli_usage("flash-image: bad partition name '%s'", argv[i]);
 	memset(&f, 0, sizeof f);
 	f.fr.fd = -1;
 	ex = image_open("flash-image", argv[i], argv[i + 1], &f);

@@ -40,19 +40,6 @@ static const char *md5_words(const struct rf_package *p)
 	}
 }
 
-int rf_cli_name_check(const char *path)
-{
-	struct rf_pkgname n;
-	if (!rf_pkgname_parse(path, &n) || !n.note[0])
-		return RF_EXIT_OK;
-	if (n.partial) {
-		out_error("%s is %s; finish the download first", path, n.note);
-		return RF_EXIT_PACKAGE;
-	}
-	out_warn("%s: %s", path, n.note);
-	return RF_EXIT_OK;
-}
-
 static void print_json(const struct rf_package *p, const struct rf_pkg_target *tg,
 		       const char *scripts)
 {
@@ -175,7 +162,7 @@ int cmd_info(struct rf_cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc)
-		return rf_cli_usage(argv[0], "info: %s", optind == argc ? "the package is missing"
+		return rf_cli_usage("info: %s", optind == argc ? "the package is missing"
 				    : "one package at a time");
 	if (rf_cli_md5_arg(argv[0], md5))
 		return RF_EXIT_USAGE;

@@ -525,7 +525,7 @@ int cmd_plan(struct rf_cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc)
-		return rf_cli_usage(argv[0], "plan: %s", optind == argc ? "the package is missing"
+		return rf_cli_usage("plan: %s", optind == argc ? "the package is missing"
 				    : "one package at a time");
 	if (rf_cli_md5_arg(argv[0], md5))
 		return RF_EXIT_USAGE;

@@ -62,7 +62,7 @@ static int parse_args(const struct rf_cli *cli, int argc, char **argv, struct sl
 		}
 	}
 	if (optind != argc - 1)
-		return rf_cli_usage(argv[0], "sideload: %s", optind == argc ? "the zip is missing"
+		return rf_cli_usage("sideload: %s", optind == argc ? "the zip is missing"
 				    : "one zip at a time");
 	a->zip = argv[optind];
 	if (rf_cli_md5_arg(argv[0], a->md5))

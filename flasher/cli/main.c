@@ -93,7 +93,7 @@ int cmd_help(struct rf_cli *cli, int argc, char **argv)
 	const struct rf_cmd *c = NULL;
 	(void)cli;
 	if (argc > 2)
-		return rf_cli_usage("help", "help: one command at a time");
+		return rf_cli_usage("help: one command at a time");
 	if (argc == 2 && !(c = rf_cli_command(argv[1]))) {
 		out_error("help: no command '%s'", argv[1]);
 		rf_usage_error(NULL);
@@ -330,6 +330,7 @@ int main(int argc, char **argv)
 	out_init(cli.json, cli.verbose, cli.quiet);
 	signals();
 	optind = 0; /* each command parses its own options (0: glibc starts afresh) */
+	rf_cli_running(cmd);
 	rc = cmd->fn(&cli, l.n, l.rest);
 	if (rf_interrupted && rc != RF_EXIT_OK)
 		rc = RF_EXIT_INTERRUPTED;

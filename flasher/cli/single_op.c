@@ -23,7 +23,7 @@ int single_args(int argc, char **argv, int min, int max)
 		return -1;
 	n = argc - optind;
 	if (n < min || n > max) {
-		rf_cli_usage(argv[0], "%s: %s", argv[0], n < min ? "missing argument"
+		rf_cli_usage("%s: %s", argv[0], n < min ? "missing argument"
 							     : "too many arguments");
 		return -1;
 	}

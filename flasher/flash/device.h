@@ -1,4 +1,5 @@
-/* Which phone to talk to: the -s selector, listing phones, opening one.
+/* Which phone to talk to: the -s selector, opening one (listing them:
+ * device_list.h).
  *
  * DEVICE is a USB serial number, "usb:BUS-PORT[.PORT...]", or
  * "tcp:HOST[:PORT]" (fastboot TCP, default port 5554; adb default 5555).
@@ -36,28 +37,6 @@ struct rf_device_env {
 			   int done);
 	void *user;
 };
-
-/* One row of `romflash devices`.  Phones romflash cannot use right now
- * are listed too, with what is wrong and the fix in `note`. */
-struct rf_device_row {
-	char serial[64];
-	char mode[16];     /* fastboot | sideload | recovery | device | adb |
-			      mtp (a Xiaomi phone in MTP or charging mode) */
-	char product[64];
-	char location[64];
-	char speed[16];    /* "480 Mbit/s"; "" unknown (TCP) */
-	/* ok | no-permission | busy (another program holds it) | wrong-mode
-	 * | not-answering | slow (below USB high speed, usable) */
-	char state[16];
-	char note[512];    /* "" when there is nothing to say */
-};
-
-/* Attached phones (USB; plus the -s tcp: one if given).  *rows malloc'ed.
- * Nothing is opened but the fastboot phones no program holds (sysfs
- * says which are held), to ask their product; a phone another process
- * is flashing is never touched.  Never waits for a phone. */
-int rf_devices_list(const struct rf_device_env *env, struct rf_device_row **rows,
-		    size_t *n, char *err);
 
 /* Why this process may not open a USB phone, and the fix: the udev rules
  * (installed or not), uaccess needing a local seat, or the plugdev group

@@ -1,4 +1,5 @@
-/* Internal to the package code: package.c (open, lookups), pkg_walk.c
+/* Internal to the package code: package.c (open), pkg_files.c (the
+ * listing), pkg_walk.c
  * (the pass over a .tgz), pkg_dir.c (a folder), pkg_image.c (what
  * is learned from an image's bytes), pkg_record.c (verification
  * records).  Not for other rooms: they use package.h. */
@@ -6,7 +7,7 @@
 #define RF_PKG_INT_H
 
 #include <archive.h>
-#include "package.h"
+#include "pkg_files.h"
 
 int rf_pkg_ends_with(const char *s, const char *suf);
 /* *.sh, *.bat */

@@ -17,7 +17,7 @@
 #define RF_PKG_RECORD_H
 
 #include <stddef.h>
-#include "package.h"
+#include "pkg_files.h"
 
 #define RF_PKG_RECORDS 16
 

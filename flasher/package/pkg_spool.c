@@ -93,17 +93,6 @@ void rf_ps_spool_create(struct rf_pkg_stream *s, uint64_t size,
 		s->st.spool_peak = s->spool_used;
 }
 
-void rf_ps_spool_abort(struct rf_pkg_stream *s, struct spool_out *out)
-{
-	if (out->fd < 0)
-		return;
-	close(out->fd);
-	out->fd = -1;
-	rf_winrec_free(&out->rec);
-	rf_winsums_free(&out->win);
-	s->spool_used -= out->size;
-}
-
 /* Append n bytes; `image`: they are image bytes (not a hole's zeros). */
 static void spool_put(struct rf_pkg_stream *s, struct spool_out *out,
 		      const void *p, size_t n, int image)

@@ -6,6 +6,7 @@
 #define RF_PKG_STREAM_INT_H
 
 #include <archive.h>
+#include <unistd.h>
 #include "inflate.h"
 #include "par_inflate.h"
 #include "pkg_stream.h"
@@ -111,7 +112,19 @@ void rf_ps_spool_write(struct rf_pkg_stream *s, struct spool_out *out,
 		       const void *p, size_t n);
 void rf_ps_spool_zeros(struct rf_pkg_stream *s, struct spool_out *out,
 		       uint64_t n);
-void rf_ps_spool_abort(struct rf_pkg_stream *s, struct spool_out *out);
+static inline void rf_ps_spool_abort(struct rf_pkg_stream *s,
+				     struct spool_out *out)
+{
+	/* here, not in pkg_spool.c: closing a pass (pkg_pass.c) drops the
+	 * copy being made beside it, and pkg_spool.c reads through passes */
+	if (out->fd < 0)
+		return;
+	close(out->fd);
+	out->fd = -1;
+	rf_winrec_free(&out->rec);
+	rf_winsums_free(&out->win);
+	s->spool_used -= out->size;
+}
 /* The copy is complete: it becomes image k's. */
 void rf_ps_spool_keep(struct rf_pkg_stream *s, struct spool_out *out,
 		      size_t k);
