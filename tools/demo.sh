@@ -26,20 +26,13 @@ DEV="tcp:127.0.0.1:$PORT"
 say "An emulated Mi 4 in fastboot mode is listening on $DEV"
 "$RF" -s "$DEV" devices
 
-if [ -x "$ROOT/tests/fixtures/mkpkg" ] && "$RF" 2>&1 | grep -q '^  flash '; then
-	say "Making a sample ROM package (modern MIUI layout, small images)"
-	"$ROOT/tests/fixtures/mkpkg" --variant modern --order scripts-last --size-mb 24 --out "$WORK" >/dev/null
-	PKG=$(ls "$WORK"/*.tgz)
-	say "romflash info $(basename "$PKG")"
-	"$RF" info "$PKG"
-	say "romflash plan (dry run: nothing is written)"
-	"$RF" -s "$DEV" plan "$PKG"
-	say "romflash flash (keep-data mode)"
-	"$RF" -s "$DEV" flash "$PKG" --no-reboot
-else
-	say "Writing a generated 20 MiB image to the boot partition"
-	head -c $((20 * 1024 * 1024)) /dev/urandom >"$WORK/boot.img"
-	"$RF" -s "$DEV" getvar product
-	"$RF" -s "$DEV" flash-image boot "$WORK/boot.img"
-fi
+say "Making a sample ROM package (modern MIUI layout, small images)"
+"$ROOT/tests/fixtures/mkpkg" --variant modern --order scripts-last --size-mb 24 --out "$WORK" >/dev/null
+PKG=$(ls "$WORK"/*.tgz)
+say "romflash info $(basename "$PKG")"
+"$RF" info "$PKG"
+say "romflash plan (dry run: nothing is written)"
+"$RF" -s "$DEV" plan "$PKG"
+say "romflash flash (keep-data mode)"
+"$RF" -s "$DEV" flash "$PKG" --no-reboot
 say "Done: the emulated phone's partitions are files in $WORK/phone (removed now)"
