@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 lib_init t_demo
 before=$(ls -d /tmp/romflash-demo.* 2>/dev/null | wc -l)
-TMPDIR="$T" B="$B" timeout 120 sh "$ROOT/tools/demo.sh" >"$T/demo.out" 2>&1 ||
+B="$B" timeout 120 sh "$ROOT/tools/demo.sh" >"$T/demo.out" 2>&1 ||
 	fail "demo.sh exit $?: $(tail -5 "$T/demo.out")"
 for want in "Making a sample ROM package" "romflash info" "romflash plan (dry run" \
 	"Checks passed on 1 phone" "flash system  OK" "Done: 1 phone flashed with"; do
