@@ -104,7 +104,9 @@ static void same_package(const struct rf_package *a, const struct rf_package *b)
 	}
 	ck_assert_uint_eq(a->win.n, b->win.n);
 	ck_assert_uint_eq(a->win.size, b->win.size);
-	ck_assert(!memcmp(a->win.sha, b->win.sha, a->win.n * sizeof *a->win.sha));
+	ck_assert_int_eq(a->win.keyed, b->win.keyed);
+	ck_assert(!memcmp(a->win.key, b->win.key, sizeof a->win.key));
+	ck_assert(!memcmp(a->win.tag, b->win.tag, a->win.n * sizeof *a->win.tag));
 	ck_assert_uint_eq(a->ngz_points, b->ngz_points);
 	for (size_t i = 0; i < a->ngz_points; i++) {
 		ck_assert_uint_eq(a->gz_points[i].in_off, b->gz_points[i].in_off);
@@ -212,6 +214,8 @@ START_TEST(test_damaged_record)
 	snprintf(rec, sizeof rec, "%s/%s", dir, de->d_name);
 	closedir(d);
 	ck_assert_int_eq(stat(rec, &sb), 0);
+	/* it holds the key of the window tags: the owner's only */
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
 	/* a byte in the middle (a resume point's state), then the end */
 	pf_flip(rec, (uint64_t)sb.st_size / 2);
 	open_rec(&p, path, 1);

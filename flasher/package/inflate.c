@@ -1,11 +1,11 @@
 /* See inflate.h.
  *
- * A whole-file pass (rf_gzr_open) is a pipeline of three threads, so that
- * the one that bounds the pass -- ISA-L's inflate -- does nothing else:
+ * A whole-file pass (rf_gzr_open) is a pipeline of two threads and the
+ * caller, so that the one that bounds the pass -- ISA-L's inflate -- does
+ * nothing else:
  *
- *   reader:   read() the file into a ring of input slots, MD5 each slot;
- *   hasher:   the SHA-256 of each slot (window digests), when recorded, so
- *             that both digests run beside each other;
+ *   reader:   read() the file into a ring of input slots, MD5 each slot
+ *             and, when recorded, its window tag (vfile.h);
  *   inflater: gunzip input slots into a ring of output slots, recording
  *             resume points when asked (rf_gzr_index_every);
  *   caller:   rf_gzr_next hands out output slots (libarchive's tar parsing
@@ -169,9 +169,7 @@ static void stop_threads(struct rf_gzr *g)
 		pthread_join(g->inflater, NULL);
 	if (g->reader_on)
 		pthread_join(g->reader, NULL);
-	if (g->hasher_on)
-		pthread_join(g->hasher, NULL);
-	g->inflater_on = g->reader_on = g->hasher_on = 0;
+	g->inflater_on = g->reader_on = 0;
 }
 
 static int start(struct rf_gzr *g)
@@ -179,11 +177,6 @@ static int start(struct rf_gzr *g)
 	g->started = 1;
 	if (!g->threaded)
 		return RF_OK;
-	if (g->rec && g->gunzip) {
-		if (pthread_create(&g->hasher, NULL, rf_gzr_hasher_main, g) != 0)
-			return rf_errf(g->err, RF_ESYS, "cannot start a thread");
-		g->hasher_on = 1;
-	}
 	if (pthread_create(&g->reader, NULL, rf_gzr_reader_main, g) != 0)
 		return rf_errf(g->err, RF_ESYS, "cannot start a thread");
 	g->reader_on = 1;

@@ -50,7 +50,6 @@ struct rf_gzr {
 	pthread_cond_t cv;
 	struct slot in[NIN];
 	uint64_t in_prod, in_cons;
-	uint64_t in_hashed;  /* input slots the hasher is done with */
 	int in_eof;          /* the reader saw the end of the file */
 	struct slot out[NOUT];
 	uint64_t out_prod, out_cons;
@@ -60,8 +59,8 @@ struct rf_gzr {
 	int stop;            /* rf_gzr_close: threads, give up */
 	_Atomic uint64_t bytes_read;
 
-	pthread_t reader, inflater, hasher;
-	int reader_on, inflater_on, hasher_on;
+	pthread_t reader, inflater;
+	int reader_on, inflater_on;
 	struct rf_md5 md5;
 	int hashing;
 
@@ -87,7 +86,6 @@ int rf_gzr_th_err(struct rf_gzr *g, int rc, const char *msg);
 struct slot *rf_gzr_free_slot(struct rf_gzr *g, struct slot *ring, int n,
 			      const uint64_t *prod, const uint64_t *cons);
 void *rf_gzr_reader_main(void *arg);
-void *rf_gzr_hasher_main(void *arg);
 /* Give back the input slot in use and take the next one into g->cur. */
 int rf_gzr_next_input(struct rf_gzr *g, char *err);
 

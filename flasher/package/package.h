@@ -4,10 +4,10 @@
  * Opening a .tgz is one streaming pass over the file: its MD5 is computed
  * (and checked) while it is gunzipped and its tar entries listed; scripts
  * are kept in memory, sparse images have their chunk layout recorded,
- * every other entry is skipped, and the SHA-256 of every 1 MiB window of
- * the file is recorded so that a later read can prove its bytes are the
- * verified ones (vfile.h).  A folder's files are read whole for the same
- * digests.  Unsafe entries (absolute paths, "..", links, devices, fifos)
+ * every other entry is skipped, and a keyed tag (GMAC) of every 1 MiB
+ * window of the file is recorded so that a later read can prove its bytes
+ * are the verified ones (vfile.h).  A folder's files are read whole for
+ * the same tags.  Unsafe entries (absolute paths, "..", links, devices, fifos)
  * and packages larger than a cancro package can be (RF_PKG_MAX_*, checked
  * from the tar headers before their data is inflated) are invalid.
  *

@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <isa-l.h>
 #include <limits.h>
 #include <openssl/evp.h>
@@ -23,7 +24,8 @@
 #include "pkg_int.h"
 #include "rf_str.h"
 
-#define MAGIC "romflash verification record 1\n"
+/* 2: window tags are GMACs under a key kept in the record (1: SHA-256) */
+#define MAGIC "romflash verification record 2\n"
 
 void rf_pkg_record_dir(char *out, size_t cap)
 {
@@ -144,7 +146,8 @@ static void w_package(struct wr *w, const struct rf_package *p,
 		w_file(w, &p->files[i]);
 	w_u64(w, p->win.size);
 	w_u64(w, p->win.n);
-	w_bytes(w, p->win.sha, p->win.n * sizeof *p->win.sha);
+	w_bytes(w, p->win.key, sizeof p->win.key);
+	w_bytes(w, p->win.tag, p->win.n * sizeof *p->win.tag);
 	w_u64(w, p->ngz_points);
 	for (size_t i = 0; i < p->ngz_points; i++) {
 		const struct rf_gz_point *pt = &p->gz_points[i];
@@ -217,7 +220,7 @@ int rf_pkg_record_save(const struct rf_package *p, const char *dir,
 	char name[4200], tmp[4300], real[PATH_MAX];
 	unsigned char d[RF_SHA256_LEN];
 	struct wr w = { 0 };
-	int rc = RF_OK;
+	int rc = RF_OK, fd;
 
 	if (p->kind != RF_PKG_TGZ || !dir || !dir[0])
 		return rf_errf(err, RF_EINVAL, "no record for this package");
@@ -226,8 +229,16 @@ int rf_pkg_record_save(const struct rf_package *p, const char *dir,
 	if (record_name(p->path, dir, name, sizeof name, real, sizeof real))
 		return rf_errf(err, RF_EINVAL, "record name too long");
 	snprintf(tmp, sizeof tmp, "%s.%d.tmp", name, (int)getpid());
-	if (!(w.f = fopen(tmp, "wbx")))
-		return rf_errf(err, RF_ESYS, "%s: %s", tmp, strerror(errno));
+	/* 0600: it holds the key of the window tags */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
+	    !(w.f = fdopen(fd, "wb"))) {
+		rc = rf_errf(err, RF_ESYS, "%s: %s", tmp, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		return rc;
+	}
 	if (!(w.md = EVP_MD_CTX_new()) ||
 	    !EVP_DigestInit_ex(w.md, EVP_sha256(), NULL))
 		w.bad = 1;
@@ -394,10 +405,12 @@ static void r_windows(struct rd *r, struct rf_winsums *ws)
 		r->bad = 1;
 		return;
 	}
-	if (ws->n && !(ws->sha = malloc(ws->n * sizeof *ws->sha)))
+	r_bytes(r, ws->key, sizeof ws->key);
+	ws->keyed = 1;
+	if (ws->n && !(ws->tag = malloc(ws->n * sizeof *ws->tag)))
 		r->bad = 1;
 	else
-		r_bytes(r, ws->sha, ws->n * sizeof *ws->sha);
+		r_bytes(r, ws->tag, ws->n * sizeof *ws->tag);
 }
 
 /* The resume points (or only their bytes through a scratch point). */

@@ -3,7 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,32 +18,97 @@
 
 #include "rf_str.h"
 
-void rf_winsums_free(struct rf_winsums *ws)
+/* The GMAC algorithm, fetched once for every thread. */
+static EVP_MAC *gmac;
+static pthread_once_t gmac_once = PTHREAD_ONCE_INIT;
+
+static void gmac_fetch(void)
 {
-	free(ws->sha);
-	memset(ws, 0, sizeof *ws);
+	gmac = EVP_MAC_fetch(NULL, "GMAC", NULL);
 }
 
-/* Room for one more window digest. */
+/* A MAC of window k under the key of `ws`: the index as the IV, so no two
+ * windows of one key share one.  NULL when OpenSSL cannot give it. */
+static EVP_MAC_CTX *tag_start(const struct rf_winsums *ws, size_t k)
+{
+	char cipher[] = "AES-128-GCM";
+	unsigned char iv[12] = { 0 };
+	OSSL_PARAM prm[3];
+	EVP_MAC_CTX *c;
+
+	pthread_once(&gmac_once, gmac_fetch);
+	if (!gmac || !(c = EVP_MAC_CTX_new(gmac)))
+		return NULL;
+	for (int i = 0; i < 8; i++)
+		iv[4 + i] = (unsigned char)((uint64_t)k >> (56 - 8 * i));
+	prm[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
+						  cipher, 0);
+	prm[1] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_IV, iv,
+						   sizeof iv);
+	prm[2] = OSSL_PARAM_construct_end();
+	if (!EVP_MAC_init(c, ws->key, sizeof ws->key, prm)) {
+		EVP_MAC_CTX_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The tag of what was fed to `c`, which is freed. */
+static int tag_end(EVP_MAC_CTX *c, unsigned char *tag)
+{
+	size_t n = 0;
+	int ok = EVP_MAC_final(c, tag, &n, RF_WINTAG_LEN) &&
+		 n == RF_WINTAG_LEN;
+	EVP_MAC_CTX_free(c);
+	return ok;
+}
+
+/* The tag of window k's complete bytes. */
+static int tag_of(const struct rf_winsums *ws, size_t k, const void *p,
+		  size_t n, unsigned char *tag)
+{
+	EVP_MAC_CTX *c = tag_start(ws, k);
+	if (!c)
+		return 0;
+	if (!EVP_MAC_update(c, p, n)) {
+		EVP_MAC_CTX_free(c);
+		return 0;
+	}
+	return tag_end(c, tag);
+}
+
+static int draw_key(struct rf_winsums *ws)
+{
+	if (!ws->keyed && RAND_bytes(ws->key, sizeof ws->key) != 1)
+		return RF_ENOMEM;
+	ws->keyed = 1;
+	return RF_OK;
+}
+
+void rf_winsums_free(struct rf_winsums *ws)
+{
+	free(ws->tag);
+	OPENSSL_cleanse(ws, sizeof *ws);
+}
+
+/* Room for one more window's tag. */
 static unsigned char *next_slot(struct rf_winsums *ws)
 {
 	if (ws->n == ws->cap) {
 		size_t cap = ws->cap ? 2 * ws->cap : 64;
-		void *v = realloc(ws->sha, cap * sizeof *ws->sha);
+		void *v = realloc(ws->tag, cap * sizeof *ws->tag);
 		if (!v)
 			return NULL;
-		ws->sha = v;
+		ws->tag = v;
 		ws->cap = cap;
 	}
-	return ws->sha[ws->n];
+	return ws->tag[ws->n];
 }
 
 int rf_winsums_add(struct rf_winsums *ws, const void *p, size_t n)
 {
 	unsigned char *d = next_slot(ws);
-	if (!d)
-		return RF_ENOMEM;
-	if (!EVP_Digest(p, n, d, NULL, EVP_sha256(), NULL))
+	if (!d || draw_key(ws) || !tag_of(ws, ws->n, p, n, d))
 		return RF_ENOMEM;
 	ws->n++;
 	ws->size += n;
@@ -50,20 +120,20 @@ int rf_winrec_init(struct rf_winrec *r, struct rf_winsums *ws)
 	memset(r, 0, sizeof *r);
 	memset(ws, 0, sizeof *ws);
 	r->ws = ws;
-	r->md = EVP_MD_CTX_new();
-	if (!r->md || !EVP_DigestInit_ex(r->md, EVP_sha256(), NULL)) {
-		rf_winrec_free(r);
-		return RF_ENOMEM;
-	}
-	return RF_OK;
+	return draw_key(ws);
 }
 
-/* The window being fed is complete (or the last one): its digest. */
+/* The window being fed is complete (or the last one): its tag. */
 static int close_window(struct rf_winrec *r)
 {
 	unsigned char *d = next_slot(r->ws);
-	if (!d || !EVP_DigestFinal_ex(r->md, d, NULL) ||
-	    !EVP_DigestInit_ex(r->md, EVP_sha256(), NULL))
+	EVP_MAC_CTX *c = r->mac;
+	r->mac = NULL;
+	if (!d) {
+		EVP_MAC_CTX_free(c);
+		return RF_ENOMEM;
+	}
+	if (!tag_end(c, d))
 		return RF_ENOMEM;
 	r->ws->n++;
 	r->ws->size += r->fill;
@@ -76,7 +146,9 @@ int rf_winrec_feed(struct rf_winrec *r, const void *p, size_t n)
 	const unsigned char *c = p;
 	while (n) {
 		size_t k = RF_VWIN - r->fill < n ? RF_VWIN - r->fill : n;
-		if (!EVP_DigestUpdate(r->md, c, k))
+		if (!r->mac && !(r->mac = tag_start(r->ws, r->ws->n)))
+			return RF_ENOMEM;
+		if (!EVP_MAC_update(r->mac, c, k))
 			return RF_ENOMEM;
 		r->fill += k;
 		c += k;
@@ -94,9 +166,8 @@ int rf_winrec_finish(struct rf_winrec *r)
 
 void rf_winrec_free(struct rf_winrec *r)
 {
-	if (r->md)
-		EVP_MD_CTX_free(r->md);
-	r->md = NULL;
+	EVP_MAC_CTX_free(r->mac);
+	r->mac = NULL;
 }
 
 int rf_vfile_open(struct rf_vfile *vf, const char *path,
@@ -146,7 +217,7 @@ int rf_vfile_window(const struct rf_vfile *vf, size_t k, unsigned char *buf,
 {
 	const struct rf_winsums *ws = vf->ws;
 	uint64_t off = (uint64_t)k * RF_VWIN;
-	unsigned char d[RF_SHA256_LEN];
+	unsigned char d[RF_WINTAG_LEN];
 	char e[RF_ERRLEN];
 	size_t want, got;
 	int rc;
@@ -162,9 +233,9 @@ int rf_vfile_window(const struct rf_vfile *vf, size_t k, unsigned char *buf,
 		return rf_errf(err, RF_ECHANGED, "%s changed on disk since it "
 			       "was verified (it ends at %llu now)", vf->name,
 			       (unsigned long long)(off + got));
-	if (!EVP_Digest(buf, want, d, NULL, EVP_sha256(), NULL))
+	if (!tag_of(ws, k, buf, want, d))
 		return rf_errf(err, RF_ENOMEM, "out of memory");
-	if (memcmp(d, ws->sha[k], sizeof d))
+	if (CRYPTO_memcmp(d, ws->tag[k], sizeof d))
 		return rf_errf(err, RF_ECHANGED, "%s changed on disk since it "
 			       "was verified (bytes %llu-%llu differ)", vf->name,
 			       (unsigned long long)off,

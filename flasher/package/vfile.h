@@ -1,10 +1,20 @@
 /* Proving that bytes read again are the bytes that were verified.
  *
- * The verification pass over a package records a SHA-256 of every
- * RF_VWIN-byte window of the file (struct rf_winsums, through a recorder
- * fed the bytes in order).  Every later read of that file goes through
- * rf_vfile_window: whole windows only, each checked against its digest
- * before a byte of it is used, RF_ECHANGED when it differs.  Whatever is
+ * The verification pass over a package records a tag of every RF_VWIN-byte
+ * window of the file (struct rf_winsums, through a recorder fed the bytes
+ * in order).  A tag is a GMAC (AES-128-GCM over the window as associated
+ * data, the window's index as the IV) under a random key of the recording:
+ * without the key nobody can make other bytes that give the same tags
+ * (a forgery succeeds with odds of about 2^-112 per window), which is the
+ * guarantee a SHA-256 gives, at four times the speed (8 GB/s here with
+ * PCLMULQDQ, against 1.8 GB/s), paid twice per flash: once verifying, once
+ * reading back.  The key lives as long as the tags: in memory, and in a
+ * verification record (mode 0600) that whoever could rewrite could also
+ * rewrite with SHA-256 digests in it.
+ *
+ * Every later read of that file goes through rf_vfile_window: whole
+ * windows only, each checked against its tag before a byte of it is used,
+ * RF_ECHANGED when it differs.  Whatever is
  * derived from those bytes (inflated, parsed, sent to a phone) is then
  * derived from verified bytes only, however the file was damaged or
  * rewritten in between.
@@ -23,23 +33,29 @@
 
 #define RF_VWIN (1u << 20)
 #define RF_SHA256_LEN 32
+#define RF_WINKEY_LEN 16    /* AES-128 */
+#define RF_WINTAG_LEN 16
 
 struct rf_winsums {
 	uint64_t size;      /* bytes recorded */
 	size_t n;           /* windows: ceil(size / RF_VWIN) */
 	size_t cap;
-	unsigned char (*sha)[RF_SHA256_LEN];
+	unsigned char key[RF_WINKEY_LEN]; /* secret of this recording */
+	int keyed;          /* key drawn (else drawn at the first window) */
+	unsigned char (*tag)[RF_WINTAG_LEN];
 };
 
+/* Forget the tags and the key. */
 void rf_winsums_free(struct rf_winsums *ws);
 
 /* Records the digests of bytes fed in order, in pieces of any size. */
 struct rf_winrec {
 	struct rf_winsums *ws;
-	void *md;           /* EVP_MD_CTX of the window being fed */
+	void *mac;          /* EVP_MAC_CTX of the window being fed, if any */
 	size_t fill;        /* its bytes so far */
 };
 
+/* Start recording into `ws` (emptied, with a new key). */
 int rf_winrec_init(struct rf_winrec *r, struct rf_winsums *ws);
 int rf_winrec_feed(struct rf_winrec *r, const void *p, size_t n);
 /* Digest of the last (short) window; `ws` complete. */
@@ -47,7 +63,8 @@ int rf_winrec_finish(struct rf_winrec *r);
 void rf_winrec_free(struct rf_winrec *r);
 
 /* Record window k from its complete bytes at once (a reader that reads
- * whole windows: the verification pass).  Windows come in order. */
+ * whole windows: the verification pass).  Windows come in order; `ws`
+ * starts zeroed (its key is drawn with the first window). */
 int rf_winsums_add(struct rf_winsums *ws, const void *p, size_t n);
 
 /* A file read only in verified windows.  Thread-safe (pread). */
@@ -66,8 +83,8 @@ int rf_vfile_open(struct rf_vfile *vf, const char *path,
 void rf_vfile_wrap(struct rf_vfile *vf, int fd, const struct rf_winsums *ws,
 		   const char *name);
 void rf_vfile_close(struct rf_vfile *vf);
-/* Read window k whole into buf (RF_VWIN bytes), check it: *len its size.
- * RF_ECHANGED when its bytes are not the recorded ones, RF_ESYS when it
+/* Read window k whole into buf (RF_VWIN bytes), check it against its tag:
+ * *len its size.  RF_ECHANGED when its bytes are not the recorded ones, RF_ESYS when it
  * cannot be read, RF_EINVAL past the recorded end. */
 int rf_vfile_window(const struct rf_vfile *vf, size_t k, unsigned char *buf,
 		    size_t *len, char *err);
