@@ -47,7 +47,11 @@ static int getvar_retried(const struct rf_flash_run *r, struct rf_fastboot *fb,
 
 	*unknown = 0;
 	for (int i = 0; i < TRIES; i++) {
-		if (i)
+		/* the second try at once (a one-off glitch), the next after a
+		 * pause (a bootloader busy for a moment): a variable the phone
+		 * does not have -- cancro's `anti` and `crc` -- costs one pause
+		 * per flash, not two */
+		if (i > 1)
 			usleep((r->retry_ms ? r->retry_ms : 20) * 1000u);
 		rc = rf_fb_getvar(fb, var, val, cap);
 		if (rc != RF_EFAIL)
