@@ -1,7 +1,9 @@
 /* Fastboot client: the command/response engine and the commands built on it.
  *
  * Host sends an ASCII command of at most 64 bytes; the device answers with
- * messages of at most 64 bytes: "INFO..." and "TEXT..." (any number, each
+ * messages of at most 256 bytes (cancro's LK sends 64 at most; AOSP's
+ * client takes 256, and so does this one, so that a newer bootloader's
+ * longer FAIL text is shown, not called garbage): "INFO..." and "TEXT..." (any number, each
  * restarts the timeout, passed to on_info), then one of "OKAY...",
  * "FAIL..." or "DATA%08x".  Download is "download:%08x" -> "DATA%08x" ->
  * exactly that many bytes -> "OKAY".
@@ -19,7 +21,7 @@
 #include "transport.h"
 
 #define RF_FB_CMD_MAX 64
-#define RF_FB_RESP_MAX 64
+#define RF_FB_RESP_MAX 256
 /* Replies a phone gives at once (getvar, download, reboot, the OKAY after
  * the data), and a link that stops moving during a download. */
 #define RF_FB_DEFAULT_TIMEOUT_MS 10000

@@ -226,7 +226,7 @@ END_TEST
 
 START_TEST(reply_nul_padding_ignored)
 {
-	char okay[65];
+	char okay[RF_FB_RESP_MAX + 1];
 	static const char pad[] = "OKAYabc\0\0\0\0";
 	fake_transport_reply_bytes(f, pad, sizeof pad - 1);
 	ck_assert_int_eq(rf_fb_command(&fb, "oem x", okay), RF_OK);
@@ -352,21 +352,27 @@ START_TEST(bad_control_in_payload)
 }
 END_TEST
 
-START_TEST(bad_reply_over_64)
+START_TEST(bad_reply_over_256)
 {
-	char r[100];
+	char r[300];
 	memset(r, 'x', sizeof r);
 	memcpy(r, "OKAY", 4);
-	r[65] = '\0'; /* 65 bytes */
+	r[257] = '\0'; /* 257 bytes */
 	fake_transport_reply(f, r);
 	ck_assert_int_eq(rf_fb_reboot(&fb), RF_EPROTO);
-	ck_assert_ptr_nonnull(strstr(fb.err, "65 bytes"));
-	/* exactly 64 is fine */
-	r[64] = '\0';
+	ck_assert_ptr_nonnull(strstr(fb.err, "257 bytes"));
+	/* exactly 256 is fine, as in AOSP (cancro's LK sends 64 at most) */
+	r[256] = '\0';
 	fake_transport_reply(f, r);
-	char okay[65];
+	char okay[RF_FB_RESP_MAX + 1];
 	ck_assert_int_eq(rf_fb_command(&fb, "oem x", okay), RF_OK);
-	ck_assert_uint_eq(strlen(okay), 60);
+	ck_assert_uint_eq(strlen(okay), 252);
+	/* a FAIL of 200 bytes of text: the text, whole */
+	memcpy(r, "FAIL", 4);
+	r[204] = '\0';
+	fake_transport_reply(f, r);
+	ck_assert_int_eq(rf_fb_flash(&fb, "boot"), RF_EFAIL);
+	ck_assert_uint_eq(strlen(fb.fail), 200);
 }
 END_TEST
 
@@ -635,7 +641,7 @@ static Suite *fastboot_suite(void)
 	tcase_add_test(tc, bad_unknown_prefix);
 	tcase_add_test(tc, bad_short_and_empty_reply);
 	tcase_add_test(tc, bad_control_in_payload);
-	tcase_add_test(tc, bad_reply_over_64);
+	tcase_add_test(tc, bad_reply_over_256);
 	tcase_add_test(tc, bad_data_wrong_size);
 	tcase_add_test(tc, bad_data_malformed);
 	tcase_add_test(tc, bad_data_to_non_download);
