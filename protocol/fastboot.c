@@ -5,6 +5,7 @@
  * reply is how a partition gets written with the wrong bytes.  Reboots and
  * the start-of-session sync are in fastboot_session.c. */
 #include "fastboot_int.h"
+#include "rf_str.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +224,7 @@ static int read_final(struct rf_fastboot *fb, struct waiter *w,
 				       "empty reply to '%s'", cmd);
 		if (got > RF_FB_RESP_MAX) {
 			rf_fb_quote(q, sizeof q, buf, got);
+			rf_strlcpy(fb->bad_reply, q, sizeof fb->bad_reply);
 			return rf_errf(fb->err, RF_EPROTO,
 				       "reply to '%s' is %zu bytes, over the "
 				       "protocol's %d: \"%s\"", cmd, got,
@@ -230,6 +232,7 @@ static int read_final(struct rf_fastboot *fb, struct waiter *w,
 		}
 		if (got < 4 || !text_ok(buf, got)) {
 			rf_fb_quote(q, sizeof q, buf, got);
+			rf_strlcpy(fb->bad_reply, q, sizeof fb->bad_reply);
 			return rf_errf(fb->err, RF_EPROTO,
 				       "garbage reply to '%s': \"%s\"", cmd, q);
 		}
@@ -263,6 +266,7 @@ static int read_final(struct rf_fastboot *fb, struct waiter *w,
 			return parse_data(fb, cmd, buf, got, data_size);
 		}
 		rf_fb_quote(q, sizeof q, buf, got);
+		rf_strlcpy(fb->bad_reply, q, sizeof fb->bad_reply);
 		return rf_errf(fb->err, RF_EPROTO,
 			       "unknown reply to '%s': \"%s\"", cmd, q);
 	}
@@ -274,6 +278,7 @@ int rf_fb_read_reply(struct rf_fastboot *fb, const char *cmd,
 	struct waiter w = { cmd, rf_fb_is_writing(cmd), rf_fb_now_s() };
 	int rc;
 
+	fb->bad_reply[0] = '\0';
 	if (w.writing && fb->on_wait)
 		fb->on_wait(fb->user, cmd, 0, 0);
 	rc = read_final(fb, &w, kind, okay, data_size);

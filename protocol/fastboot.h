@@ -63,6 +63,11 @@ struct rf_fastboot {
 	const volatile sig_atomic_t *cancel;
 	char err[RF_ERRLEN];
 	char fail[RF_FB_RESP_MAX + 1]; /* payload of the last FAIL */
+	/* The last command's reply that is no fastboot reply (garbage, an
+	 * unknown kind, too long), quoted as in err (bounded, escaped) for a
+	 * report that tells what the phone said apart from what it means;
+	 * "" when the reply made sense. */
+	char bad_reply[RF_ERRLEN / 2];
 	/* download in progress */
 	uint32_t dl_size, dl_sent;
 	int dl_active;

@@ -169,6 +169,7 @@ static int send_image(struct rf_phone_run *p, size_t i, const struct rf_step *s,
 	snd.stop = p->r->dev.stop;
 	snd.progress = on_send;
 	snd.user = &is;
+	snd.label = s->image; /* "" for a format: "the image" */
 	rc = s->op == RF_OP_BOOT ? rf_image_boot(&snd, img)
 				 : rf_image_flash(&snd, s->partition, img);
 	t->sent += snd.sent;
@@ -227,7 +228,8 @@ static int step_format(struct rf_phone_run *p, size_t i, const struct rf_step *s
 
 static enum rf_fail_kind command_kind(int rc)
 {
-	return rc == RF_EFAIL ? RF_FK_REFUSED : RF_FK_NO_ANSWER;
+	return rc == RF_EFAIL ? RF_FK_REFUSED : rc == RF_EPROTO ? RF_FK_NOT_FASTBOOT
+								 : RF_FK_NO_ANSWER;
 }
 
 static int step_erase(struct rf_phone_run *p, size_t i, const struct rf_step *s)

@@ -39,12 +39,23 @@ static const char *before(int any_written)
  * leave the bootloader inside the download. */
 static void not_written(char *out, size_t cap, const struct rf_step *s, int rc, int any)
 {
-	snprintf(out, cap, "nothing of %s was written (the transfer stopped before the phone "
-		 "was told to write it); %s%s", s->partition[0] ? s->partition : s->image,
-		 before(any), link_lost(rc) || rc == RF_EPROTO ? "; the bootloader may still "
-		 "be waiting for the "
-		 "rest of the download: restart it into fastboot (power + volume down) if it "
-		 "does not answer" : "");
+	int n;
+
+	/* a phone that stopped taking data (or answering): the command that
+	 * would have written was never sent, say it by name */
+	if (rc == RF_ETIMEDOUT && s->op != RF_OP_BOOT && s->partition[0])
+		n = snprintf(out, cap, "'flash:%s' was not sent, so nothing of %s was written",
+			     s->partition, s->partition);
+	else
+		n = snprintf(out, cap, "nothing of %s was written (the transfer stopped before "
+			     "the phone was told to write it)",
+			     s->partition[0] ? s->partition : s->image);
+	if (n < 0 || (size_t)n >= cap)
+		return;
+	snprintf(out + n, cap - (size_t)n, "; %s%s", before(any),
+		 link_lost(rc) || rc == RF_EPROTO ? "; the bootloader may still be waiting for "
+		 "the rest of the download: restart it into fastboot (power + volume down) if "
+		 "it does not answer" : "");
 }
 
 static void partial(char *out, size_t cap, const struct rf_step *s)
@@ -61,8 +72,20 @@ static void partial(char *out, size_t cap, const struct rf_step *s)
 			 "phone stays in fastboot mode and can be flashed again", s->partition);
 }
 
+/* A reply that is no fastboot reply to reboot-bootloader: the phone may
+ * have taken the command (and be restarting) or not; only its screen
+ * tells. */
+static void garbled_reboot(char *out, size_t cap, const char *reply)
+{
+	snprintf(out, cap, "the phone answered \"%s\" to 'reboot-bootloader', which is not "
+		 "fastboot: romflash cannot tell whether it restarts; look at the phone: when it "
+		 "shows the fastboot screen again (hold power + volume down if it shows "
+		 "something else after a minute), resume; the steps before this one are "
+		 "completed", reply);
+}
+
 static void command_state(char *out, size_t cap, const struct rf_step *s,
-			  enum rf_fail_kind k, int wait_s)
+			  enum rf_fail_kind k, int wait_s, const char *reply)
 {
 	int refused = k == RF_FK_REFUSED;
 	switch (s->op) {
@@ -80,6 +103,8 @@ static void command_state(char *out, size_t cap, const struct rf_step *s,
 			snprintf(out, cap, "the phone restarted and did not come back in fastboot "
 				 "mode within %d s; if it does not show the fastboot screen, hold "
 				 "power + volume down", wait_s);
+		else if (k == RF_FK_NOT_FASTBOOT)
+			garbled_reboot(out, cap, reply);
 		else if (k == RF_FK_OTHER_PHONE)
 			snprintf(out, cap, "another phone answered at this address after the "
 				 "restart; nothing was written to it, and the phone being flashed is "
@@ -122,7 +147,8 @@ static void likely_state(const struct rf_phone_run *p, char *out, size_t cap, in
 		partial(out, cap, s);
 		break;
 	default:
-		command_state(out, cap, s, p->fail_kind, p->r->wait_timeout_s);
+		command_state(out, cap, s, p->fail_kind, p->r->wait_timeout_s,
+			      t->fb.bad_reply);
 	}
 }
 

@@ -22,6 +22,7 @@ enum rf_fail_kind {
 	RF_FK_PARTIAL,       /* flash:/boot sent (or a piece written), no OKAY */
 	RF_FK_REFUSED,       /* the phone answered FAIL to the command */
 	RF_FK_NO_ANSWER,     /* the link failed around the command */
+	RF_FK_NOT_FASTBOOT,  /* it answered something that is no fastboot reply */
 	RF_FK_NOT_BACK,      /* it restarted and did not come back */
 	RF_FK_RESTARTING,    /* stopped while it was restarting */
 	RF_FK_OTHER_PHONE,   /* another phone came back at its address */

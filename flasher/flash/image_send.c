@@ -11,16 +11,16 @@
 
 /* Sending counts what the phone took: the transport's queue (a socket
  * buffer of megabytes, USB transfers in flight) is not on the phone yet. */
+static uint64_t taken(struct rf_send *s)
+{
+	uint64_t q = rf_transport_unacked(s->fb->t);
+	return q < s->sent ? s->sent - q : 0;
+}
+
 static void progress(struct rf_send *s, enum rf_send_phase ph)
 {
-	uint64_t done = s->sent;
-	if (!s->progress)
-		return;
-	if (ph == RF_PHASE_SENDING) {
-		uint64_t q = rf_transport_unacked(s->fb->t);
-		done = q < done ? done - q : 0;
-	}
-	s->progress(s->user, ph, done, s->total);
+	if (s->progress)
+		s->progress(s->user, ph, ph == RF_PHASE_SENDING ? taken(s) : s->sent, s->total);
 }
 
 /* The phone's own failure: its message. */
@@ -37,12 +37,34 @@ static int image_err(struct rf_send *s, int rc, const char *what)
 	return rf_errf(s->err, rc, "reading the image: %s", what && *what ? what : rf_strerror(rc));
 }
 
+/* A download whose data the phone stopped taking (or never confirmed):
+ * the transport's or the reply's timeout.  Told in bytes of the image the
+ * phone took, as progress counts them, not as a command that timed out. */
+static int stall_err(struct rf_send *s, int rc)
+{
+	const char *what = s->label && *s->label ? s->label : "the image";
+	uint64_t done = taken(s);
+	int secs = (s->fb->timeout_ms > 0 ? s->fb->timeout_ms : RF_FB_DEFAULT_TIMEOUT_MS) / 1000;
+
+	if (rc != RF_ETIMEDOUT)
+		return phone_err(s, rc);
+	s->stalled = 1;
+	if (done < s->total)
+		return rf_errf(s->err, rc, "the phone stopped taking data after %llu of %llu "
+			       "bytes of %s (%d s without progress)", (unsigned long long)done,
+			       (unsigned long long)s->total, what, secs);
+	return rf_errf(s->err, rc, "the phone stopped taking data after %llu of %llu bytes of "
+		       "%s: the link took them all, but the phone did not confirm the download "
+		       "(%d s without progress)", (unsigned long long)done,
+		       (unsigned long long)s->total, what, secs);
+}
+
 static int write_sink(void *ctx, const void *buf, size_t len)
 {
 	struct rf_send *s = ctx;
 	int rc = rf_fb_download_write(s->fb, buf, len);
 	if (rc)
-		return phone_err(s, rc);
+		return stall_err(s, rc);
 	s->sent += len;
 	progress(s, RF_PHASE_SENDING);
 	return RF_OK;
@@ -61,7 +83,7 @@ static int begin(struct rf_send *s, uint64_t bytes)
 static int end(struct rf_send *s)
 {
 	int rc = rf_fb_download_end(s->fb);
-	return rc ? phone_err(s, rc) : RF_OK;
+	return rc ? stall_err(s, rc) : RF_OK;
 }
 
 /* One download of the image as stored. */
@@ -180,6 +202,7 @@ static int prepare(struct rf_send *s, const struct rf_image *img)
 	s->flashed = 0;
 	s->in_flash = 0;
 	s->read_failed = 0;
+	s->stalled = 0;
 	s->err[0] = 0;
 	return rf_image_plan(img, s->max_dl, &s->downloads, &s->total, s->err);
 }

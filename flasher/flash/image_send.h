@@ -55,6 +55,7 @@ struct rf_send {
 	const volatile sig_atomic_t *stop;
 	rf_send_progress_fn progress; /* may be NULL */
 	void *user;
+	const char *label;  /* the image in messages (NULL: "the image") */
 	/* out */
 	uint64_t total;     /* wire bytes of the whole image */
 	uint64_t sent;      /* wire bytes the transport took */
@@ -65,6 +66,9 @@ struct rf_send {
 			       the phone may have written part of it */
 	int read_failed;    /* the failure was the image's (package), not
 			       the phone's */
+	int stalled;        /* the phone stopped taking the data (or never
+			       confirmed it) mid-download: no flash: of that
+			       download was sent */
 	char err[RF_ERRLEN];
 };
 
