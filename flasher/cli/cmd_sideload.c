@@ -297,14 +297,23 @@ static int failed(const struct rf_sideload *s, int rc)
 			  "finish; the phone stays in recovery: run the same "
 			  "command again", sz, tot);
 		return RF_EXIT_INTERRUPTED;
-	default:
-		/* RF_EPROTO: the link is up, the phone said something else */
+	case RF_EPROTO:
+		/* the link is up, the phone said something else */
 		out_error("%s", s->err);
-		out_error("%s after %s of %s: the installation did not finish; the phone "
-			  "stays in recovery: %s, choose \"Apply update from ADB\" and run "
-			  "the same command again", rc == RF_EPROTO ? "the sideload stopped" :
-			  "the link to the phone was lost", sz, tot,
-			  rc == RF_EPROTO ? "on the phone" : "reconnect it");
+		out_error("the sideload stopped after %s of %s: the installation did not "
+			  "finish; the phone stays in recovery: on the phone, choose \"Apply "
+			  "update from ADB\" and run the same command again", sz, tot);
+		return RF_EXIT_DEVICE;
+	default:
+		/* the link is gone: one report, what was sent and what it means
+		 * (the cause in brackets: the transport's words) */
+		out_error("the link to the phone was lost (%s) after %" PRIu64 " blocks of the "
+			  "zip were sent (%s of %s, %" PRIu64 " of %" PRIu64 " bytes): recovery "
+			  "did not get the whole package and may have stopped installing "
+			  "part-way; the phone stays in recovery: reconnect it, choose \"Apply "
+			  "update from ADB\" and run the same command again (the package "
+			  "installs from the start)", s->err, s->st.blocks, sz, tot,
+			  s->st.unique, s->st.size);
 		return RF_EXIT_DEVICE;
 	}
 }
