@@ -105,6 +105,15 @@ START_TEST(test_stall_download)
 	ck_assert_msg(took >= REPLY_S - 0.5 && took < REPLY_S + MARGIN_S, "took %.1f s", took);
 	ck_assert_msg(strstr(e2e_err, "(flash sbl1) failed: ") && strstr(e2e_err, "to resume: "),
 		      RF_OUTPUT);
+	/* told in bytes of the image, not as a timed-out command (the
+	 * emulated endpoint takes the small image's one transfer whole, so
+	 * the phone took all of it and never confirmed), and the flash:
+	 * that never went out */
+	ck_assert_msg(strstr(e2e_err, "failed: the phone took all ") &&
+		      strstr(e2e_err, " bytes of images/sbl1.mbn (as far as the link tells) "
+			     "but did not confirm the download (10 s without progress)") &&
+		      strstr(e2e_err, "'flash:sbl1' was not sent, so nothing of sbl1 was "
+			     "written"), RF_OUTPUT);
 	resume_and_check(&c, 1);
 }
 END_TEST

@@ -53,9 +53,9 @@ static int stall_err(struct rf_send *s, int rc)
 		return rf_errf(s->err, rc, "the phone stopped taking data after %llu of %llu "
 			       "bytes of %s (%d s without progress)", (unsigned long long)done,
 			       (unsigned long long)s->total, what, secs);
-	return rf_errf(s->err, rc, "the phone stopped taking data after %llu of %llu bytes of "
-		       "%s: the link took them all, but the phone did not confirm the download "
-		       "(%d s without progress)", (unsigned long long)done,
+	/* the transport took every byte (over TCP: the phone's socket did) */
+	return rf_errf(s->err, rc, "the phone took all %llu bytes of %s (as far as the link "
+		       "tells) but did not confirm the download (%d s without progress)",
 		       (unsigned long long)s->total, what, secs);
 }
 
