@@ -77,11 +77,21 @@ static void partial(char *out, size_t cap, const struct rf_step *s)
  * tells. */
 static void garbled_reboot(char *out, size_t cap, const char *reply)
 {
-	snprintf(out, cap, "the phone answered \"%s\" to 'reboot-bootloader', which is not "
-		 "fastboot: romflash cannot tell whether it restarts; look at the phone: when it "
-		 "shows the fastboot screen again (hold power + volume down if it shows "
-		 "something else after a minute), resume; the steps before this one are "
-		 "completed", reply);
+	int n;
+
+	/* no quote when the link's framing broke (TCP), not the reply */
+	if (reply[0])
+		n = snprintf(out, cap, "the phone answered \"%s\" to 'reboot-bootloader', which "
+			     "is not fastboot", reply);
+	else
+		n = snprintf(out, cap, "the phone's answer to 'reboot-bootloader' is not "
+			     "fastboot");
+	if (n < 0 || (size_t)n >= cap)
+		return;
+	snprintf(out + n, cap - (size_t)n, ": romflash cannot tell whether it restarts; look "
+		 "at the phone: when it shows the fastboot screen again (hold power + volume "
+		 "down if it shows something else after a minute), resume; the steps before "
+		 "this one are completed");
 }
 
 static void command_state(char *out, size_t cap, const struct rf_step *s,

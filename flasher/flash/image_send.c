@@ -48,7 +48,6 @@ static int stall_err(struct rf_send *s, int rc)
 
 	if (rc != RF_ETIMEDOUT)
 		return phone_err(s, rc);
-	s->stalled = 1;
 	if (done < s->total)
 		return rf_errf(s->err, rc, "the phone stopped taking data after %llu of %llu "
 			       "bytes of %s (%d s without progress)", (unsigned long long)done,
@@ -202,7 +201,6 @@ static int prepare(struct rf_send *s, const struct rf_image *img)
 	s->flashed = 0;
 	s->in_flash = 0;
 	s->read_failed = 0;
-	s->stalled = 0;
 	s->err[0] = 0;
 	return rf_image_plan(img, s->max_dl, &s->downloads, &s->total, s->err);
 }

@@ -66,9 +66,6 @@ struct rf_send {
 			       the phone may have written part of it */
 	int read_failed;    /* the failure was the image's (package), not
 			       the phone's */
-	int stalled;        /* the phone stopped taking the data (or never
-			       confirmed it) mid-download: no flash: of that
-			       download was sent */
 	char err[RF_ERRLEN];
 };
 
