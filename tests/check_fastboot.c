@@ -322,6 +322,12 @@ START_TEST(bad_garbage_reply)
 		ck_assert((unsigned char)*p >= 0x20 &&
 			  (unsigned char)*p < 0x7f);
 	ck_assert_ptr_nonnull(strstr(fb.err, "\\x1b[2J\\xff"));
+	/* the reply alone, quoted the same way, for a report */
+	ck_assert_str_eq(fb.bad_reply, "\\x1b[2J\\xff");
+	/* a reply that makes sense clears it */
+	fake_transport_reply(f, "OKAY");
+	ck_assert_int_eq(rf_fb_command(&fb, "getvar:x", NULL), RF_OK);
+	ck_assert_str_eq(fb.bad_reply, "");
 }
 END_TEST
 
@@ -330,6 +336,7 @@ START_TEST(bad_unknown_prefix)
 	fake_transport_reply(f, "OKEYdone");
 	ck_assert_int_eq(rf_fb_reboot(&fb), RF_EPROTO);
 	ck_assert_ptr_nonnull(strstr(fb.err, "OKEYdone"));
+	ck_assert_str_eq(fb.bad_reply, "OKEYdone");
 }
 END_TEST
 
