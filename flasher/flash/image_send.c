@@ -45,17 +45,21 @@ static int stall_err(struct rf_send *s, int rc)
 	const char *what = s->label && *s->label ? s->label : "the image";
 	uint64_t done = taken(s);
 	int secs = (s->fb->timeout_ms > 0 ? s->fb->timeout_ms : RF_FB_DEFAULT_TIMEOUT_MS) / 1000;
+	char piece[64] = "";
 
 	if (rc != RF_ETIMEDOUT)
 		return phone_err(s, rc);
+	if (s->downloads > 1) /* the bytes count the whole image, say which piece */
+		snprintf(piece, sizeof piece, ", in its download %u of %u", s->piece,
+			 s->downloads);
 	if (done < s->total)
 		return rf_errf(s->err, rc, "the phone stopped taking data after %llu of %llu "
-			       "bytes of %s (%d s without progress)", (unsigned long long)done,
-			       (unsigned long long)s->total, what, secs);
+			       "bytes of %s%s (%d s without progress)", (unsigned long long)done,
+			       (unsigned long long)s->total, what, piece, secs);
 	/* the transport took every byte (over TCP: the phone's socket did) */
-	return rf_errf(s->err, rc, "the phone took all %llu bytes of %s (as far as the link "
+	return rf_errf(s->err, rc, "the phone took all %llu bytes of %s%s (as far as the link "
 		       "tells) but did not confirm the download (%d s without progress)",
-		       (unsigned long long)s->total, what, secs);
+		       (unsigned long long)s->total, what, piece, secs);
 }
 
 static int write_sink(void *ctx, const void *buf, size_t len)
@@ -178,6 +182,7 @@ static int send_split(struct rf_send *s, const char *partition,
 		/* no new piece after Ctrl-C */
 		if (i > 0 && (rc = stopped(s)))
 			break;
+		s->piece = (unsigned)i + 1;
 		rc = begin(s, sp.piece[i].bytes);
 		if (rc)
 			break;
@@ -201,6 +206,7 @@ static int prepare(struct rf_send *s, const struct rf_image *img)
 	s->flashed = 0;
 	s->in_flash = 0;
 	s->read_failed = 0;
+	s->piece = 1;
 	s->err[0] = 0;
 	return rf_image_plan(img, s->max_dl, &s->downloads, &s->total, s->err);
 }

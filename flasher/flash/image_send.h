@@ -60,6 +60,7 @@ struct rf_send {
 	uint64_t total;     /* wire bytes of the whole image */
 	uint64_t sent;      /* wire bytes the transport took */
 	unsigned downloads; /* downloads the image takes */
+	unsigned piece;     /* the download under way (1-based) */
 	unsigned flashed;   /* flash:/boot commands the phone answered OKAY */
 	int in_flash;       /* the failure came after a flash:/boot was sent
 			       and before its answer (or the answer was FAIL):
