@@ -154,12 +154,8 @@ struct emu *emu_new(const struct emu_opts *o, char *err)
 	e->serial = xstrdup(o->serial ? o->serial : "EMU0001");
 	e->product = xstrdup(o->product ? o->product : "MSM8974");
 	e->max_text = xstrdup(o->max_download_text ? o->max_download_text : txt);
-	e->fail_cmd = xstrdup(o->fail_cmd);
-	e->slow_cmd = xstrdup(o->slow_cmd);
-	e->slow_ms = o->slow_ms;
 	e->buf = malloc(EMU_BUF);
-	if (!e->state_dir || !e->serial || !e->product || !e->max_text ||
-	    (o->fail_cmd && !e->fail_cmd) || (o->slow_cmd && !e->slow_cmd) || !e->buf) {
+	if (!e->state_dir || !e->serial || !e->product || !e->max_text || !e->buf) {
 		snprintf(err, 256, "out of memory");
 		goto fail;
 	}
@@ -222,8 +218,6 @@ void emu_free(struct emu *e)
 	free(e->serial);
 	free(e->product);
 	free(e->max_text);
-	free(e->fail_cmd);
-	free(e->slow_cmd);
 	free(e->q);
 	free(e->buf);
 	free(e);

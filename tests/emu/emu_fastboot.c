@@ -247,22 +247,13 @@ void emu_command(struct emu *e, const char *cmd, size_t len)
 		emu_push(e, "FAILunknown command");
 		return;
 	}
-	if (e->fail_cmd && !e->fail_used && *e->fail_cmd &&
-	    !strncmp(c, e->fail_cmd, strlen(e->fail_cmd))) {
-		e->fail_used = 1;
-		emu_push(e, "FAILemulated failure");
-		return;
-	}
 	if (fault_at(e, c, &f))
 		return;
-	/* a command the phone takes its time over, silent (the reply is held
-	 * as a paced flash's: emu_reply) */
-	if (e->slow_cmd && *e->slow_cmd && !strncmp(c, e->slow_cmd, strlen(e->slow_cmd)))
-		e->busy_until = emu_mono_now() + e->slow_ms / 1000.0;
 	dispatch(e, c);
 	if (f && f->kind == EMU_FAULT_GARBAGE)
 		garble(e);
 	else if (f && f->kind == EMU_FAULT_SLOW)
-		emu_slow(e, f->ms);
+		emu_slow(e, f->ms); /* (--slow too) the reply is held, silent:
+				       a phone wiping or erasing a while */
 }
 

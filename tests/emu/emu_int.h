@@ -32,8 +32,7 @@ struct emu_var {
 };
 
 struct emu {
-	char *state_dir, *serial, *product, *max_text, *fail_cmd, *slow_cmd;
-	int slow_ms;
+	char *state_dir, *serial, *product, *max_text;
 	uint32_t max_download;
 	long long cut_after;
 	double throttle_mbps;
@@ -46,7 +45,6 @@ struct emu {
 	size_t nother;
 
 	enum emu_link link;
-	int fail_used;
 	int log_fd;
 	struct emu_faults faults;  /* --fault */
 	struct emu_fault *armed;   /* a +BYTES fault of the download under way */
