@@ -7,7 +7,7 @@ cancro bootloader until the command selected with --at arrives (default: the
 first command), where it misbehaves as --mode says:
 
   garbage     answer bytes that are no fastboot reply
-  long        answer a 100-byte reply (replies are at most 64 bytes)
+  long        answer a 300-byte reply (replies are at most 256 bytes)
   wrongdata   answer a download with DATA of another size than asked
   closedl     answer DATA, take part of the data, then close the connection
   silent      never answer (keeps the connection open)
@@ -94,7 +94,7 @@ def serve(conn, args):
                 send_frame(conn, b"\x00\x17zq\xffWHAT?")
                 continue
             if m == "long":
-                send_frame(conn, b"OKAY" + b"x" * 96)
+                send_frame(conn, b"OKAY" + b"x" * 296)
                 continue
             if m == "silent":
                 time.sleep(3600)

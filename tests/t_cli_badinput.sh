@@ -70,7 +70,7 @@ head -c $((3 << 20)) /dev/urandom >"$T/big.img"
 fake garbage garbage
 expect 1 'garbage' "garbage reply" -- -s "tcp:127.0.0.1:$PORT" getvar product
 fake long long
-expect 1 '64' "100-byte reply" -- -s "tcp:127.0.0.1:$PORT" getvar product
+expect 1 '300 bytes, over the protocol.s 256' "300-byte reply" -- -s "tcp:127.0.0.1:$PORT" getvar product
 fake wrongdata wrongdata download
 expect 1 'asked for|DATA' "DATA of the wrong size" -- -s "tcp:127.0.0.1:$PORT" flash-image boot "$T/small.img"
 fake closedl closedl download
