@@ -21,11 +21,6 @@ struct emu_opts {
 	 * "\t0x30000000" (the real bootloader's leading tab) */
 	const char *max_download_text;
 	uint32_t max_download;   /* enforced limit; default 0x30000000 */
-	const char *fail_cmd;    /* FAIL the first command starting with this */
-	const char *slow_cmd;    /* commands starting with this answer after
-				    slow_ms, silently (an oem unlock wiping
-				    userdata, a long erase) */
-	int slow_ms;
 	long long cut_after;     /* drop the link after this many download
 				    bytes in total; <= 0: never */
 	double throttle_mbps;    /* cap download data rate; 0: unthrottled */
@@ -43,7 +38,9 @@ struct emu_opts {
 	unsigned other_parts_mib; /* > 0: any name outside the Mi 4 table is a
 				     partition of this many MiB (other
 				     devices' packages) */
-	const char *faults;      /* "KIND@WHAT[#N][+BYTES],..." (emu_fault.h) */
+	const char *faults;      /* "KIND@WHAT[#N][+BYTES],..." (emu_fault.h);
+				    romflash-emu's --fail and --slow are
+				    faults too */
 };
 
 enum emu_link {

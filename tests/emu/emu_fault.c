@@ -65,8 +65,11 @@ static int parse_one(struct emu_fault *f, const char *s, size_t len)
 		return -1;
 	memcpy(f->what, w, (size_t)(wend - w));
 	if (hash) {
-		long long n = number(hash + 1, plus ? plus : end);
-		if (n <= 0 || n > 1000000)
+		const char *nend = plus ? plus : end;
+		long long n = number(hash + 1, nend);
+		if (nend - hash == 2 && hash[1] == '*')
+			n = 0; /* #*: every match */
+		else if (n <= 0 || n > 1000000)
 			return -1;
 		f->nth = (unsigned)n;
 	}
@@ -91,7 +94,7 @@ int emu_faults_parse(struct emu_faults *fs, const char *specs, char *err)
 				return -1;
 			}
 			if (parse_one(&fs->f[fs->n], p, len)) {
-				snprintf(err, 256, "bad fault '%.*s' (want KIND@WHAT[#N][+BYTES], "
+				snprintf(err, 256, "bad fault '%.*s' (want KIND@WHAT[#N|#*][+BYTES], "
 					 "KIND fail|cut|stall|garbage|slow=MS; +BYTES only for "
 					 "cut, stall, slow)", (int)(len > 100 ? 100 : len), p);
 				return -1;
@@ -105,11 +108,17 @@ int emu_faults_parse(struct emu_faults *fs, const char *specs, char *err)
 
 struct emu_fault *emu_faults_hit(struct emu_faults *fs, const char *cmd)
 {
-	struct emu_fault *hit = NULL;
+	struct emu_fault *hit = NULL, *every = NULL;
 	for (int i = 0; i < fs->n; i++) {
 		struct emu_fault *f = &fs->f[i];
 		if (f->fired || strncmp(cmd, f->what, strlen(f->what)))
 			continue;
+		if (f->nth == 0) {
+			/* #*: strikes at every match no one-shot fault takes */
+			if (!every)
+				every = f;
+			continue;
+		}
 		/* every fault counts its own matches; one strikes at a time
 		 * (another one due now strikes at the next match) */
 		if (++f->seen < f->nth)
@@ -121,5 +130,5 @@ struct emu_fault *emu_faults_hit(struct emu_faults *fs, const char *cmd)
 		f->fired = 1;
 		hit = f;
 	}
-	return hit;
+	return hit ? hit : every;
 }

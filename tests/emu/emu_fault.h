@@ -7,7 +7,8 @@
  *   WHAT   = the start of a command: "getvar:product", "download",
  *            "flash:system", "erase:", "reboot-bootloader"; in the adb
  *            modes "block" (a sideload block request of the phone's)
- *   #N     = the Nth command that starts with WHAT (default: the first)
+ *   #N     = the Nth command that starts with WHAT (default: the first);
+ *            #* every command that starts with WHAT
  *   +BYTES = (a download) strike once BYTES bytes of that download's data
  *            have arrived, not at the command itself (cut, stall, slow)
  *
@@ -27,12 +28,17 @@
  *            reads nothing meanwhile); with +BYTES the phone stops
  *            taking data for MS there
  *
- * Each fault strikes once.  Independent of protocol/, like the rest of
- * the emulator. */
+ * Each fault strikes once (#*: at every match), and one fault strikes per
+ * command: of two due at the same command the earlier in the list strikes
+ * and the other waits for the next match; a #* one strikes only where no
+ * other does.  The emulator's
+ * --fail CMD and --slow CMD=MS are spellings of fail@CMD and
+ * slow=MS@CMD#* (emu_main.c).  Independent of protocol/, like the rest
+ * of the emulator. */
 #ifndef EMU_FAULT_H
 #define EMU_FAULT_H
 
-#define EMU_MAX_FAULTS 4
+#define EMU_MAX_FAULTS 16
 #define EMU_FAULT_WHAT 64
 
 enum emu_fault_kind {
@@ -46,7 +52,8 @@ enum emu_fault_kind {
 struct emu_fault {
 	enum emu_fault_kind kind;
 	char what[EMU_FAULT_WHAT + 1];
-	unsigned nth;       /* strikes at the nth match (1: the first) */
+	unsigned nth;       /* strikes at the nth match (1: the first);
+			       0: at every match (#*) */
 	unsigned seen;      /* matches so far */
 	long long after;    /* +BYTES; -1: at the command */
 	int ms;             /* slow */
