@@ -54,6 +54,19 @@ static void random_file(const char *name, size_t size, char *out, size_t cap)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
+/* Record the windows of fd whole, one rf_winsums_add each. */
+static void record_whole(int fd, struct rf_winsums *ws)
+{
+	static unsigned char buf[W];
+	for (uint64_t off = 0;; off += W) {
+		ssize_t r = pread(fd, buf, W, (off_t)off);
+		ck_assert_int_ge(r, 0);
+		if (!r)
+			break;
+		ck_assert_int_eq(rf_winsums_add(ws, buf, (size_t)r), RF_OK);
+	}
+}
+
 /* Tags recorded by the piecewise recorder, fed in odd pieces, and by
  * whole windows under the same key: the same.  Under another key: none
  * the same. */
@@ -80,13 +93,7 @@ static void record(const char *path, struct rf_winsums *ws)
 	memset(&whole, 0, sizeof whole);
 	memcpy(whole.key, ws->key, sizeof whole.key);
 	whole.keyed = 1;
-	for (uint64_t off = 0;; off += W) {
-		ssize_t r = pread(fd, buf, W, (off_t)off);
-		ck_assert_int_ge(r, 0);
-		if (!r)
-			break;
-		ck_assert_int_eq(rf_winsums_add(&whole, buf, (size_t)r), RF_OK);
-	}
+	record_whole(fd, &whole);
 	ck_assert_uint_eq(whole.n, ws->n);
 	ck_assert_uint_eq(whole.size, ws->size);
 	ck_assert(!memcmp(whole.tag, ws->tag, ws->n * sizeof *ws->tag));
@@ -95,13 +102,7 @@ static void record(const char *path, struct rf_winsums *ws)
 	rf_winsums_free(&whole);
 	/* a key of its own (drawn at the first window) */
 	memset(&whole, 0, sizeof whole);
-	for (uint64_t off = 0;; off += W) {
-		ssize_t r = pread(fd, buf, W, (off_t)off);
-		ck_assert_int_ge(r, 0);
-		if (!r)
-			break;
-		ck_assert_int_eq(rf_winsums_add(&whole, buf, (size_t)r), RF_OK);
-	}
+	record_whole(fd, &whole);
 	close(fd);
 	ck_assert_uint_eq(whole.n, ws->n);
 	ck_assert(memcmp(whole.key, ws->key, sizeof whole.key));
