@@ -24,6 +24,8 @@
 #include "pkg_int.h"
 #include "rf_str.h"
 
+#define RF_SHA256_LEN 32 /* the record's own checksum, its file name */
+
 /* 2: window tags are GMACs under a key kept in the record (1: SHA-256) */
 #define MAGIC "romflash verification record 2\n"
 

@@ -1,4 +1,4 @@
-/* Window digests and verified reads.  See vfile.h. */
+/* Window tags and verified reads.  See vfile.h. */
 #include "vfile.h"
 
 #include <errno.h>

@@ -14,10 +14,9 @@
  *
  * Every later read of that file goes through rf_vfile_window: whole
  * windows only, each checked against its tag before a byte of it is used,
- * RF_ECHANGED when it differs.  Whatever is
- * derived from those bytes (inflated, parsed, sent to a phone) is then
- * derived from verified bytes only, however the file was damaged or
- * rewritten in between.
+ * RF_ECHANGED when it differs.  Whatever is derived from those bytes
+ * (inflated, parsed, sent to a phone) is then derived from verified bytes
+ * only, however the file was damaged or rewritten in between.
  *
  * The same recorder and reader serve image files of a package folder and
  * the spool copies pkg_stream makes.  rf_read_at reads a file that may
@@ -32,7 +31,6 @@
 #include "rf_error.h"
 
 #define RF_VWIN (1u << 20)
-#define RF_SHA256_LEN 32
 #define RF_WINKEY_LEN 16    /* AES-128 */
 #define RF_WINTAG_LEN 16
 
@@ -48,7 +46,7 @@ struct rf_winsums {
 /* Forget the tags and the key. */
 void rf_winsums_free(struct rf_winsums *ws);
 
-/* Records the digests of bytes fed in order, in pieces of any size. */
+/* Records the tags of bytes fed in order, in pieces of any size. */
 struct rf_winrec {
 	struct rf_winsums *ws;
 	void *mac;          /* EVP_MAC_CTX of the window being fed, if any */
@@ -58,7 +56,7 @@ struct rf_winrec {
 /* Start recording into `ws` (emptied, with a new key). */
 int rf_winrec_init(struct rf_winrec *r, struct rf_winsums *ws);
 int rf_winrec_feed(struct rf_winrec *r, const void *p, size_t n);
-/* Digest of the last (short) window; `ws` complete. */
+/* Tag of the last (short) window; `ws` complete. */
 int rf_winrec_finish(struct rf_winrec *r);
 void rf_winrec_free(struct rf_winrec *r);
 
@@ -84,8 +82,8 @@ void rf_vfile_wrap(struct rf_vfile *vf, int fd, const struct rf_winsums *ws,
 		   const char *name);
 void rf_vfile_close(struct rf_vfile *vf);
 /* Read window k whole into buf (RF_VWIN bytes), check it against its tag:
- * *len its size.  RF_ECHANGED when its bytes are not the recorded ones, RF_ESYS when it
- * cannot be read, RF_EINVAL past the recorded end. */
+ * *len its size.  RF_ECHANGED when its bytes are not the recorded ones,
+ * RF_ESYS when it cannot be read, RF_EINVAL past the recorded end. */
 int rf_vfile_window(const struct rf_vfile *vf, size_t k, unsigned char *buf,
 		    size_t *len, char *err);
 
